@@ -1,0 +1,25 @@
+package io.chat4all.codecs;
+
+/** Event-bus addresses. Services are request/reply addresses with an {@code action} header. */
+public final class Addresses {
+  private Addresses() {}
+
+  /** Header naming the operation of a service address. */
+  public static final String ACTION_HEADER = "action";
+
+  /** Node-level ping: any node answers with its node id (cluster smoke check). */
+  public static final String NODE_PING = "chat4all.node.ping";
+
+  public static final String AUTH = "chat4all.auth";
+  public static final String CONVERSATIONS = "chat4all.conversations";
+  public static final String MESSAGES = "chat4all.messages";
+  public static final String FILES = "chat4all.files";
+  public static final String PRESENCE = "chat4all.presence";
+
+  /** Per-user address prefix; a user's live events are published on {@code chat4all.user.<id>}. */
+  public static final String USER_PREFIX = "chat4all.user.";
+
+  public static String user(String userId) {
+    return USER_PREFIX + userId;
+  }
+}

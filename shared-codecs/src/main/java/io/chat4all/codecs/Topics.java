@@ -1,0 +1,34 @@
+package io.chat4all.codecs;
+
+import java.util.List;
+
+/** Kafka topic names (from the seed) and the configurable prefix applied to them. */
+public final class Topics {
+  private Topics() {}
+
+  public static final String MESSAGE_SENT = "message.sent";
+  public static final String MESSAGE_DELIVERED = "message.delivered";
+  public static final String MESSAGE_READ = "message.read";
+  public static final String MESSAGE_UPDATED = "message.updated";
+  public static final String FILE_UPLOADED = "file.uploaded";
+  public static final String USER_PRESENCE = "user.presence";
+  public static final String CONVERSATION_CREATED = "conversation.created";
+  public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
+
+  /** Every topic the platform creates at start. */
+  public static final List<String> ALL =
+      List.of(
+          MESSAGE_SENT,
+          MESSAGE_DELIVERED,
+          MESSAGE_READ,
+          MESSAGE_UPDATED,
+          FILE_UPLOADED,
+          USER_PRESENCE,
+          CONVERSATION_CREATED,
+          CONVERSATION_MEMBERS_CHANGED);
+
+  /** The physical name of {@code topic} under {@code prefix} (empty prefix: the name itself). */
+  public static String name(String prefix, String topic) {
+    return prefix == null || prefix.isEmpty() ? topic : prefix + topic;
+  }
+}

@@ -1,0 +1,211 @@
+package io.chat4all.embedded;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the five real backing servers of embedded mode — Kafka (KRaft), PostgreSQL, a
+ * MongoDB-wire server, Redis and S3 — with all their data under one directory, and stops them
+ * cleanly. One process at a time owns a data directory (a file lock); a server left running by a
+ * crashed owner is stopped at the next start.
+ *
+ * <p>Blocking: call {@link #start} and {@link #close} from a plain thread, never an event loop.
+ */
+public final class EmbeddedBackends implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBackends.class);
+
+  private final EmbeddedSettings settings;
+  private final List<EmbeddedServer> started = new ArrayList<>();
+  private FileChannel lockChannel;
+  private FileLock lock;
+  private Endpoints endpoints;
+
+  private EmbeddedBackends(EmbeddedSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Starts every server; on any failure stops what started and throws. */
+  public static EmbeddedBackends start(EmbeddedSettings settings) {
+    EmbeddedBackends backends = new EmbeddedBackends(settings);
+    try {
+      backends.doStart();
+      return backends;
+    } catch (RuntimeException e) {
+      backends.close();
+      throw e;
+    } catch (Exception e) {
+      backends.close();
+      throw new EmbeddedStartException("embedded backends failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  public Endpoints endpoints() {
+    return endpoints;
+  }
+
+  public Path dataDir() {
+    return settings.dataDir();
+  }
+
+  private void doStart() throws Exception {
+    Path data = settings.dataDir().toAbsolutePath();
+    Files.createDirectories(data);
+    acquireLock(data);
+    String host = settings.host();
+
+    KafkaServerRunner kafka =
+        new KafkaServerRunner(
+            host,
+            Ports.choose("kafka", "embedded.kafka_port", host, settings.kafkaPort()),
+            Ports.choose(
+                "kafka controller", "embedded.kafka_controller_port", host, settings.kafkaControllerPort()),
+            settings.kafkaPartitions(),
+            data.resolve("kafka"));
+    PostgresRunner postgres =
+        new PostgresRunner(
+            Ports.choose("postgres", "embedded.postgres_port", host, settings.postgresPort()),
+            data.resolve("postgres"));
+    MongoRunner mongo =
+        new MongoRunner(
+            host, Ports.choose("mongo", "embedded.mongo_port", host, settings.mongoPort()), data.resolve("mongo"));
+    RedisRunner redis =
+        new RedisRunner(
+            host, Ports.choose("redis", "embedded.redis_port", host, settings.redisPort()), data.resolve("redis"));
+    S3Runner s3 =
+        new S3Runner(
+            host,
+            Ports.choose("s3", "embedded.s3_port", host, settings.s3Port()),
+            data.resolve("s3"),
+            settings.s3AccessKey(),
+            settings.s3SecretKey());
+
+    List<EmbeddedServer> all = List.of(postgres, kafka, mongo, redis, s3);
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            all.size(),
+            r -> {
+              Thread t = new Thread(r, "embedded-start");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (EmbeddedServer server : all) {
+        futures.add(
+            pool.submit(
+                () -> {
+                  long t0 = System.nanoTime();
+                  server.start();
+                  synchronized (started) {
+                    started.add(server);
+                  }
+                  LOG.info("embedded {} started in {} ms", server.name(), (System.nanoTime() - t0) / 1_000_000);
+                  return null;
+                }));
+      }
+      Exception failure = null;
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          futures.get(i).get();
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          String message =
+              cause instanceof EmbeddedStartException
+                  ? cause.getMessage()
+                  : "embedded " + all.get(i).name() + " failed to start: " + cause;
+          if (failure == null) {
+            failure = new EmbeddedStartException(message, cause);
+          } else {
+            failure.addSuppressed(cause);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    endpoints =
+        new Endpoints(
+            kafka.bootstrapServers(),
+            host,
+            postgres.port(),
+            PostgresRunner.DATABASE,
+            PostgresRunner.USER,
+            "postgres",
+            mongo.connectionString(),
+            redis.connectionString(),
+            s3.endpoint(),
+            S3Runner.REGION,
+            settings.s3AccessKey(),
+            settings.s3SecretKey());
+  }
+
+  private void acquireLock(Path data) throws IOException {
+    Path lockFile = data.resolve(".lock");
+    lockChannel =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    lock = lockChannel.tryLock();
+    if (lock == null) {
+      String owner = "";
+      try {
+        owner = " (pid " + Files.readString(data.resolve(".pid")).trim() + ")";
+      } catch (IOException ignored) {
+        // unknown owner
+      }
+      lockChannel.close();
+      lockChannel = null;
+      throw new EmbeddedStartException(
+          "data directory " + data + " is in use by another Chat4All process" + owner
+              + "; stop it or choose another --data-dir");
+    }
+    Files.writeString(data.resolve(".pid"), Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
+  }
+
+  /** Stops every server (reverse start order) and releases the data directory. */
+  @Override
+  public synchronized void close() {
+    List<EmbeddedServer> toStop;
+    synchronized (started) {
+      toStop = new ArrayList<>(started);
+      started.clear();
+    }
+    for (int i = toStop.size() - 1; i >= 0; i--) {
+      EmbeddedServer server = toStop.get(i);
+      try {
+        server.stop();
+        LOG.info("embedded {} stopped", server.name());
+      } catch (RuntimeException e) {
+        LOG.warn("stopping embedded {} failed", server.name(), e);
+      }
+    }
+    try {
+      if (lock != null) {
+        lock.release();
+        lock = null;
+      }
+      if (lockChannel != null) {
+        lockChannel.close();
+        lockChannel = null;
+        Files.deleteIfExists(settings.dataDir().toAbsolutePath().resolve(".pid"));
+      }
+    } catch (IOException e) {
+      LOG.warn("releasing the data directory lock failed", e);
+    }
+  }
+}

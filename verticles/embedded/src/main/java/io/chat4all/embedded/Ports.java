@@ -1,0 +1,66 @@
+package io.chat4all.embedded;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+
+/** Port helpers: free-port selection, clear "port in use" errors, readiness waits. */
+public final class Ports {
+  private Ports() {}
+
+  /** A port that is free right now on {@code host}. */
+  public static int free(String host) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new EmbeddedStartException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code configured} if non-zero (after checking it is free), else a free port. */
+  public static int choose(String server, String key, String host, int configured) {
+    if (configured == 0) {
+      return free(host);
+    }
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(host), configured));
+      return configured;
+    } catch (IOException e) {
+      throw new EmbeddedStartException(
+          "port "
+              + configured
+              + " for the embedded "
+              + server
+              + " on "
+              + host
+              + " is already in use: stop whatever holds it or set "
+              + key
+              + " to another port (0 picks a free one)",
+          e);
+    }
+  }
+
+  /** Waits until something accepts TCP connections on host:port. */
+  public static void awaitListening(String server, String host, int port, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(host, port), 500);
+        return;
+      } catch (IOException e) {
+        last = e;
+        Thread.sleep(50);
+      }
+    }
+    throw new EmbeddedStartException(
+        "embedded " + server + " did not accept connections on " + host + ":" + port + " within " + timeout,
+        last);
+  }
+}
