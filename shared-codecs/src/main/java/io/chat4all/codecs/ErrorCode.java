@@ -23,7 +23,8 @@ public enum ErrorCode {
   ROUTE_NOT_FOUND(404, GrpcCode.UNIMPLEMENTED, 40402, "no such endpoint"),
   METHOD_NOT_ALLOWED(405, GrpcCode.UNIMPLEMENTED, 40501, "method not allowed"),
   CONFLICT(409, GrpcCode.ALREADY_EXISTS, 40901, "conflict"),
-  IDEMPOTENCY_CONFLICT(409, GrpcCode.ALREADY_EXISTS, 40902, "idempotency key reused with a different request"),
+  IDEMPOTENCY_CONFLICT(
+      409, GrpcCode.ALREADY_EXISTS, 40902, "idempotency key reused with a different request"),
   PRECONDITION_FAILED(412, GrpcCode.FAILED_PRECONDITION, 41201, "precondition failed"),
   PAYLOAD_TOO_LARGE(413, GrpcCode.RESOURCE_EXHAUSTED, 41301, "the request body is too large"),
   UNSUPPORTED_MEDIA_TYPE(415, GrpcCode.INVALID_ARGUMENT, 41501, "unsupported content type"),
@@ -33,7 +34,8 @@ public enum ErrorCode {
   TIMEOUT(504, GrpcCode.DEADLINE_EXCEEDED, 50401, "the request timed out");
 
   private static final Map<Integer, ErrorCode> BY_FAILURE_CODE =
-      Arrays.stream(values()).collect(Collectors.toMap(ErrorCode::failureCode, Function.identity()));
+      Arrays.stream(values())
+          .collect(Collectors.toMap(ErrorCode::failureCode, Function.identity()));
   private static final Map<String, ErrorCode> BY_WIRE_NAME =
       Arrays.stream(values()).collect(Collectors.toMap(ErrorCode::wireName, Function.identity()));
 

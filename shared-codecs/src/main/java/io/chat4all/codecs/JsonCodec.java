@@ -9,8 +9,8 @@ import java.util.function.Function;
 
 /**
  * An event-bus codec for a domain record that has a JSON form. On the wire it is the record's JSON;
- * locally it is passed as is (records are immutable). Decoding never returns null: a body that
- * does not decode fails loudly.
+ * locally it is passed as is (records are immutable). Decoding never returns null: a body that does
+ * not decode fails loudly.
  */
 public final class JsonCodec<T> implements MessageCodec<T, T> {
 
@@ -18,7 +18,8 @@ public final class JsonCodec<T> implements MessageCodec<T, T> {
   private final Function<T, JsonObject> toJson;
   private final Function<JsonObject, T> fromJson;
 
-  public JsonCodec(Class<T> type, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
+  public JsonCodec(
+      Class<T> type, Function<T, JsonObject> toJson, Function<JsonObject, T> fromJson) {
     this.type = Objects.requireNonNull(type);
     this.toJson = Objects.requireNonNull(toJson);
     this.fromJson = Objects.requireNonNull(fromJson);
@@ -35,7 +36,8 @@ public final class JsonCodec<T> implements MessageCodec<T, T> {
   public T decodeFromWire(int pos, Buffer buffer) {
     int length = buffer.getInt(pos);
     JsonObject json = new JsonObject(buffer.getBuffer(pos + 4, pos + 4 + length));
-    return Objects.requireNonNull(fromJson.apply(json), () -> "codec for " + type + " decoded null");
+    return Objects.requireNonNull(
+        fromJson.apply(json), () -> "codec for " + type + " decoded null");
   }
 
   @Override

@@ -51,7 +51,9 @@ public class ServiceException extends ReplyException {
                 .put("details", details.copy()));
   }
 
-  /** Fails an event-bus message so that the sender can rebuild this exception with {@link #from}. */
+  /**
+   * Fails an event-bus message so that the sender can rebuild this exception with {@link #from}.
+   */
   public void fail(Message<?> message) {
     message.fail(code.failureCode(), toJson().encode());
   }
@@ -90,7 +92,8 @@ public class ServiceException extends ReplyException {
             // not one of ours: keep the raw message
           }
         }
-        return new ServiceException(code, message == null ? code.defaultMessage() : message, details);
+        return new ServiceException(
+            code, message == null ? code.defaultMessage() : message, details);
       }
     }
     ServiceException internal = new ServiceException(ErrorCode.INTERNAL);

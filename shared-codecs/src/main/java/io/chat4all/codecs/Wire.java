@@ -69,6 +69,8 @@ public final class Wire {
 
   /** A page of a list: {@code {items:[…], next_cursor}}, next_cursor null on the last page. */
   public static JsonObject page(List<?> items, String nextCursor) {
-    return new JsonObject().put("items", new JsonArray(List.copyOf(items))).put("next_cursor", nextCursor);
+    return new JsonObject()
+        .put("items", new JsonArray(List.copyOf(items)))
+        .put("next_cursor", nextCursor);
   }
 }

@@ -17,10 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the five real backing servers of embedded mode — Kafka (KRaft), PostgreSQL, a
- * MongoDB-wire server, Redis and S3 — with all their data under one directory, and stops them
- * cleanly. One process at a time owns a data directory (a file lock); a server left running by a
- * crashed owner is stopped at the next start.
+ * Starts the five real backing servers of embedded mode — Kafka (KRaft), PostgreSQL, a MongoDB-wire
+ * server, Redis and S3 — with all their data under one directory, and stops them cleanly. One
+ * process at a time owns a data directory (a file lock); a server left running by a crashed owner
+ * is stopped at the next start.
  *
  * <p>Blocking: call {@link #start} and {@link #close} from a plain thread, never an event loop.
  */
@@ -71,7 +71,10 @@ public final class EmbeddedBackends implements AutoCloseable {
             host,
             Ports.choose("kafka", "embedded.kafka_port", host, settings.kafkaPort()),
             Ports.choose(
-                "kafka controller", "embedded.kafka_controller_port", host, settings.kafkaControllerPort()),
+                "kafka controller",
+                "embedded.kafka_controller_port",
+                host,
+                settings.kafkaControllerPort()),
             settings.kafkaPartitions(),
             data.resolve("kafka"));
     PostgresRunner postgres =
@@ -80,10 +83,14 @@ public final class EmbeddedBackends implements AutoCloseable {
             data.resolve("postgres"));
     MongoRunner mongo =
         new MongoRunner(
-            host, Ports.choose("mongo", "embedded.mongo_port", host, settings.mongoPort()), data.resolve("mongo"));
+            host,
+            Ports.choose("mongo", "embedded.mongo_port", host, settings.mongoPort()),
+            data.resolve("mongo"));
     RedisRunner redis =
         new RedisRunner(
-            host, Ports.choose("redis", "embedded.redis_port", host, settings.redisPort()), data.resolve("redis"));
+            host,
+            Ports.choose("redis", "embedded.redis_port", host, settings.redisPort()),
+            data.resolve("redis"));
     S3Runner s3 =
         new S3Runner(
             host,
@@ -112,7 +119,10 @@ public final class EmbeddedBackends implements AutoCloseable {
                   synchronized (started) {
                     started.add(server);
                   }
-                  LOG.info("embedded {} started in {} ms", server.name(), (System.nanoTime() - t0) / 1_000_000);
+                  LOG.info(
+                      "embedded {} started in {} ms",
+                      server.name(),
+                      (System.nanoTime() - t0) / 1_000_000);
                   return null;
                 }));
       }
@@ -159,7 +169,8 @@ public final class EmbeddedBackends implements AutoCloseable {
   private void acquireLock(Path data) throws IOException {
     Path lockFile = data.resolve(".lock");
     lockChannel =
-        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        FileChannel.open(
+            lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     lock = lockChannel.tryLock();
     if (lock == null) {
       String owner = "";
@@ -171,10 +182,14 @@ public final class EmbeddedBackends implements AutoCloseable {
       lockChannel.close();
       lockChannel = null;
       throw new EmbeddedStartException(
-          "data directory " + data + " is in use by another Chat4All process" + owner
+          "data directory "
+              + data
+              + " is in use by another Chat4All process"
+              + owner
               + "; stop it or choose another --data-dir");
     }
-    Files.writeString(data.resolve(".pid"), Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
+    Files.writeString(
+        data.resolve(".pid"), Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
   }
 
   /** Stops every server (reverse start order) and releases the data directory. */

@@ -29,6 +29,7 @@ public record EmbeddedSettings(
 
   /** Loopback, free ports, development credentials. */
   public static EmbeddedSettings defaults(Path dataDir) {
-    return new EmbeddedSettings(dataDir, "127.0.0.1", 0, 0, 12, 0, 0, 0, 0, "chat4all", "chat4all-secret");
+    return new EmbeddedSettings(
+        dataDir, "127.0.0.1", 0, 0, 12, 0, 0, 0, 0, "chat4all", "chat4all-secret");
   }
 }

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A MongoDB-wire server (mongo-java-server) with its H2 file backend under {@code <data>/mongo}.
- * No $text, change streams or transactions; ranges scan; TTL is inert.
+ * A MongoDB-wire server (mongo-java-server) with its H2 file backend under {@code <data>/mongo}. No
+ * $text, change streams or transactions; ranges scan; TTL is inert.
  */
 final class MongoRunner implements EmbeddedServer {
   private final String host;

@@ -17,7 +17,8 @@ public final class Ports {
       socket.setReuseAddress(true);
       return socket.getLocalPort();
     } catch (IOException e) {
-      throw new EmbeddedStartException("cannot find a free port on " + host + ": " + e.getMessage(), e);
+      throw new EmbeddedStartException(
+          "cannot find a free port on " + host + ": " + e.getMessage(), e);
     }
   }
 
@@ -60,7 +61,14 @@ public final class Ports {
       }
     }
     throw new EmbeddedStartException(
-        "embedded " + server + " did not accept connections on " + host + ":" + port + " within " + timeout,
+        "embedded "
+            + server
+            + " did not accept connections on "
+            + host
+            + ":"
+            + port
+            + " within "
+            + timeout,
         last);
   }
 }

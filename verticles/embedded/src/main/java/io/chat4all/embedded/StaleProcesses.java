@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Cleans up server processes left running by a crashed node (a postmaster or redis-server whose
- * JVM was killed). Called while holding the data-directory lock, so whatever the pid file names is
- * not owned by a live Chat4All process.
+ * Cleans up server processes left running by a crashed node (a postmaster or redis-server whose JVM
+ * was killed). Called while holding the data-directory lock, so whatever the pid file names is not
+ * owned by a live Chat4All process.
  */
 final class StaleProcesses {
   private static final Logger LOG = LoggerFactory.getLogger(StaleProcesses.class);
@@ -41,11 +41,13 @@ final class StaleProcesses {
     if (handle.isEmpty() || !handle.get().isAlive()) {
       return;
     }
-    String command = handle.get().info().commandLine().orElse(handle.get().info().command().orElse(""));
+    String command =
+        handle.get().info().commandLine().orElse(handle.get().info().command().orElse(""));
     if (!command.contains(commandMarker)) {
       return;
     }
-    LOG.warn("stopping stale {} process {} left by an earlier run ({})", commandMarker, pid, pidFile);
+    LOG.warn(
+        "stopping stale {} process {} left by an earlier run ({})", commandMarker, pid, pidFile);
     handle.get().destroy();
     try {
       handle.get().onExit().get(10, TimeUnit.SECONDS);
@@ -55,7 +57,11 @@ final class StaleProcesses {
         handle.get().onExit().get(5, TimeUnit.SECONDS);
       } catch (Exception ignored) {
         throw new EmbeddedStartException(
-            "a stale " + commandMarker + " process (pid " + pid + ") could not be stopped; stop it by hand");
+            "a stale "
+                + commandMarker
+                + " process (pid "
+                + pid
+                + ") could not be stopped; stop it by hand");
       }
     }
   }

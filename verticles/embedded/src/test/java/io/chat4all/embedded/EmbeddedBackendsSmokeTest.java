@@ -11,7 +11,8 @@ class EmbeddedBackendsSmokeTest {
   void startsAndStops(@TempDir Path dir) {
     long t0 = System.nanoTime();
     try (EmbeddedBackends b = EmbeddedBackends.start(EmbeddedSettings.defaults(dir))) {
-      System.out.println("started in " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + b.endpoints());
+      System.out.println(
+          "started in " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + b.endpoints());
       assertNotNull(b.endpoints());
     }
   }

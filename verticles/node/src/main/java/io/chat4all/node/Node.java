@@ -1,0 +1,276 @@
+package io.chat4all.node;
+
+import io.chat4all.embedded.EmbeddedBackends;
+import io.chat4all.embedded.EmbeddedSettings;
+import io.chat4all.node.backends.BackendClients;
+import io.chat4all.node.cluster.Clustering;
+import io.chat4all.node.cluster.NodeRegistry;
+import io.chat4all.node.config.NodeConfig;
+import io.chat4all.node.edge.GrpcEdgeVerticle;
+import io.chat4all.node.edge.HttpEdgeVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxJmxMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Chat4All node: (in embedded mode) its backing servers, a Vert.x instance (clustered on
+ * Hazelcast when configured), the backend clients and the verticles. {@link #start} and {@link
+ * #close} block: call them from a plain thread (main, a shutdown hook, a test), never an event
+ * loop.
+ */
+public final class Node implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  public static final String VERSION =
+      Node.class.getPackage().getImplementationVersion() == null
+          ? "0.1.0-SNAPSHOT"
+          : Node.class.getPackage().getImplementationVersion();
+
+  private final NodeConfig config;
+  private final EmbeddedBackends embedded;
+  private final Vertx vertx;
+  private final BackendClients clients;
+  private final String nodeId;
+  private final int httpPort;
+  private final int grpcPort;
+  private volatile boolean closed;
+
+  private Node(
+      NodeConfig config,
+      EmbeddedBackends embedded,
+      Vertx vertx,
+      BackendClients clients,
+      String nodeId,
+      int httpPort,
+      int grpcPort) {
+    this.config = config;
+    this.embedded = embedded;
+    this.vertx = vertx;
+    this.clients = clients;
+    this.nodeId = nodeId;
+    this.httpPort = httpPort;
+    this.grpcPort = grpcPort;
+  }
+
+  /** Starts a node; on failure everything started so far is stopped again and the error thrown. */
+  public static Node start(NodeConfig initial) {
+    EmbeddedBackends embedded = null;
+    Vertx vertx = null;
+    BackendClients clients = null;
+    try {
+      NodeConfig config = initial;
+      if (initial.embeddedBackends()) {
+        NodeConfig.Embedded e = initial.embedded();
+        embedded =
+            EmbeddedBackends.start(
+                new EmbeddedSettings(
+                    initial.dataDir(),
+                    e.host(),
+                    e.kafkaPort(),
+                    e.kafkaControllerPort(),
+                    initial.kafka().partitions(),
+                    e.postgresPort(),
+                    e.mongoPort(),
+                    e.redisPort(),
+                    e.s3Port(),
+                    "chat4all",
+                    "chat4all-secret"));
+        JsonObject merged =
+            initial
+                .raw()
+                .copy()
+                .mergeIn(new JsonObject(toJsonMap(embedded.endpoints().asConfig())), true);
+        config = NodeConfig.from(merged);
+      }
+
+      VertxOptions options =
+          new VertxOptions()
+              .setMetricsOptions(
+                  new MicrometerMetricsOptions()
+                      .setEnabled(true)
+                      .setJvmMetricsEnabled(true)
+                      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+                      .setJmxMetricsOptions(
+                          new VertxJmxMetricsOptions().setEnabled(true).setDomain("chat4all")));
+      HazelcastClusterManager clusterManager = null;
+      if (config.cluster().enabled()) {
+        clusterManager = Clustering.clusterManager(config.cluster());
+        options
+            .getEventBusOptions()
+            .setHost(config.cluster().host())
+            .setClusterPublicHost(config.cluster().host());
+        vertx =
+            await(
+                Vertx.builder()
+                    .with(options)
+                    .withMetrics(new MicrometerMetricsFactory())
+                    .withClusterManager(clusterManager)
+                    .buildClustered(),
+                Duration.ofSeconds(60),
+                "joining the cluster");
+      } else {
+        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory()).build();
+      }
+      String nodeId =
+          clusterManager != null
+              ? clusterManager.getNodeId()
+              : config.node().id().isBlank() ? UUID.randomUUID().toString() : config.node().id();
+
+      clients = BackendClients.create(vertx, config);
+      await(
+          clients.prepare(),
+          Duration.ofSeconds(60),
+          "preparing the backends (schema, topics, bucket)");
+      HealthChecks readiness = HealthChecks.create(vertx);
+      clients.registerReadiness(readiness);
+
+      NodeRegistry registry =
+          new NodeRegistry(
+              nodeId,
+              clusterManager,
+              new JsonObject()
+                  .put("version", VERSION)
+                  .put("http_host", config.http().host())
+                  .put("http_port", config.http().port())
+                  .put("grpc_port", config.grpc().port()));
+      await(vertx.deployVerticle(registry), Duration.ofSeconds(30), "registering the node");
+
+      HttpEdgeVerticle http =
+          new HttpEdgeVerticle(
+              config.http(), config.maxBodyBytes(), readiness, registry, List.of());
+      http.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
+      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, List.of());
+      grpc.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
+      await(
+          vertx.deployVerticle(http),
+          Duration.ofSeconds(30),
+          "starting the HTTP server on port " + config.http().port());
+      await(
+          vertx.deployVerticle(grpc),
+          Duration.ofSeconds(30),
+          "starting the gRPC server on port " + config.grpc().port());
+
+      return new Node(
+          config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
+    } catch (RuntimeException | Error e) {
+      stopQuietly(clients, vertx, embedded);
+      throw e;
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> toJsonMap(Map<String, Object> map) {
+    return (Map<String, Object>) (Map<?, ?>) map;
+  }
+
+  static <T> T await(Future<T> future, Duration timeout, String what) {
+    try {
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new NodeStartException(
+          what + " did not finish within " + timeout.toSeconds() + " s", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw new NodeStartException(what + " failed: " + describe(cause), cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NodeStartException(what + " was interrupted", e);
+    }
+  }
+
+  private static String describe(Throwable t) {
+    if (t instanceof java.net.BindException
+        || (t != null
+            && t.getMessage() != null
+            && t.getMessage().contains("Address already in use"))) {
+      return "the port is already in use";
+    }
+    return t == null
+        ? "unknown error"
+        : t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static void stopQuietly(BackendClients clients, Vertx vertx, EmbeddedBackends embedded) {
+    if (clients != null) {
+      try {
+        clients.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("closing backend clients failed", e);
+      }
+    }
+    if (vertx != null) {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("closing vert.x failed", e);
+      }
+    }
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public BackendClients clients() {
+    return clients;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    LOG.info("node {} stopping", nodeId);
+    List<String> deployments = List.copyOf(vertx.deploymentIDs());
+    for (String id : deployments) {
+      try {
+        vertx
+            .undeploy(id)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(config.node().shutdownGraceSeconds() + 5L, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("undeploying {} failed", id, e);
+      }
+    }
+    stopQuietly(clients, vertx, embedded);
+    LOG.info("node {} stopped", nodeId);
+  }
+}

@@ -1,0 +1,270 @@
+package io.chat4all.node.backends;
+
+import io.chat4all.codecs.Topics;
+import io.chat4all.node.config.NodeConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.admin.NewTopic;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.errors.TopicExistsException;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+
+/**
+ * The node's clients of its five backends, built once from configuration and handed to the
+ * verticles that need them. {@link #prepare()} creates what the node expects to exist (PostgreSQL
+ * schema, Kafka topics, S3 bucket); {@link #registerReadiness} adds one health procedure per
+ * backend that really talks to it.
+ */
+public final class BackendClients {
+  private final Vertx vertx;
+  private final NodeConfig config;
+  private final Pool pg;
+  private final MongoClient mongo;
+  private final Redis redis;
+  private final RedisAPI redisApi;
+  private final KafkaAdminClient kafkaAdmin;
+  private final S3Client s3;
+
+  private BackendClients(Vertx vertx, NodeConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+    NodeConfig.Postgres p = config.postgres();
+    this.pg =
+        PgBuilder.pool()
+            .with(new PoolOptions().setMaxSize(p.poolSize()).setShared(true).setName("chat4all-pg"))
+            .connectingTo(
+                new PgConnectOptions()
+                    .setHost(p.host())
+                    .setPort(p.port())
+                    .setDatabase(p.database())
+                    .setUser(p.user())
+                    .setPassword(p.password())
+                    .setReconnectAttempts(2)
+                    .setReconnectInterval(500)
+                    .addProperty("search_path", p.schema() + ",public")
+                    .addProperty("application_name", "chat4all"))
+            .using(vertx)
+            .build();
+    this.mongo =
+        MongoClient.createShared(
+            vertx,
+            new JsonObject()
+                .put("connection_string", config.mongo().connectionString())
+                .put("db_name", config.mongo().database())
+                .put("serverSelectionTimeoutMS", 5000)
+                .put("connectTimeoutMS", 5000),
+            "chat4all-mongo");
+    this.redis =
+        Redis.createClient(
+            vertx,
+            new RedisOptions()
+                .setConnectionString(config.redis().connectionString())
+                .setMaxPoolSize(config.redis().poolSize())
+                .setMaxPoolWaiting(1024));
+    this.redisApi = RedisAPI.api(redis);
+    this.kafkaAdmin = KafkaAdminClient.create(vertx, kafkaAdminConfig(config.kafka()));
+    NodeConfig.S3 s = config.s3();
+    this.s3 =
+        S3Client.builder()
+            .endpointOverride(URI.create(s.endpoint()))
+            .region(Region.of(s.region()))
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(s.accessKey(), s.secretKey())))
+            .serviceConfiguration(
+                S3Configuration.builder().pathStyleAccessEnabled(s.pathStyle()).build())
+            .httpClient(
+                UrlConnectionHttpClient.builder()
+                    .connectionTimeout(Duration.ofSeconds(5))
+                    .socketTimeout(Duration.ofSeconds(60))
+                    .build())
+            .build();
+  }
+
+  public static BackendClients create(Vertx vertx, NodeConfig config) {
+    return new BackendClients(Objects.requireNonNull(vertx), Objects.requireNonNull(config));
+  }
+
+  static Map<String, String> kafkaAdminConfig(NodeConfig.Kafka kafka) {
+    Map<String, String> map = new HashMap<>();
+    map.put("bootstrap.servers", kafka.bootstrapServers());
+    map.put("client.id", "chat4all-admin");
+    map.put("request.timeout.ms", "10000");
+    map.put("default.api.timeout.ms", "15000");
+    return map;
+  }
+
+  public Pool pg() {
+    return pg;
+  }
+
+  public MongoClient mongo() {
+    return mongo;
+  }
+
+  public Redis redis() {
+    return redis;
+  }
+
+  public RedisAPI redisApi() {
+    return redisApi;
+  }
+
+  public KafkaAdminClient kafkaAdmin() {
+    return kafkaAdmin;
+  }
+
+  /** Blocking S3 client: call it only inside {@code executeBlocking} or from a worker. */
+  public S3Client s3() {
+    return s3;
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  /** Creates the PostgreSQL schema, the Kafka topics and the S3 bucket when they are missing. */
+  public Future<Void> prepare() {
+    Future<Void> schema =
+        pg.query("CREATE SCHEMA IF NOT EXISTS " + config.postgres().schema()).execute().mapEmpty();
+    Future<Void> topics = createTopics();
+    Future<Void> bucket = vertx.executeBlocking(() -> ensureBucket(config.s3().bucket()), false);
+    return Future.all(schema, topics, bucket).mapEmpty();
+  }
+
+  private Future<Void> createTopics() {
+    NodeConfig.Kafka k = config.kafka();
+    Set<String> wanted =
+        Topics.ALL.stream().map(t -> Topics.name(k.topicPrefix(), t)).collect(Collectors.toSet());
+    return kafkaAdmin
+        .listTopics()
+        .compose(
+            existing -> {
+              List<NewTopic> missing = new ArrayList<>();
+              for (String name : wanted) {
+                if (!existing.contains(name)) {
+                  missing.add(new NewTopic(name, k.partitions(), k.replicationFactor()));
+                }
+              }
+              if (missing.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              return kafkaAdmin
+                  .createTopics(missing)
+                  .recover(
+                      err ->
+                          err instanceof TopicExistsException
+                                  || err.getCause() instanceof TopicExistsException
+                              ? Future.succeededFuture() // another node created it first
+                              : Future.failedFuture(err));
+            });
+  }
+
+  private Void ensureBucket(String bucket) {
+    try {
+      s3.headBucket(b -> b.bucket(bucket));
+    } catch (NoSuchBucketException e) {
+      try {
+        s3.createBucket(b -> b.bucket(bucket));
+      } catch (BucketAlreadyOwnedByYouException raced) {
+        // another node created it
+      }
+    }
+    return null;
+  }
+
+  /** One readiness procedure per backend; each one really talks to its server. */
+  public void registerReadiness(HealthChecks checks) {
+    checks.register(
+        "postgres",
+        2000,
+        p ->
+            pg.query("SELECT 1")
+                .execute()
+                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+    checks.register(
+        "mongo",
+        2000,
+        p ->
+            mongo
+                .runCommand("ping", new JsonObject().put("ping", 1))
+                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+    checks.register(
+        "redis",
+        2000,
+        p ->
+            redisApi.ping(List.of()).onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+    checks.register(
+        "kafka",
+        3000,
+        p ->
+            kafkaAdmin
+                .describeCluster()
+                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+    checks.register(
+        "s3",
+        3000,
+        p ->
+            vertx
+                .executeBlocking(
+                    () -> {
+                      s3.headBucket(b -> b.bucket(config.s3().bucket()));
+                      return null;
+                    },
+                    false)
+                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+  }
+
+  private static Status status(boolean ok, Throwable cause) {
+    if (ok) {
+      return Status.OK();
+    }
+    String reason =
+        cause == null ? "unknown" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    return Status.KO(new JsonObject().put("reason", reason));
+  }
+
+  /** Closes every client. */
+  public Future<Void> close() {
+    List<Future<?>> closing = new ArrayList<>();
+    closing.add(pg.close());
+    closing.add(mongo.close());
+    redis.close();
+    closing.add(kafkaAdmin.close(2000));
+    closing.add(
+        vertx.executeBlocking(
+            () -> {
+              s3.close();
+              return null;
+            },
+            false));
+    return Future.join(closing).mapEmpty();
+  }
+}

@@ -1,0 +1,9 @@
+package io.chat4all.node.edge;
+
+import io.vertx.grpc.server.GrpcServer;
+
+/** A service's gRPC services, added by the gRPC edge to the node's one gRPC server. */
+@FunctionalInterface
+public interface GrpcModule {
+  void register(GrpcServer server);
+}

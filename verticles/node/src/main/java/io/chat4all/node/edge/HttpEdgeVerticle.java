@@ -1,0 +1,130 @@
+package io.chat4all.node.edge;
+
+import io.chat4all.node.cluster.NodeRegistry;
+import io.chat4all.node.config.NodeConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node's HTTP edge on one port: the REST API modules, {@code /health/live}, {@code
+ * /health/ready} (every backend really answering), {@code /health/cluster} (the members and whether
+ * each answers on the event bus) and {@code /metrics} (Prometheus). Every response carries an
+ * {@code X-Request-Id}; every error is the JSON error body.
+ */
+public class HttpEdgeVerticle extends VerticleBase {
+  public static final String REQUEST_ID = "X-Request-Id";
+
+  private final NodeConfig.Listen listen;
+  private final int maxBodyBytes;
+  private final HealthChecks readiness;
+  private final NodeRegistry registry;
+  private final List<RouteModule> modules;
+  private HttpServer server;
+  private int shutdownGraceSeconds = 10;
+
+  public HttpEdgeVerticle(
+      NodeConfig.Listen listen,
+      int maxBodyBytes,
+      HealthChecks readiness,
+      NodeRegistry registry,
+      List<RouteModule> modules) {
+    this.listen = Objects.requireNonNull(listen, "listen");
+    this.maxBodyBytes = maxBodyBytes;
+    this.readiness = Objects.requireNonNull(readiness, "readiness");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.modules = List.copyOf(modules);
+  }
+
+  @Override
+  public final Future<?> start() {
+    return doStart();
+  }
+
+  protected Future<HttpServer> doStart() {
+    Router router = Router.router(vertx);
+    router
+        .route()
+        .handler(
+            ctx -> {
+              String id = ctx.request().getHeader(REQUEST_ID);
+              if (id == null || id.isBlank() || id.length() > 128) {
+                id = UUID.randomUUID().toString();
+              }
+              ctx.put("request_id", id);
+              ctx.response().putHeader(REQUEST_ID, id);
+              ctx.next();
+            });
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+
+    router
+        .get("/health/live")
+        .handler(
+            HealthCheckHandler.create(vertx)
+                .register("node", p -> p.complete(io.vertx.ext.healthchecks.Status.OK())));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
+    router
+        .get("/health/cluster")
+        .handler(
+            ctx ->
+                registry
+                    .describe()
+                    .onComplete(
+                        r -> {
+                          if (r.succeeded()) {
+                            ctx.json(r.result());
+                          } else {
+                            ctx.fail(r.cause());
+                          }
+                        }));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+
+    for (RouteModule module : modules) {
+      module.mount(router);
+    }
+
+    router.route().failureHandler(HttpErrors::handle);
+    router.errorHandler(404, HttpErrors::handle);
+    router.errorHandler(405, HttpErrors::handle);
+    router.errorHandler(413, HttpErrors::handle);
+
+    return vertx
+        .createHttpServer(
+            new HttpServerOptions()
+                .setHost(listen.host())
+                .setPort(listen.port())
+                .setCompressionSupported(true)
+                .setMaxFormAttributeSize(maxBodyBytes))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> server = s);
+  }
+
+  /** The bound port (differs from the configured one when that is 0). */
+  @Override
+  public Future<?> stop() {
+    // graceful: stop accepting, let in-flight requests finish within the grace period
+    return server == null
+        ? Future.succeededFuture()
+        : server.shutdown(shutdownGraceSeconds, TimeUnit.SECONDS);
+  }
+
+  /** Seconds in-flight requests get to finish when the node stops. */
+  public void setShutdownGraceSeconds(int seconds) {
+    this.shutdownGraceSeconds = seconds;
+  }
+
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

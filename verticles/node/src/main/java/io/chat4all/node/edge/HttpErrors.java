@@ -1,0 +1,73 @@
+package io.chat4all.node.edge;
+
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Turns every failure of a route into the JSON error body with the model's HTTP status. */
+public final class HttpErrors {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpErrors.class);
+
+  private HttpErrors() {}
+
+  /** Router failure handler. */
+  public static void handle(RoutingContext ctx) {
+    send(ctx, toServiceException(ctx));
+  }
+
+  static ServiceException toServiceException(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ServiceException se) {
+      return se;
+    }
+    if (failure instanceof HttpException he) {
+      return fromStatus(he.getStatusCode(), he.getPayload());
+    }
+    if (failure == null) {
+      return fromStatus(ctx.statusCode(), null);
+    }
+    if (failure instanceof io.vertx.core.json.DecodeException) {
+      return new ServiceException(ErrorCode.MALFORMED_JSON);
+    }
+    ServiceException se = ServiceException.from(failure);
+    if (se.code() == ErrorCode.INTERNAL) {
+      LOG.error(
+          "unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+    }
+    return se;
+  }
+
+  static ServiceException fromStatus(int status, String payload) {
+    return switch (status) {
+      case 400 ->
+          new ServiceException(ErrorCode.BAD_REQUEST, payload == null ? "bad request" : payload);
+      case 401 -> new ServiceException(ErrorCode.UNAUTHENTICATED);
+      case 403 -> new ServiceException(ErrorCode.FORBIDDEN);
+      case 404 -> new ServiceException(ErrorCode.ROUTE_NOT_FOUND);
+      case 405 -> new ServiceException(ErrorCode.METHOD_NOT_ALLOWED);
+      case 413 -> new ServiceException(ErrorCode.PAYLOAD_TOO_LARGE);
+      case 415 -> new ServiceException(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+      case 429 -> new ServiceException(ErrorCode.RATE_LIMITED);
+      case 503 -> new ServiceException(ErrorCode.UNAVAILABLE);
+      default -> new ServiceException(ErrorCode.INTERNAL);
+    };
+  }
+
+  /**
+   * Writes {@code {"error":{...}}} with the error's HTTP status (if the response is still open).
+   */
+  public static void send(RoutingContext ctx, ServiceException error) {
+    HttpServerResponse response = ctx.response();
+    if (response.headWritten() || response.closed()) {
+      return;
+    }
+    response
+        .setStatusCode(error.code().httpStatus())
+        .putHeader("content-type", "application/json; charset=utf-8")
+        .end(error.toJson().toBuffer());
+  }
+}

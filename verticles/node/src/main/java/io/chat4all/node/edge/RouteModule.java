@@ -1,0 +1,9 @@
+package io.chat4all.node.edge;
+
+import io.vertx.ext.web.Router;
+
+/** A service's REST routes, mounted by the HTTP edge on the node's one router. */
+@FunctionalInterface
+public interface RouteModule {
+  void mount(Router router);
+}
