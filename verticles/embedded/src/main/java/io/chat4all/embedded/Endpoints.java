@@ -19,31 +19,33 @@ public record Endpoints(
     String s3SecretKey) {
 
   /**
-   * The endpoints as a configuration overlay (the same keys as {@code config/default.yaml}), so a
-   * node started with {@code --config <this file>} uses these servers.
+   * The endpoints as a configuration overlay (mutable maps; the same keys as {@code
+   * config/default.yaml}), so a node started with {@code --config <this file>} uses these servers.
    */
   public Map<String, Object> asConfig() {
     Map<String, Object> root = new LinkedHashMap<>();
-    root.put("kafka", Map.of("bootstrap_servers", kafkaBootstrapServers));
+    root.put("kafka", new LinkedHashMap<>(Map.of("bootstrap_servers", kafkaBootstrapServers)));
     root.put(
         "postgres",
-        Map.of(
-            "host", postgresHost,
-            "port", postgresPort,
-            "database", postgresDatabase,
-            "user", postgresUser,
-            "password", postgresPassword));
-    root.put("mongo", Map.of("connection_string", mongoConnectionString));
-    root.put("redis", Map.of("connection_string", redisConnectionString));
+        new LinkedHashMap<>(
+            Map.of(
+                "host", postgresHost,
+                "port", postgresPort,
+                "database", postgresDatabase,
+                "user", postgresUser,
+                "password", postgresPassword)));
+    root.put("mongo", new LinkedHashMap<>(Map.of("connection_string", mongoConnectionString)));
+    root.put("redis", new LinkedHashMap<>(Map.of("connection_string", redisConnectionString)));
     root.put(
         "s3",
-        Map.of(
-            "endpoint", s3Endpoint,
-            "public_endpoint", s3Endpoint,
-            "region", s3Region,
-            "access_key", s3AccessKey,
-            "secret_key", s3SecretKey,
-            "path_style", true));
+        new LinkedHashMap<>(
+            Map.of(
+                "endpoint", s3Endpoint,
+                "public_endpoint", s3Endpoint,
+                "region", s3Region,
+                "access_key", s3AccessKey,
+                "secret_key", s3SecretKey,
+                "path_style", true)));
     return root;
   }
 }

@@ -1,0 +1,145 @@
+package io.chat4all.node.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  private static JsonObject load(
+      Path file, Map<String, String> env, Properties props, Map<String, String> cli) {
+    return ConfigLoader.load(file, env, props, cli);
+  }
+
+  @Test
+  void defaultsComeFromConfigDirectory() {
+    NodeConfig c = NodeConfig.from(load(null, Map.of(), new Properties(), Map.of()));
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.grpc().port()).isEqualTo(9090);
+    assertThat(c.embeddedBackends()).isTrue();
+    assertThat(c.cluster().enabled()).isFalse();
+    assertThat(c.kafka().partitions()).isEqualTo(12);
+    assertThat(c.dataDir()).isEqualTo(Path.of("./data"));
+  }
+
+  @Test
+  void fileThenEnvThenSystemPropertiesThenCommandLine(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(
+        file,
+        "http:\n  port: 1001\ngrpc:\n  port: 2001\nkafka:\n  partitions: 3\n  topic_prefix: a.\n");
+    Properties props = new Properties();
+    props.setProperty("chat4all.grpc.port", "2003");
+    props.setProperty("chat4all.kafka.topic_prefix", "c.");
+    props.setProperty("unrelated.property", "x");
+    JsonObject c =
+        load(
+            file,
+            Map.of(
+                "CHAT4ALL_GRPC_PORT", "2002",
+                "CHAT4ALL_KAFKA_PARTITIONS", "6",
+                "CHAT4ALL_KAFKA_BOOTSTRAP_SERVERS", "k1:9092,k2:9092",
+                "CHAT4ALL_DATA_DIR", "/var/lib/chat4all",
+                "CHAT4ALL_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
+                "PATH", "/usr/bin"),
+            props,
+            Map.of("kafka.topic_prefix", "d."));
+    NodeConfig n = NodeConfig.from(c);
+    assertThat(n.http().port()).isEqualTo(1001); // file
+    assertThat(n.kafka().partitions()).isEqualTo(6); // env over file
+    assertThat(n.grpc().port()).isEqualTo(2003); // sysprop over env
+    assertThat(n.kafka().topicPrefix()).isEqualTo("d."); // command line over all
+    assertThat(n.kafka().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+    assertThat(n.dataDir()).isEqualTo(Path.of("/var/lib/chat4all"));
+    assertThat(c.getJsonObject("cluster").getJsonArray("members"))
+        .isEqualTo(new JsonArray().add("10.0.0.1:5701").add("10.0.0.2:5701"));
+  }
+
+  @Test
+  void unknownKeyInFileIsNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, "htp:\n  port: 1\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("htp")
+        .hasMessageContaining("unknown configuration key");
+  }
+
+  @Test
+  void wrongTypeIsNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.json");
+    Files.writeString(file, "{\"http\": {\"port\": \"eighty\"}}");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.port")
+        .hasMessageContaining("integer");
+    assertThatThrownBy(
+            () -> load(null, Map.of("CHAT4ALL_CLUSTER_ENABLED", "yes"), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cluster.enabled");
+  }
+
+  @Test
+  void brokenFileIsReported(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(file, "http: [unclosed\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("not valid YAML");
+    assertThatThrownBy(
+            () -> load(dir.resolve("missing.yaml"), Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void valuesAreValidated() {
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(null, Map.of(), new Properties(), Map.of("http.port", "70000"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.port");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(null, Map.of(), new Properties(), Map.of("backends.mode", "external"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("kafka.bootstrap_servers");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(
+                        null, Map.of(), new Properties(), Map.of("cluster.members", "nohostport"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cluster.members");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(null, Map.of(), new Properties(), Map.of("s3.bucket", "Bad_Bucket"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("s3.bucket");
+    assertThatThrownBy(() -> load(null, Map.of(), new Properties(), Map.of("no.such", "1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("no.such");
+  }
+
+  @Test
+  void envNamesResolveAgainstKnownKeys() {
+    JsonObject defaults = ConfigLoader.defaults();
+    assertThat(ConfigLoader.resolveUnderscored(defaults, "kafka_bootstrap_servers"))
+        .containsExactly("kafka", "bootstrap_servers");
+    assertThat(ConfigLoader.resolveUnderscored(defaults, "embedded_kafka_controller_port"))
+        .containsExactly("embedded", "kafka_controller_port");
+    assertThat(ConfigLoader.resolveUnderscored(defaults, "data_dir")).containsExactly("data_dir");
+    assertThat(ConfigLoader.resolveUnderscored(defaults, "log_format")).isNull();
+  }
+}

@@ -1,2 +1,0 @@
-/** Test support shared by every module's tests. */
-package io.chat4all.testkit;
