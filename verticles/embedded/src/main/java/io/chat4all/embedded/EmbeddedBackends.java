@@ -66,39 +66,46 @@ public final class EmbeddedBackends implements AutoCloseable {
     acquireLock(data);
     String host = settings.host();
 
-    KafkaServerRunner kafka =
-        new KafkaServerRunner(
-            host,
-            Ports.choose("kafka", "embedded.kafka_port", host, settings.kafkaPort()),
-            Ports.choose(
-                "kafka controller",
-                "embedded.kafka_controller_port",
-                host,
-                settings.kafkaControllerPort()),
-            settings.kafkaPartitions(),
-            data.resolve("kafka"));
-    PostgresRunner postgres =
-        new PostgresRunner(
-            Ports.choose("postgres", "embedded.postgres_port", host, settings.postgresPort()),
-            data.resolve("postgres"));
-    MongoRunner mongo =
-        new MongoRunner(
-            host,
-            Ports.choose("mongo", "embedded.mongo_port", host, settings.mongoPort()),
-            data.resolve("mongo"));
-    RedisRunner redis =
-        new RedisRunner(
-            host,
-            Ports.choose("redis", "embedded.redis_port", host, settings.redisPort()),
-            data.resolve("redis"));
-    S3Runner s3 =
-        new S3Runner(
-            host,
-            Ports.choose("s3", "embedded.s3_port", host, settings.s3Port()),
-            data.resolve("s3"),
-            settings.s3AccessKey(),
-            settings.s3SecretKey());
-
+    KafkaServerRunner kafka;
+    PostgresRunner postgres;
+    MongoRunner mongo;
+    RedisRunner redis;
+    S3Runner s3;
+    try (Ports.Reservation ports = new Ports.Reservation()) {
+      kafka =
+          new KafkaServerRunner(
+              host,
+              ports.choose("kafka", "embedded.kafka_port", host, settings.kafkaPort()),
+              ports.choose(
+                  "kafka controller",
+                  "embedded.kafka_controller_port",
+                  host,
+                  settings.kafkaControllerPort()),
+              settings.kafkaPartitions(),
+              data.resolve("kafka"));
+      postgres =
+          new PostgresRunner(
+              host,
+              ports.choose("postgres", "embedded.postgres_port", host, settings.postgresPort()),
+              data.resolve("postgres"));
+      mongo =
+          new MongoRunner(
+              host,
+              ports.choose("mongo", "embedded.mongo_port", host, settings.mongoPort()),
+              data.resolve("mongo"));
+      redis =
+          new RedisRunner(
+              host,
+              ports.choose("redis", "embedded.redis_port", host, settings.redisPort()),
+              data.resolve("redis"));
+      s3 =
+          new S3Runner(
+              host,
+              ports.choose("s3", "embedded.s3_port", host, settings.s3Port()),
+              data.resolve("s3"),
+              settings.s3AccessKey(),
+              settings.s3SecretKey());
+    }
     List<EmbeddedServer> all = List.of(postgres, kafka, mongo, redis, s3);
     ExecutorService pool =
         Executors.newFixedThreadPool(

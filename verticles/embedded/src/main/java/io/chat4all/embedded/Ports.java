@@ -22,6 +22,44 @@ public final class Ports {
     }
   }
 
+  /**
+   * Ports picked for one start: each free port stays bound until {@link #close()}, so two servers
+   * of the same start never get the same port.
+   */
+  public static final class Reservation implements AutoCloseable {
+    private final java.util.List<ServerSocket> held = new java.util.ArrayList<>();
+
+    /**
+     * {@code configured} if non-zero (after checking it is free), else a free port held until
+     * close.
+     */
+    public int choose(String server, String key, String host, int configured) {
+      if (configured != 0) {
+        return Ports.choose(server, key, host, configured);
+      }
+      try {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host));
+        held.add(socket);
+        return socket.getLocalPort();
+      } catch (IOException e) {
+        throw new EmbeddedStartException(
+            "cannot find a free port on " + host + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public void close() {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // already closed
+        }
+      }
+      held.clear();
+    }
+  }
+
   /** {@code configured} if non-zero (after checking it is free), else a free port. */
   public static int choose(String server, String key, String host, int configured) {
     if (configured == 0) {

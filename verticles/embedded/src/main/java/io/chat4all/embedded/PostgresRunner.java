@@ -9,11 +9,13 @@ import java.time.Duration;
 final class PostgresRunner implements EmbeddedServer {
   static final String USER = "postgres";
   static final String DATABASE = "postgres";
+  private final String host;
   private final int port;
   private final Path dataDir;
   private EmbeddedPostgres postgres;
 
-  PostgresRunner(int port, Path dataDir) {
+  PostgresRunner(String host, int port, Path dataDir) {
+    this.host = host;
     this.port = port;
     this.dataDir = dataDir;
   }
@@ -31,17 +33,44 @@ final class PostgresRunner implements EmbeddedServer {
   public void start() throws Exception {
     Files.createDirectories(dataDir);
     StaleProcesses.stopIfRunning(dataDir.resolve("postmaster.pid"), "postgres");
-    postgres =
-        EmbeddedPostgres.builder()
-            .setDataDirectory(dataDir)
-            .setCleanDataDirectory(false)
-            .setRegisterShutdownHook(false)
-            .setPort(port)
-            .setPGStartupWait(Duration.ofSeconds(60))
-            .setServerConfig("listen_addresses", "127.0.0.1")
-            .setServerConfig("max_connections", "200")
-            .setServerConfig("fsync", "on")
-            .start();
+    Path log = dataDir.getParent().resolve("postgres.log");
+    try {
+      postgres = build(log);
+    } catch (java.io.IOException e) {
+      throw new EmbeddedStartException(
+          "embedded postgres failed to start: "
+              + e.getMessage()
+              + "; last lines of "
+              + log
+              + ":\n"
+              + tail(log),
+          e);
+    }
+  }
+
+  private EmbeddedPostgres build(Path log) throws java.io.IOException {
+    return EmbeddedPostgres.builder()
+        .setDataDirectory(dataDir)
+        .setCleanDataDirectory(false)
+        .setRegisterShutdownHook(false)
+        .setPort(port)
+        .setPGStartupWait(Duration.ofSeconds(60))
+        .setServerConfig("listen_addresses", host)
+        // zonky starts postgres with fsync off; acknowledged writes must survive a crash
+        .setServerConfig("fsync", "on")
+        .setServerConfig("max_connections", "200")
+        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+  }
+
+  private static String tail(Path log) {
+    try {
+      java.util.List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (java.io.IOException e) {
+      return "(no log)";
+    }
   }
 
   @Override

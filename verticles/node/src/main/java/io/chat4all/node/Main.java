@@ -43,7 +43,7 @@ public final class Main {
         --cluster-host HOST   address this node binds and advertises for clustering
         --cluster-port PORT   Hazelcast port of this node
         --cluster-members L   comma-separated host:port list of members
-        --http-port PORT      REST / SockJS / WebSocket / health / metrics port (default 8080)
+        --http-port PORT      REST / health / metrics port (default 8080)
         --grpc-port PORT      gRPC port (default 9090)
         --set KEY=VALUE       any configuration key, e.g. --set kafka.partitions=6
         --help                this text
@@ -154,7 +154,7 @@ public final class Main {
             + " ms ("
             + (config.cluster().enabled() ? "cluster" : "embedded")
             + " mode)");
-    out.println("  Web chat & REST : http://" + host + ":" + node.httpPort() + "/");
+    out.println("  REST API        : http://" + host + ":" + node.httpPort() + "/v1/");
     out.println("  Health          : http://" + host + ":" + node.httpPort() + "/health/ready");
     out.println("  Metrics         : http://" + host + ":" + node.httpPort() + "/metrics");
     out.println("  gRPC (h2c)      : " + host + ":" + node.grpcPort());

@@ -141,13 +141,7 @@ public final class Node implements AutoCloseable {
           new NodeRegistry(
               nodeId,
               clusterManager,
-              new JsonObject()
-                  .put("version", VERSION)
-                  .put("http_host", config.http().host())
-                  .put("http_port", config.http().port())
-                  .put("grpc_port", config.grpc().port()));
-      await(vertx.deployVerticle(registry), Duration.ofSeconds(30), "registering the node");
-
+              new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
       HttpEdgeVerticle http =
           new HttpEdgeVerticle(
               config.http(), config.maxBodyBytes(), readiness, registry, List.of());
@@ -162,6 +156,8 @@ public final class Node implements AutoCloseable {
           vertx.deployVerticle(grpc),
           Duration.ofSeconds(30),
           "starting the gRPC server on port " + config.grpc().port());
+      registry.withInfo("http_port", http.actualPort()).withInfo("grpc_port", grpc.actualPort());
+      await(vertx.deployVerticle(registry), Duration.ofSeconds(30), "registering the node");
 
       return new Node(
           config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());

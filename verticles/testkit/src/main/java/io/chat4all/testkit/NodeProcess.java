@@ -127,12 +127,13 @@ public final class NodeProcess implements AutoCloseable {
 
   /** SIGTERM, as Ctrl-C or a container stop would send. */
   public void terminate() {
-    process.destroy();
+    // Process.destroy() would also close our end of its output; signal through the handle instead
+    process.toHandle().destroy();
   }
 
   /** SIGKILL: no shutdown hook runs. */
   public void kill() {
-    process.destroyForcibly();
+    process.toHandle().destroyForcibly();
   }
 
   /** Processes still alive whose command line mentions {@code marker} (e.g. a data directory). */

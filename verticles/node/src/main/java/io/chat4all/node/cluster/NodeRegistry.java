@@ -46,6 +46,12 @@ public class NodeRegistry extends VerticleBase {
     return Addresses.NODE_PING + "." + nodeId;
   }
 
+  /** Adds facts about this node (e.g. bound ports) before it is deployed. */
+  public NodeRegistry withInfo(String key, Object value) {
+    info.put(key, value);
+    return this;
+  }
+
   public String nodeId() {
     return nodeId;
   }
@@ -85,6 +91,11 @@ public class NodeRegistry extends VerticleBase {
 
   /** Every member in the map, each pinged over the event bus (2 s timeout). */
   public Future<JsonObject> describe() {
+    if (nodes == null) {
+      return Future.failedFuture(
+          new io.chat4all.codecs.ServiceException(
+              io.chat4all.codecs.ErrorCode.UNAVAILABLE, "the node is still starting"));
+    }
     return nodes
         .entries()
         .compose(

@@ -41,7 +41,7 @@ public record NodeConfig(
       int s3Port) {}
 
   public record Cluster(
-      boolean enabled, String host, int port, List<String> members, String name) {}
+      boolean enabled, String host, int port, int busPort, List<String> members, String name) {}
 
   public record Kafka(
       String bootstrapServers, String topicPrefix, int partitions, short replicationFactor) {}
@@ -160,6 +160,7 @@ public record NodeConfig(
             bool(cl, "cluster.enabled", "enabled"),
             str(cl, "cluster.host", "host"),
             port(cl, "cluster.port", "port"),
+            port(cl, "cluster.bus_port", "bus_port"),
             List.copyOf(members),
             str(cl, "cluster.name", "name")),
         kafka,
