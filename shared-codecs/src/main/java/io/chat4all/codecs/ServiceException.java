@@ -17,6 +17,7 @@ public class ServiceException extends ReplyException {
 
   private final ErrorCode code;
   private final JsonObject details;
+  private Throwable internalCause;
 
   public ServiceException(ErrorCode code) {
     this(code, code.defaultMessage(), null);
@@ -30,6 +31,12 @@ public class ServiceException extends ReplyException {
     super(ReplyFailure.RECIPIENT_FAILURE, code.failureCode(), message);
     this.code = Objects.requireNonNull(code, "code");
     this.details = details == null ? new JsonObject() : details;
+  }
+
+  /** For {@code internal} errors made from an unexpected failure: that failure (for logs). */
+  @Override
+  public synchronized Throwable getCause() {
+    return internalCause != null ? internalCause : super.getCause();
   }
 
   public ErrorCode code() {
@@ -97,9 +104,7 @@ public class ServiceException extends ReplyException {
       }
     }
     ServiceException internal = new ServiceException(ErrorCode.INTERNAL);
-    if (failure != null) {
-      internal.initCause(failure);
-    }
+    internal.internalCause = failure;
     return internal;
   }
 }

@@ -125,7 +125,10 @@ public final class Main {
     Node node;
     try {
       node = Node.start(config);
-    } catch (NodeStartException | EmbeddedStartException | ConfigException e) {
+    } catch (ConfigException e) {
+      err.println("chat4all: invalid configuration: " + e.getMessage());
+      return 2;
+    } catch (NodeStartException | EmbeddedStartException e) {
       log.debug("start failed", e);
       err.println("chat4all: the node could not start: " + e.getMessage());
       return 1;
@@ -211,6 +214,14 @@ public final class Main {
     Path overlay = config.dataDir().toAbsolutePath().normalize().resolve("backends.json");
     JsonObject json = new JsonObject(backends.endpoints().asConfig());
     json.put("backends", new JsonObject().put("mode", "external"));
+    // nodes sharing these backends must sign tokens with one key
+    json.put(
+        "auth",
+        new JsonObject()
+            .put(
+                "jwt_secret",
+                Services.readOrCreateSecret(
+                    config.dataDir().toAbsolutePath().resolve("jwt-secret"))));
     try {
       Files.writeString(overlay, json.encodePrettily(), StandardCharsets.UTF_8);
     } catch (IOException ex) {

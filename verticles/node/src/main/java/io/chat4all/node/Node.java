@@ -142,11 +142,21 @@ public final class Node implements AutoCloseable {
               nodeId,
               clusterManager,
               new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
+      Services services =
+          await(
+              Services.deploy(vertx, config, clients),
+              Duration.ofSeconds(60),
+              "deploying the services");
       HttpEdgeVerticle http =
           new HttpEdgeVerticle(
-              config.http(), config.maxBodyBytes(), readiness, registry, List.of());
+              config.http(),
+              config.maxBodyBytes(),
+              readiness,
+              registry,
+              services.security,
+              services.routes);
       http.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
-      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, List.of());
+      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, services.grpc);
       grpc.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
       await(
           vertx.deployVerticle(http),

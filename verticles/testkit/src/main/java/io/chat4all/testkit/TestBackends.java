@@ -20,6 +20,14 @@ import java.util.stream.Stream;
  */
 public final class TestBackends {
   private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static final String JWT_SECRET = randomSecret();
+
+  private static String randomSecret() {
+    byte[] key = new byte[48];
+    new java.security.SecureRandom().nextBytes(key);
+    return java.util.Base64.getEncoder().encodeToString(key);
+  }
+
   private static EmbeddedBackends backends;
   private static Path dataDir;
 
@@ -101,6 +109,9 @@ public final class TestBackends {
       c.getJsonObject("s3").put("bucket", bucket());
       c.getJsonObject("redis").put("key_prefix", redisKeyPrefix());
       c.getJsonObject("mongo").put("database", mongoDatabase());
+      // a shared signing key (as a cluster has) and a cheap password hash for fast tests
+      c.put(
+          "auth", new JsonObject().put("jwt_secret", JWT_SECRET).put("password_iterations", 1000));
       return c;
     }
   }

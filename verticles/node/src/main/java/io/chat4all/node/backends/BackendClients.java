@@ -2,6 +2,7 @@ package io.chat4all.node.backends;
 
 import io.chat4all.codecs.Topics;
 import io.chat4all.node.config.NodeConfig;
+import io.chat4all.pg.Migrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -10,6 +11,7 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.redis.client.Redis;
@@ -50,6 +52,7 @@ public final class BackendClients {
   private final Redis redis;
   private final RedisAPI redisApi;
   private final KafkaAdminClient kafkaAdmin;
+  private final KafkaProducer<String, String> producer;
   private final S3Client s3;
 
   private BackendClients(Vertx vertx, NodeConfig config) {
@@ -90,6 +93,8 @@ public final class BackendClients {
                 .setMaxPoolWaiting(1024));
     this.redisApi = RedisAPI.api(redis);
     this.kafkaAdmin = KafkaAdminClient.create(vertx, kafkaAdminConfig(config.kafka()));
+    this.producer =
+        KafkaProducer.createShared(vertx, "chat4all-events", producerConfig(config.kafka()));
     NodeConfig.S3 s = config.s3();
     this.s3 =
         S3Client.builder()
@@ -119,6 +124,27 @@ public final class BackendClients {
     map.put("request.timeout.ms", "10000");
     map.put("default.api.timeout.ms", "15000");
     return map;
+  }
+
+  /** Durable producer: idempotent, acks=all; keys and values are strings (JSON values). */
+  static Map<String, String> producerConfig(NodeConfig.Kafka kafka) {
+    Map<String, String> map = new HashMap<>();
+    map.put("bootstrap.servers", kafka.bootstrapServers());
+    map.put("client.id", "chat4all-producer");
+    map.put("acks", "all");
+    map.put("enable.idempotence", "true");
+    map.put("max.in.flight.requests.per.connection", "5");
+    map.put("linger.ms", "2");
+    map.put("compression.type", "lz4");
+    map.put("delivery.timeout.ms", "30000");
+    map.put("request.timeout.ms", "10000");
+    map.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+    map.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+    return map;
+  }
+
+  public KafkaProducer<String, String> producer() {
+    return producer;
   }
 
   public Pool pg() {
@@ -152,8 +178,13 @@ public final class BackendClients {
 
   /** Creates the PostgreSQL schema, the Kafka topics and the S3 bucket when they are missing. */
   public Future<Void> prepare() {
+    NodeConfig.Postgres p = config.postgres();
     Future<Void> schema =
-        pg.query("CREATE SCHEMA IF NOT EXISTS " + config.postgres().schema()).execute().mapEmpty();
+        Migrations.migrate(
+                vertx,
+                new Migrations.Target(
+                    p.host(), p.port(), p.database(), p.user(), p.password(), p.schema()))
+            .mapEmpty();
     Future<Void> topics = createTopics();
     Future<Void> bucket = vertx.executeBlocking(() -> ensureBucket(config.s3().bucket()), false);
     return Future.all(schema, topics, bucket).mapEmpty();
@@ -258,6 +289,7 @@ public final class BackendClients {
     closing.add(mongo.close());
     redis.close();
     closing.add(kafkaAdmin.close(2000));
+    closing.add(producer.close(5000));
     closing.add(
         vertx.executeBlocking(
             () -> {

@@ -6,6 +6,7 @@ import io.chat4all.proto.v1.NodeServiceGrpcService;
 import io.chat4all.proto.v1.NodeServiceService;
 import io.chat4all.proto.v1.PingReply;
 import io.chat4all.proto.v1.PingRequest;
+import io.chat4all.web.GrpcModule;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;

@@ -2,6 +2,8 @@ package io.chat4all.node.edge;
 
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
+import io.chat4all.web.HttpErrors;
+import io.chat4all.web.RouteModule;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -30,6 +32,7 @@ public class HttpEdgeVerticle extends VerticleBase {
   private final HealthChecks readiness;
   private final NodeRegistry registry;
   private final List<RouteModule> modules;
+  private final EdgeSecurity security;
   private HttpServer server;
   private int shutdownGraceSeconds = 10;
 
@@ -38,7 +41,9 @@ public class HttpEdgeVerticle extends VerticleBase {
       int maxBodyBytes,
       HealthChecks readiness,
       NodeRegistry registry,
+      EdgeSecurity security,
       List<RouteModule> modules) {
+    this.security = Objects.requireNonNull(security, "security");
     this.listen = Objects.requireNonNull(listen, "listen");
     this.maxBodyBytes = maxBodyBytes;
     this.readiness = Objects.requireNonNull(readiness, "readiness");
@@ -66,6 +71,7 @@ public class HttpEdgeVerticle extends VerticleBase {
               ctx.next();
             });
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    security.install(router);
 
     router
         .get("/health/live")

@@ -1,4 +1,4 @@
-package io.chat4all.node.edge;
+package io.chat4all.web;
 
 import io.chat4all.codecs.ServiceException;
 import io.vertx.grpc.common.GrpcStatus;

@@ -1,4 +1,4 @@
-package io.chat4all.node.edge;
+package io.chat4all.web;
 
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
@@ -64,6 +64,10 @@ public final class HttpErrors {
     HttpServerResponse response = ctx.response();
     if (response.headWritten() || response.closed()) {
       return;
+    }
+    Object retry = error.details().getValue("retry_after_seconds");
+    if (error.code() == ErrorCode.RATE_LIMITED && retry != null) {
+      response.putHeader("Retry-After", retry.toString());
     }
     response
         .setStatusCode(error.code().httpStatus())

@@ -1,0 +1,26 @@
+package io.chat4all.auth;
+
+import io.vertx.core.json.JsonObject;
+
+/** The {@code auth} section of the node configuration, with the signing key resolved. */
+public record AuthConfig(
+    String jwtSecret,
+    String issuer,
+    int accessTokenTtlSeconds,
+    int refreshTokenTtlSeconds,
+    int passwordIterations,
+    int loginMaxFailures,
+    int loginFailureWindowSeconds) {
+
+  /** From the config section; {@code jwtSecret} is the resolved key (base64). */
+  public static AuthConfig from(JsonObject section, String jwtSecret) {
+    return new AuthConfig(
+        jwtSecret,
+        section.getString("issuer", "chat4all"),
+        section.getInteger("access_token_ttl_seconds", 900),
+        section.getInteger("refresh_token_ttl_seconds", 2592000),
+        section.getInteger("password_iterations", 310000),
+        section.getInteger("login_max_failures", 5),
+        section.getInteger("login_failure_window_seconds", 900));
+  }
+}

@@ -1,0 +1,153 @@
+package io.chat4all.node;
+
+import io.chat4all.auth.AuthConfig;
+import io.chat4all.auth.AuthGrpc;
+import io.chat4all.auth.AuthRoutes;
+import io.chat4all.auth.AuthVerticle;
+import io.chat4all.auth.JwtTokens;
+import io.chat4all.conversations.ConversationGrpc;
+import io.chat4all.conversations.ConversationRoutes;
+import io.chat4all.conversations.ConversationsConfig;
+import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.node.backends.BackendClients;
+import io.chat4all.node.config.ConfigException;
+import io.chat4all.node.config.NodeConfig;
+import io.chat4all.node.edge.EdgeSecurity;
+import io.chat4all.node.edge.OpenApiDocument;
+import io.chat4all.web.GrpcModule;
+import io.chat4all.web.RateLimiter;
+import io.chat4all.web.RouteModule;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The business services of a node: each service verticle deployed with its collaborators, and the
+ * REST and gRPC modules the edges mount.
+ */
+final class Services {
+  final EdgeSecurity security;
+  final List<RouteModule> routes;
+  final List<GrpcModule> grpc;
+
+  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+    this.security = security;
+    this.routes = routes;
+    this.grpc = grpc;
+  }
+
+  /** Builds the services; the returned future completes when every service verticle is deployed. */
+  static Future<Services> deploy(Vertx vertx, NodeConfig config, BackendClients clients) {
+    JsonObject raw = config.raw();
+    AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
+    validate(authConfig);
+    String redisPrefix = config.redis().keyPrefix();
+    JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
+    JsonObject limits = raw.getJsonObject("rate_limit");
+    EdgeSecurity security =
+        new EdgeSecurity(
+            tokens,
+            new RateLimiter(clients.redisApi(), redisPrefix),
+            limits.getInteger("per_user_per_minute"),
+            limits.getInteger("per_ip_per_minute"));
+
+    Future<String> auth =
+        vertx.deployVerticle(
+            new AuthVerticle(clients.pg(), clients.redisApi(), redisPrefix, tokens, authConfig));
+    Future<String> conversations =
+        vertx.deployVerticle(
+            new ConversationsVerticle(
+                clients.pg(),
+                clients.redisApi(),
+                redisPrefix,
+                clients.producer(),
+                config.kafka().topicPrefix(),
+                ConversationsConfig.from(raw.getJsonObject("conversations"))));
+
+    OpenApiDocument openApi = OpenApiDocument.load(List.of("auth", "conversations"));
+    List<RouteModule> routes =
+        List.of(openApi, new AuthRoutes(vertx), new ConversationRoutes(vertx));
+    List<GrpcModule> grpc =
+        List.of(new AuthGrpc(vertx, tokens), new ConversationGrpc(vertx, tokens));
+    return Future.all(auth, conversations).map(x -> new Services(security, routes, grpc));
+  }
+
+  private static void validate(AuthConfig c) {
+    positive("auth.access_token_ttl_seconds", c.accessTokenTtlSeconds());
+    positive("auth.refresh_token_ttl_seconds", c.refreshTokenTtlSeconds());
+    positive("auth.login_max_failures", c.loginMaxFailures());
+    positive("auth.login_failure_window_seconds", c.loginFailureWindowSeconds());
+    if (c.passwordIterations() < 1000) {
+      throw new ConfigException("auth.password_iterations", "must be at least 1000");
+    }
+  }
+
+  private static void positive(String key, int value) {
+    if (value <= 0) {
+      throw new ConfigException(key, "must be positive");
+    }
+  }
+
+  /**
+   * The access-token signing key: {@code auth.jwt_secret} when set (base64, at least 32 bytes);
+   * otherwise, in embedded mode, a key generated once into {@code <data_dir>/jwt-secret}; in
+   * cluster mode there is no safe default, so the node refuses to start.
+   */
+  static String jwtSecret(NodeConfig config) {
+    String configured = config.raw().getJsonObject("auth").getString("jwt_secret", "");
+    if (!configured.isBlank()) {
+      checkSecret(configured);
+      return configured;
+    }
+    if (!config.embeddedBackends()) {
+      throw new ConfigException(
+          "auth.jwt_secret",
+          "must be set when backends are external (every node of a cluster must sign tokens with the same"
+              + " key), e.g. CHAT4ALL_AUTH_JWT_SECRET=$(head -c 48 /dev/urandom | base64)");
+    }
+    return readOrCreateSecret(config.dataDir().resolve("jwt-secret"));
+  }
+
+  /** Reads the key file, creating it (mode 600) with 48 random bytes when missing. */
+  public static String readOrCreateSecret(Path file) {
+    try {
+      if (Files.exists(file)) {
+        String s = Files.readString(file, StandardCharsets.UTF_8).trim();
+        checkSecret(s);
+        return s;
+      }
+      byte[] key = new byte[48];
+      new SecureRandom().nextBytes(key);
+      String s = Base64.getEncoder().encodeToString(key);
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.writeString(file, s + "\n", StandardCharsets.UTF_8);
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException ignored) {
+        // not a POSIX file system
+      }
+      return s;
+    } catch (IOException e) {
+      throw new ConfigException(
+          "auth.jwt_secret", "cannot read or create " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void checkSecret(String s) {
+    try {
+      if (Base64.getDecoder().decode(s.trim()).length < 32) {
+        throw new ConfigException("auth.jwt_secret", "must decode to at least 32 bytes");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("auth.jwt_secret", "must be base64");
+    }
+  }
+}

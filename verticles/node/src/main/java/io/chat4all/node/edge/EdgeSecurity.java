@@ -1,0 +1,61 @@
+package io.chat4all.node.edge;
+
+import io.chat4all.web.Authn;
+import io.chat4all.web.Principal;
+import io.chat4all.web.RateLimiter;
+import io.chat4all.web.TokenVerifier;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What every {@code /v1} request passes before its route: a per-IP rate limit, bearer-token
+ * authentication (except on the public paths: registration, login, refresh, the API document) and a
+ * per-user rate limit. Limits are counted in Redis, so they hold across the cluster.
+ */
+public final class EdgeSecurity {
+  /** Paths served without an access token. */
+  public static final Set<String> PUBLIC_PATHS =
+      Set.of("/v1/auth/register", "/v1/auth/token", "/v1/auth/refresh", "/v1/openapi.json");
+
+  private final TokenVerifier verifier;
+  private final RateLimiter limiter;
+  private final int perUserPerMinute;
+  private final int perIpPerMinute;
+
+  public EdgeSecurity(
+      TokenVerifier verifier, RateLimiter limiter, int perUserPerMinute, int perIpPerMinute) {
+    this.verifier = Objects.requireNonNull(verifier, "verifier");
+    this.limiter = Objects.requireNonNull(limiter, "limiter");
+    this.perUserPerMinute = perUserPerMinute;
+    this.perIpPerMinute = perIpPerMinute;
+  }
+
+  void install(Router router) {
+    router
+        .route("/v1/*")
+        .handler(
+            ctx ->
+                limiter
+                    .hit("ip:" + ctx.request().remoteAddress().hostAddress(), perIpPerMinute, 60)
+                    .onSuccess(v -> ctx.next())
+                    .onFailure(ctx::fail));
+    router.route("/v1/*").handler(this::authenticate);
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    if (PUBLIC_PATHS.contains(ctx.normalizedPath())) {
+      ctx.next();
+      return;
+    }
+    Authn.verify(verifier, ctx.request().getHeader("Authorization"))
+        .compose(p -> limiter.hit("user:" + p.userId(), perUserPerMinute, 60).map(p))
+        .onSuccess(
+            (Principal p) -> {
+              ctx.put(Principal.CONTEXT_KEY, p);
+              ctx.next();
+            })
+        .onFailure(ctx::fail);
+  }
+}

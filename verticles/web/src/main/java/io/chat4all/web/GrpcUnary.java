@@ -1,0 +1,68 @@
+package io.chat4all.web;
+
+import io.chat4all.codecs.ServiceException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerRequest;
+import java.util.function.BiFunction;
+
+/**
+ * Unary gRPC handlers with access to request metadata (the generated service classes hide it).
+ * Failures become the model's gRPC status with message "code: message" and the trailers {@code
+ * chat4all-error-code} and {@code chat4all-error-details} (JSON).
+ */
+public final class GrpcUnary {
+  public static final String ERROR_CODE_TRAILER = "chat4all-error-code";
+  public static final String ERROR_DETAILS_TRAILER = "chat4all-error-details";
+
+  private GrpcUnary() {}
+
+  /** What a handler knows about the call besides its message. */
+  public record Call(MultiMap headers, String remoteHost) {}
+
+  public static <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> handler(
+      BiFunction<Req, Call, Future<Resp>> call) {
+    return request ->
+        request.handler(
+            message -> {
+              Future<Resp> result;
+              try {
+                String remote =
+                    request.connection() == null || request.connection().remoteAddress() == null
+                        ? "unknown"
+                        : request.connection().remoteAddress().hostAddress();
+                result = call.apply(message, new Call(request.headers(), remote));
+              } catch (RuntimeException e) {
+                result = Future.failedFuture(e);
+              }
+              result.onComplete(
+                  r -> {
+                    if (r.succeeded()) {
+                      request.response().end(r.result());
+                    } else {
+                      ServiceException error = ServiceException.from(r.cause());
+                      request
+                          .response()
+                          .status(GrpcStatus.valueOf(error.code().grpcCode().code()))
+                          .statusMessage(error.code().wireName() + ": " + error.getMessage());
+                      request
+                          .response()
+                          .trailers()
+                          .set(ERROR_CODE_TRAILER, error.code().wireName());
+                      request
+                          .response()
+                          .trailers()
+                          .set(ERROR_DETAILS_TRAILER, error.details().encode());
+                      request.response().end();
+                    }
+                  });
+            });
+  }
+
+  /** The authenticated caller of a gRPC call (metadata {@code authorization: Bearer …}). */
+  public static Future<Principal> principal(TokenVerifier verifier, Call call) {
+    return Authn.verify(verifier, call.headers().get("authorization"));
+  }
+}
