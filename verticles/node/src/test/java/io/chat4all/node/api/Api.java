@@ -1,0 +1,143 @@
+package io.chat4all.node.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chat4all.node.Node;
+import io.chat4all.node.config.ConfigLoader;
+import io.chat4all.node.config.NodeConfig;
+import io.chat4all.testkit.TestBackends;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * A REST client for API tests against a node started in the test JVM (one node per test class, on
+ * the shared backends with the class's own isolation).
+ */
+public final class Api implements AutoCloseable {
+  private final Node node;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private Api(Node node) {
+    this.node = node;
+  }
+
+  /** Starts a node with the isolation's names; {@code overrides} are merged over the config. */
+  public static Api start(TestBackends.Isolation iso, JsonObject overrides) {
+    JsonObject config = ConfigLoader.defaults().mergeIn(iso.nodeConfig(), true);
+    if (overrides != null) {
+      config.mergeIn(overrides, true);
+    }
+    return new Api(Node.start(NodeConfig.from(config)));
+  }
+
+  public static Api start(TestBackends.Isolation iso) {
+    return start(iso, null);
+  }
+
+  public Node node() {
+    return node;
+  }
+
+  public String base() {
+    return "http://127.0.0.1:" + node.httpPort();
+  }
+
+  /** A response: status, parsed JSON body (null when empty or not JSON), headers. */
+  public record Res(int status, String raw, JsonObject json, java.net.http.HttpHeaders headers) {
+    public String errorCode() {
+      return json == null || json.getJsonObject("error") == null
+          ? null
+          : json.getJsonObject("error").getString("code");
+    }
+
+    public Res expect(int expected) {
+      assertThat(status).as("HTTP status of response %s", raw).isEqualTo(expected);
+      return this;
+    }
+
+    public Res expectError(int expected, String code) {
+      assertThat(status).as("HTTP status of response %s", raw).isEqualTo(expected);
+      assertThat(errorCode()).as("error code of %s", raw).isEqualTo(code);
+      assertThat(json.getJsonObject("error").getString("message")).isNotBlank();
+      return this;
+    }
+  }
+
+  public Res call(String method, String path, String token, String body) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(30));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      JsonObject json = null;
+      String text = r.body();
+      if (text != null && text.startsWith("{")) {
+        json = new JsonObject(text);
+      }
+      return new Res(r.statusCode(), text, json, r.headers());
+    } catch (Exception e) {
+      throw new AssertionError(method + " " + path + " failed", e);
+    }
+  }
+
+  public Res get(String path, String token) {
+    return call("GET", path, token, null);
+  }
+
+  public Res post(String path, String token, JsonObject body) {
+    return call("POST", path, token, body == null ? null : body.encode());
+  }
+
+  public Res delete(String path, String token) {
+    return call("DELETE", path, token, null);
+  }
+
+  /** A registered and logged-in user: id, name and tokens. */
+  public record User(String id, String username, String accessToken, String refreshToken) {}
+
+  /** Registers a user with a unique name and logs in. */
+  public User newUser(String prefix) {
+    String username = (prefix + "_" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase();
+    post(
+            "/v1/auth/register",
+            null,
+            new JsonObject()
+                .put("username", username)
+                .put("email", username + "@example.test")
+                .put("password", "correct horse"))
+        .expect(201);
+    JsonObject tokens =
+        post(
+                "/v1/auth/token",
+                null,
+                new JsonObject().put("username", username).put("password", "correct horse"))
+            .expect(200)
+            .json();
+    return new User(
+        tokens.getString("user_id"),
+        username,
+        tokens.getString("access_token"),
+        tokens.getString("refresh_token"));
+  }
+
+  @Override
+  public void close() {
+    node.close();
+  }
+}
