@@ -46,6 +46,7 @@ public final class Node implements AutoCloseable {
   private final String nodeId;
   private final int httpPort;
   private final int grpcPort;
+  private HttpEdgeVerticle http;
   private volatile boolean closed;
 
   private Node(
@@ -169,8 +170,10 @@ public final class Node implements AutoCloseable {
       registry.withInfo("http_port", http.actualPort()).withInfo("grpc_port", grpc.actualPort());
       await(vertx.deployVerticle(registry), Duration.ofSeconds(30), "registering the node");
 
-      return new Node(
-          config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
+      Node node =
+          new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
+      node.http = http;
+      return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
       throw e;
@@ -250,6 +253,11 @@ public final class Node implements AutoCloseable {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The REST routes this node serves ("METHOD /v1/path/{param}"). */
+  public java.util.SortedSet<String> apiRoutes() {
+    return http.apiRoutes();
   }
 
   public int grpcPort() {

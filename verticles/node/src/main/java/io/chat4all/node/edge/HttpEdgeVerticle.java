@@ -34,6 +34,7 @@ public class HttpEdgeVerticle extends VerticleBase {
   private final List<RouteModule> modules;
   private final EdgeSecurity security;
   private HttpServer server;
+  private Router router;
   private int shutdownGraceSeconds = 10;
 
   public HttpEdgeVerticle(
@@ -98,6 +99,7 @@ public class HttpEdgeVerticle extends VerticleBase {
     for (RouteModule module : modules) {
       module.mount(router);
     }
+    this.router = router;
 
     router.route().failureHandler(HttpErrors::handle);
     router.errorHandler(404, HttpErrors::handle);
@@ -128,6 +130,28 @@ public class HttpEdgeVerticle extends VerticleBase {
   /** Seconds in-flight requests get to finish when the node stops. */
   public void setShutdownGraceSeconds(int seconds) {
     this.shutdownGraceSeconds = seconds;
+  }
+
+  /**
+   * The API routes as "METHOD /path" with OpenAPI-style parameters ({@code /v1/users/{user_id}}),
+   * for checking them against the OpenAPI document.
+   */
+  public java.util.SortedSet<String> apiRoutes() {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    for (io.vertx.ext.web.Route route : router.getRoutes()) {
+      String path = route.getPath();
+      if (path == null
+          || !path.startsWith("/v1/")
+          || path.endsWith("*")
+          || route.methods() == null) {
+        continue;
+      }
+      String openApiPath = path.replaceAll(":([A-Za-z0-9_]+)", "{$1}");
+      for (io.vertx.core.http.HttpMethod m : route.methods()) {
+        out.add(m.name() + " " + openApiPath);
+      }
+    }
+    return out;
   }
 
   public int actualPort() {

@@ -136,8 +136,66 @@ public final class Api implements AutoCloseable {
         tokens.getString("refresh_token"));
   }
 
+  private io.vertx.core.Vertx clientVertx;
+  private io.vertx.grpc.client.GrpcClient grpcClient;
+
+  /** A gRPC reply: status, status message, the message (null on error) and the trailers. */
+  public record GrpcRes<T>(
+      io.vertx.grpc.common.GrpcStatus status,
+      String message,
+      T value,
+      io.vertx.core.MultiMap trailers) {
+    public String errorCode() {
+      return trailers == null ? null : trailers.get("chat4all-error-code");
+    }
+  }
+
+  /** One unary call over h2c, with {@code authorization: Bearer token} when a token is given. */
+  public synchronized <Req, Resp> GrpcRes<Resp> grpc(
+      io.vertx.grpc.common.ServiceMethod<Resp, Req> method, Req message, String token) {
+    if (grpcClient == null) {
+      clientVertx = io.vertx.core.Vertx.vertx();
+      grpcClient = io.vertx.grpc.client.GrpcClient.client(clientVertx);
+    }
+    io.vertx.core.Future<GrpcRes<Resp>> result =
+        grpcClient
+            .request(
+                io.vertx.core.net.SocketAddress.inetSocketAddress(node.grpcPort(), "127.0.0.1"),
+                method)
+            .compose(
+                req -> {
+                  if (token != null) {
+                    req.headers().set("authorization", "Bearer " + token);
+                  }
+                  req.end(message);
+                  return req.response()
+                      .compose(
+                          resp -> {
+                            java.util.List<Resp> got = new java.util.ArrayList<>();
+                            resp.handler(got::add);
+                            return resp.end()
+                                .transform(
+                                    ar ->
+                                        io.vertx.core.Future.succeededFuture(
+                                            new GrpcRes<>(
+                                                resp.status(),
+                                                resp.statusMessage(),
+                                                got.isEmpty() ? null : got.get(0),
+                                                // a reply without messages is "trailers-only": the
+                                                // trailers arrive as headers
+                                                io.vertx.core.MultiMap.caseInsensitiveMultiMap()
+                                                    .addAll(resp.headers())
+                                                    .addAll(resp.trailers()))));
+                          });
+                });
+    return io.chat4all.testkit.Await.result(result);
+  }
+
   @Override
   public void close() {
+    if (clientVertx != null) {
+      io.chat4all.testkit.Await.result(clientVertx.close());
+    }
     node.close();
   }
 }
