@@ -15,6 +15,20 @@ public final class Topics {
   public static final String CONVERSATION_CREATED = "conversation.created";
   public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
 
+  /** Channels a message can be delivered to outside the platform (one outbound topic each). */
+  public static final List<String> CHANNELS =
+      List.of("whatsapp", "instagram", "telegram", "messenger");
+
+  /** Outbound records for a channel's connector: {@code message.outbound.<channel>}. */
+  public static String outbound(String channel) {
+    return "message.outbound." + channel;
+  }
+
+  /** Records a connector gave up on (after retries): {@code message.deadletter.<channel>}. */
+  public static String deadLetter(String channel) {
+    return "message.deadletter." + channel;
+  }
+
   /** Every topic the platform creates at start. */
   public static final List<String> ALL =
       List.of(
@@ -25,7 +39,15 @@ public final class Topics {
           FILE_UPLOADED,
           USER_PRESENCE,
           CONVERSATION_CREATED,
-          CONVERSATION_MEMBERS_CHANGED);
+          CONVERSATION_MEMBERS_CHANGED,
+          outbound("whatsapp"),
+          outbound("instagram"),
+          outbound("telegram"),
+          outbound("messenger"),
+          deadLetter("whatsapp"),
+          deadLetter("instagram"),
+          deadLetter("telegram"),
+          deadLetter("messenger"));
 
   /** The physical name of {@code topic} under {@code prefix} (empty prefix: the name itself). */
   public static String name(String prefix, String topic) {

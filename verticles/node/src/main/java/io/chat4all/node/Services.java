@@ -9,6 +9,14 @@ import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.messaging.FeedStore;
+import io.chat4all.messaging.MessageGrpc;
+import io.chat4all.messaging.MessageRoutes;
+import io.chat4all.messaging.MessageStore;
+import io.chat4all.messaging.MessagingConfig;
+import io.chat4all.messaging.MessagingVerticle;
+import io.chat4all.messaging.Pipeline;
+import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
@@ -72,12 +80,37 @@ final class Services {
                 config.kafka().topicPrefix(),
                 ConversationsConfig.from(raw.getJsonObject("conversations"))));
 
-    OpenApiDocument openApi = OpenApiDocument.load(List.of("auth", "conversations"));
+    MessagingConfig messaging =
+        MessagingConfig.from(
+            raw.getJsonObject("messaging"),
+            config.kafka().topicPrefix(),
+            config.kafka().bootstrapServers(),
+            redisPrefix);
+    MessageStore store = new MessageStore(clients.mongo());
+    FeedStore feed = new FeedStore(clients.redis(), redisPrefix, messaging.feedMaxEntries());
+    Future<String> messages =
+        vertx.deployVerticle(
+            new MessagingVerticle(
+                clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
+    Future<String> pipeline =
+        vertx.deployVerticle(
+            new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
+    Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
+
+    OpenApiDocument openApi = OpenApiDocument.load(List.of("auth", "conversations", "messaging"));
     List<RouteModule> routes =
-        List.of(openApi, new AuthRoutes(vertx), new ConversationRoutes(vertx));
+        List.of(
+            openApi,
+            new AuthRoutes(vertx),
+            new ConversationRoutes(vertx),
+            new MessageRoutes(vertx, messaging));
     List<GrpcModule> grpc =
-        List.of(new AuthGrpc(vertx, tokens), new ConversationGrpc(vertx, tokens));
-    return Future.all(auth, conversations).map(x -> new Services(security, routes, grpc));
+        List.of(
+            new AuthGrpc(vertx, tokens),
+            new ConversationGrpc(vertx, tokens),
+            new MessageGrpc(vertx, tokens, messaging));
+    return Future.all(List.of(auth, conversations, messages, pipeline, retention))
+        .map(x -> new Services(security, routes, grpc));
   }
 
   private static void validate(AuthConfig c) {

@@ -1,0 +1,168 @@
+package io.chat4all.messaging;
+
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
+import io.chat4all.codecs.Wire;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Each user's change feed: a Redis stream of the envelopes sent to them (messages, edits, deletes,
+ * status changes), capped at {@code feed_max_entries}. A stream id is the position; the API hands
+ * it out as an opaque cursor.
+ */
+public final class FeedStore {
+  private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
+  private final Redis redis;
+  private final String prefix;
+  private final int maxEntries;
+
+  public FeedStore(Redis redis, String keyPrefix, int maxEntries) {
+    this.redis = redis;
+    this.prefix = keyPrefix;
+    this.maxEntries = maxEntries;
+  }
+
+  String key(String userId) {
+    return prefix + "feed:" + userId;
+  }
+
+  /**
+   * Appends one envelope per user (one pipelined round trip); returns each user's new cursor, in
+   * the order given.
+   */
+  public Future<List<String>> append(List<Map.Entry<String, JsonObject>> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Request> batch = new ArrayList<>(entries.size());
+    for (Map.Entry<String, JsonObject> e : entries) {
+      batch.add(
+          Request.cmd(Command.XADD)
+              .arg(key(e.getKey()))
+              .arg("MAXLEN")
+              .arg("~")
+              .arg(maxEntries)
+              .arg("*")
+              .arg("e")
+              .arg(e.getValue().encode()));
+    }
+    return redis
+        .batch(batch)
+        .map(
+            responses -> {
+              List<String> ids = new ArrayList<>(responses.size());
+              for (Response r : responses) {
+                ids.add(encode(r.toString()));
+              }
+              return ids;
+            });
+  }
+
+  /**
+   * Entries after {@code cursor} ({@code {items, next_cursor, resync_required}}). No cursor: no
+   * items, the current position. A cursor older than what the capped feed still holds:
+   * resync_required (reload conversations and history, then sync from next_cursor).
+   */
+  public Future<JsonObject> since(String userId, String cursor, int limit) {
+    String key = key(userId);
+    if (cursor == null) {
+      return redis
+          .send(Request.cmd(Command.XREVRANGE).arg(key).arg("+").arg("-").arg("COUNT").arg(1))
+          .map(
+              r ->
+                  page(
+                      List.of(),
+                      r == null || r.size() == 0
+                          ? encode("0-0")
+                          : encode(r.get(0).get(0).toString()),
+                      false));
+    }
+    String from = decode(cursor);
+    return redis
+        .send(Request.cmd(Command.XRANGE).arg(key).arg("(" + from).arg("+").arg("COUNT").arg(limit))
+        .compose(
+            r -> {
+              List<Object> items = new ArrayList<>();
+              String last = from;
+              if (r != null) {
+                for (Response entry : r) {
+                  last = entry.get(0).toString();
+                  Response fields = entry.get(1);
+                  JsonObject envelope = new JsonObject(fields.get(1).toString());
+                  envelope.put("cursor", encode(last));
+                  items.add(envelope);
+                }
+              }
+              String next = encode(last);
+              if (!items.isEmpty() || "0-0".equals(from)) {
+                return Future.succeededFuture(page(items, next, false));
+              }
+              // nothing newer: was the cursor trimmed away?
+              return redis
+                  .send(Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+").arg("COUNT").arg(1))
+                  .compose(
+                      first ->
+                          redis
+                              .send(Request.cmd(Command.XLEN).arg(key))
+                              .map(
+                                  len -> {
+                                    boolean trimmed =
+                                        first != null
+                                            && first.size() > 0
+                                            && compare(first.get(0).get(0).toString(), from) > 0
+                                            && len.toLong() >= maxEntries * 9L / 10;
+                                    return page(List.of(), next, trimmed);
+                                  }));
+            });
+  }
+
+  private static JsonObject page(List<Object> items, String next, boolean resync) {
+    return Wire.page(items, next).put("resync_required", resync);
+  }
+
+  static String encode(String streamId) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(streamId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String decode(String cursor) {
+    try {
+      String id = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (STREAM_ID.matcher(id).matches()) {
+        return id;
+      }
+    } catch (IllegalArgumentException ignored) {
+      // fall through
+    }
+    throw new ServiceException(
+        ErrorCode.VALIDATION_FAILED,
+        "cursor is not a cursor this API handed out",
+        new JsonObject().put("field", "cursor"));
+  }
+
+  static int compare(String a, String b) {
+    String[] x = a.split("-");
+    String[] y = b.split("-");
+    int c = Long.compareUnsigned(Long.parseUnsignedLong(x[0]), Long.parseUnsignedLong(y[0]));
+    return c != 0
+        ? c
+        : Long.compareUnsigned(Long.parseUnsignedLong(x[1]), Long.parseUnsignedLong(y[1]));
+  }
+
+  static JsonArray none() {
+    return new JsonArray();
+  }
+}

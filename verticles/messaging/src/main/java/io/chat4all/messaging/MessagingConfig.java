@@ -1,0 +1,36 @@
+package io.chat4all.messaging;
+
+import io.vertx.core.json.JsonObject;
+
+/** The {@code messaging} section of the node configuration plus the Kafka facts it needs. */
+public record MessagingConfig(
+    int maxTextLength,
+    int maxMetadataBytes,
+    int idempotencyTtlSeconds,
+    int retentionDays,
+    String consumerGroup,
+    int maxPollRecords,
+    int feedMaxEntries,
+    String topicPrefix,
+    String kafkaBootstrapServers,
+    String redisKeyPrefix) {
+
+  public static MessagingConfig from(
+      JsonObject section, String topicPrefix, String bootstrap, String redisKeyPrefix) {
+    return new MessagingConfig(
+        section.getInteger("max_text_length", 4000),
+        section.getInteger("max_metadata_bytes", 4096),
+        section.getInteger("idempotency_ttl_seconds", 86400),
+        section.getInteger("retention_days", 365),
+        section.getString("consumer_group", "chat4all-pipeline"),
+        section.getInteger("max_poll_records", 500),
+        section.getInteger("feed_max_entries", 10000),
+        topicPrefix == null ? "" : topicPrefix,
+        bootstrap,
+        redisKeyPrefix == null ? "" : redisKeyPrefix);
+  }
+
+  public String topic(String name) {
+    return io.chat4all.codecs.Topics.name(topicPrefix, name);
+  }
+}
