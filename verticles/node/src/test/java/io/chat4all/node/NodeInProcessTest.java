@@ -74,7 +74,7 @@ class NodeInProcessTest {
   void unknownRouteIsJsonError() throws Exception {
     HttpResponse<String> r =
         http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/v1/nope"))
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/nope"))
                 .header("X-Request-Id", "req-123")
                 .GET()
                 .build(),
