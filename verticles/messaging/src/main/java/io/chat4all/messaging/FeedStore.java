@@ -52,7 +52,6 @@ public final class FeedStore {
           Request.cmd(Command.XADD)
               .arg(key(e.getKey()))
               .arg("MAXLEN")
-              .arg("~")
               .arg(maxEntries)
               .arg("*")
               .arg("e")
@@ -90,42 +89,42 @@ public final class FeedStore {
                       false));
     }
     String from = decode(cursor);
-    return redis
-        .send(Request.cmd(Command.XRANGE).arg(key).arg("(" + from).arg("+").arg("COUNT").arg(limit))
-        .compose(
-            r -> {
-              List<Object> items = new ArrayList<>();
-              String last = from;
-              if (r != null) {
-                for (Response entry : r) {
-                  last = entry.get(0).toString();
-                  Response fields = entry.get(1);
-                  JsonObject envelope = new JsonObject(fields.get(1).toString());
-                  envelope.put("cursor", encode(last));
-                  items.add(envelope);
-                }
-              }
-              String next = encode(last);
-              if (!items.isEmpty() || "0-0".equals(from)) {
-                return Future.succeededFuture(page(items, next, false));
-              }
-              // nothing newer: was the cursor trimmed away?
-              return redis
-                  .send(Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+").arg("COUNT").arg(1))
-                  .compose(
-                      first ->
-                          redis
-                              .send(Request.cmd(Command.XLEN).arg(key))
-                              .map(
-                                  len -> {
-                                    boolean trimmed =
-                                        first != null
-                                            && first.size() > 0
-                                            && compare(first.get(0).get(0).toString(), from) > 0
-                                            && len.toLong() >= maxEntries * 9L / 10;
-                                    return page(List.of(), next, trimmed);
-                                  }));
-            });
+    // the oldest entry still kept: a cursor before it may have lost entries to the cap
+    Future<Response> first =
+        redis.send(Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+").arg("COUNT").arg(1));
+    return first.compose(
+        f -> {
+          if (!"0-0".equals(from)
+              && f != null
+              && f.size() > 0
+              && compare(f.get(0).get(0).toString(), from) > 0) {
+            return redis
+                .send(Request.cmd(Command.XREVRANGE).arg(key).arg("+").arg("-").arg("COUNT").arg(1))
+                .map(last -> page(List.of(), encode(last.get(0).get(0).toString()), true));
+          }
+          return redis
+              .send(
+                  Request.cmd(Command.XRANGE)
+                      .arg(key)
+                      .arg("(" + from)
+                      .arg("+")
+                      .arg("COUNT")
+                      .arg(limit))
+              .map(
+                  r -> {
+                    List<Object> items = new ArrayList<>();
+                    String last = from;
+                    if (r != null) {
+                      for (Response entry : r) {
+                        last = entry.get(0).toString();
+                        JsonObject envelope = new JsonObject(entry.get(1).get(1).toString());
+                        envelope.put("cursor", encode(last));
+                        items.add(envelope);
+                      }
+                    }
+                    return page(items, encode(last), false);
+                  });
+        });
   }
 
   private static JsonObject page(List<Object> items, String next, boolean resync) {

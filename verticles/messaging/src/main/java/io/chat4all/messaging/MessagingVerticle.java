@@ -138,7 +138,23 @@ public class MessagingVerticle extends VerticleBase {
         .compose(
             r -> {
               if (r != null && "OK".equals(r.toString())) {
-                return produce(req, createdAt)
+                // the Redis claim expires; the stored message_ids map (unique key) does not
+                return store
+                    .messageIdEntry(messageId)
+                    .compose(
+                        stored ->
+                            stored == null
+                                ? Future.succeededFuture()
+                                : redis
+                                    .del(List.of(idemKey(messageId)))
+                                    .transform(
+                                        x ->
+                                            Future.failedFuture(
+                                                new ServiceException(
+                                                    ErrorCode.IDEMPOTENCY_CONFLICT,
+                                                    "message_id " + messageId + " was already used",
+                                                    new JsonObject().put("field", "message_id")))))
+                    .compose(x -> produce(req, createdAt))
                     .compose(
                         reply ->
                             redis
@@ -156,14 +172,17 @@ public class MessagingVerticle extends VerticleBase {
                                 .map(x -> reply))
                     .recover(
                         err ->
-                            redis
-                                .del(List.of(idemKey(messageId)))
-                                .transform(
-                                    x ->
-                                        Future.failedFuture(
-                                            new ServiceException(
-                                                ErrorCode.UNAVAILABLE,
-                                                "the message could not be stored durably; retry with the same message_id"))));
+                            err instanceof ServiceException se
+                                    && se.code() == ErrorCode.IDEMPOTENCY_CONFLICT
+                                ? Future.failedFuture(err)
+                                : redis
+                                    .del(List.of(idemKey(messageId)))
+                                    .transform(
+                                        x ->
+                                            Future.failedFuture(
+                                                new ServiceException(
+                                                    ErrorCode.UNAVAILABLE,
+                                                    "the message could not be stored durably; retry with the same message_id"))));
               }
               return awaitExisting(req, hash, attempt, 0);
             });
@@ -226,9 +245,9 @@ public class MessagingVerticle extends VerticleBase {
                     .put("conversation_id", conversationId)
                     .put("from_user_id", record.getString("from_user_id"))
                     .put("sequence_number", (Object) null)
-                    .put("payload", record.getJsonObject("payload"))
+                    .put("payload", storedPayload(record.getJsonObject("payload")))
                     .put("reply_to_message_id", record.getString("reply_to_message_id"))
-                    .put("channels", record.getJsonArray("channels"))
+                    .put("target_channels", record.getJsonArray("channels"))
                     .put("status", MessageActions.SENT)
                     .put(
                         "status_history",
@@ -242,6 +261,16 @@ public class MessagingVerticle extends VerticleBase {
                     .put("is_deleted", false)
                     .put("created_at", createdAt)
                     .put("updated_at", createdAt));
+  }
+
+  /** The payload as stored and returned later: file_id becomes file_reference.file_id. */
+  static JsonObject storedPayload(JsonObject payload) {
+    JsonObject p = payload.copy();
+    Object fileId = p.remove("file_id");
+    if (fileId != null) {
+      p.put("file_reference", new JsonObject().put("file_id", fileId));
+    }
+    return p;
   }
 
   // --- reads ---

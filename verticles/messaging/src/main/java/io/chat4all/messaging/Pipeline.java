@@ -270,9 +270,16 @@ public class Pipeline extends VerticleBase {
               long counter = cf.resultAt(0);
               List<JsonObject> entries = cf.resultAt(1);
               Map<String, Long> known = new HashMap<>();
+              Set<String> foreign = new HashSet<>();
               for (JsonObject e : entries) {
                 if (conv.equals(e.getString("conversation_id"))) {
                   known.put(e.getString("_id"), e.getLong("seq"));
+                } else {
+                  // the send path refuses ids already stored; one that slipped through is dropped
+                  LOG.warn(
+                      "dropping message {}: its id is already used in another conversation",
+                      e.getString("_id"));
+                  foreign.add(e.getString("_id"));
                 }
               }
               return verifyKnown(conv, known)
@@ -284,7 +291,7 @@ public class Pipeline extends VerticleBase {
                         Set<String> seen = new HashSet<>();
                         for (JsonObject s : sends) {
                           String mid = s.getString("message_id");
-                          if (!seen.add(mid)) {
+                          if (foreign.contains(mid) || !seen.add(mid)) {
                             continue;
                           }
                           Long seq = verified.get(mid);
@@ -302,6 +309,9 @@ public class Pipeline extends VerticleBase {
                           docs.add(document(conv, seq, s, members));
                         }
                         final long last = next;
+                        if (docs.isEmpty()) {
+                          return Future.succeededFuture();
+                        }
                         return store
                             .insertAll(MessageStore.MESSAGE_IDS, newEntries)
                             .compose(v -> confirmEntries(newEntries))

@@ -112,6 +112,7 @@ public final class Node implements AutoCloseable {
         options
             .getEventBusOptions()
             .setHost(config.cluster().host())
+            .setPort(config.cluster().busPort())
             .setClusterPublicHost(config.cluster().host());
         vertx =
             await(
