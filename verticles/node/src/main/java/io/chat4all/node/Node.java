@@ -71,6 +71,10 @@ public final class Node implements AutoCloseable {
     EmbeddedBackends embedded = null;
     Vertx vertx = null;
     BackendClients clients = null;
+    // no node of a cluster may start without the shared signing key: check before anything starts
+    if (!initial.embeddedBackends()) {
+      Services.jwtSecret(initial);
+    }
     try {
       NodeConfig config = initial;
       if (initial.embeddedBackends()) {

@@ -109,4 +109,45 @@ class FeedAndIdempotencyLimitsTest {
         .expectError(409, "idempotency_conflict");
     assertThat(stored(b, conv)).isEqualTo(1);
   }
+
+  @Test
+  void retentionDeletesExpiredMessagesUnderTheClusterLock() {
+    io.chat4all.messaging.MessageStore store =
+        new io.chat4all.messaging.MessageStore(api.node().clients().mongo());
+    io.vertx.ext.mongo.MongoClient mongo = api.node().clients().mongo();
+    String conv = UUID.randomUUID().toString();
+    Await.result(
+        mongo.insert(
+            io.chat4all.messaging.MessageStore.MESSAGES,
+            new JsonObject()
+                .put("_id", conv + ":1")
+                .put("message_id", UUID.randomUUID().toString())
+                .put("conversation_id", conv)
+                .put("sequence_number", 1)
+                .put("ttl_expire_at", new JsonObject().put("$date", "2001-01-01T00:00:00.000Z"))));
+    Await.result(
+        mongo.insert(
+            io.chat4all.messaging.MessageStore.MESSAGES,
+            new JsonObject()
+                .put("_id", conv + ":2")
+                .put("message_id", UUID.randomUUID().toString())
+                .put("conversation_id", conv)
+                .put("sequence_number", 2)
+                .put("ttl_expire_at", new JsonObject().put("$date", "2999-01-01T00:00:00.000Z"))));
+    io.chat4all.messaging.RetentionJob job =
+        new io.chat4all.messaging.RetentionJob(store, 3_600_000L);
+    Await.result(api.node().vertx().deployVerticle(job));
+    assertThat(Await.result(job.runOnce())).isGreaterThanOrEqualTo(1L);
+    assertThat(Await.result(store.message(conv, 1))).isNull();
+    assertThat(Await.result(store.message(conv, 2))).isNotNull();
+    // while another node holds the lock, this one skips the pass
+    io.vertx.core.shareddata.Lock held =
+        Await.result(
+            api.node().vertx().sharedData().getLock(io.chat4all.messaging.RetentionJob.LOCK));
+    try {
+      assertThat(Await.result(job.runOnce())).isZero();
+    } finally {
+      held.release();
+    }
+  }
 }

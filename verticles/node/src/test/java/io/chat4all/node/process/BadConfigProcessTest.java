@@ -61,6 +61,23 @@ class BadConfigProcessTest {
   }
 
   @Test
+  void clusterWithoutSigningKey(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("external.yaml");
+    Files.writeString(
+        file,
+        "backends:\n  mode: external\nkafka:\n  bootstrap_servers: 127.0.0.1:1\nmongo:\n  connection_string:"
+            + " mongodb://127.0.0.1:1\nredis:\n  connection_string: redis://127.0.0.1:1\ns3:\n  endpoint:"
+            + " http://127.0.0.1:1\n  access_key: a\n  secret_key: b\n");
+    assertRejected(
+        2,
+        "auth.jwt_secret: must be set when backends are external",
+        "run",
+        "--cluster",
+        "--config",
+        file.toString());
+  }
+
+  @Test
   void unknownOption() {
     assertRejected(2, "unknown option '--frobnicate'", "run", "--frobnicate");
   }
