@@ -111,4 +111,41 @@ class NodeInProcessTest {
       Await.result(vertx.close());
     }
   }
+
+  @Test
+  void grpcReflectionListsEveryService() {
+    io.vertx.grpc.common.ServiceMethod<
+            io.vertx.grpc.reflection.v1.ServerReflectionResponse,
+            io.vertx.grpc.reflection.v1.ServerReflectionRequest>
+        info =
+            io.vertx.grpc.common.ServiceMethod.client(
+                io.vertx.grpc.common.ServiceName.create("grpc.reflection.v1.ServerReflection"),
+                "ServerReflectionInfo",
+                io.vertx.grpc.common.GrpcMessageEncoder.encoder(),
+                io.vertx.grpc.common.GrpcMessageDecoder.decoder(
+                    io.vertx.grpc.reflection.v1.ServerReflectionResponse.newBuilder()));
+    Vertx vertx = Vertx.vertx();
+    try {
+      io.vertx.grpc.reflection.v1.ServerReflectionResponse reply =
+          Await.result(
+              GrpcClient.client(vertx)
+                  .request(SocketAddress.inetSocketAddress(node.grpcPort(), "127.0.0.1"), info)
+                  .compose(
+                      req ->
+                          req.end(
+                                  io.vertx.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
+                                      .setListServices("*")
+                                      .build())
+                              .compose(v -> req.response())
+                              .compose(resp -> resp.last())));
+      assertThat(reply.getListServicesResponse().getServiceList().stream().map(s -> s.getName()))
+          .contains(
+              "chat4all.v1.NodeService",
+              "chat4all.v1.AuthService",
+              "chat4all.v1.ConversationService",
+              "chat4all.v1.MessageService");
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
 }
