@@ -22,6 +22,10 @@ import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
+import io.chat4all.realtime.ClientActions;
+import io.chat4all.realtime.RealtimeConfig;
+import io.chat4all.realtime.RealtimeGateway;
+import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
 import io.chat4all.web.RouteModule;
@@ -96,20 +100,25 @@ final class Services {
         vertx.deployVerticle(
             new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
     Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
+    ClientActions clientActions = new ClientActions(vertx, messaging);
+    Future<String> realtime = vertx.deployVerticle(new RealtimeVerticle(tokens, clientActions));
 
-    OpenApiDocument openApi = OpenApiDocument.load(List.of("auth", "conversations", "messaging"));
+    OpenApiDocument openApi =
+        OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime"));
     List<RouteModule> routes =
         List.of(
             openApi,
             new AuthRoutes(vertx),
             new ConversationRoutes(vertx),
-            new MessageRoutes(vertx, messaging));
+            new MessageRoutes(vertx, messaging),
+            new RealtimeGateway(
+                vertx, tokens, clientActions, RealtimeConfig.from(raw.getJsonObject("realtime"))));
     List<GrpcModule> grpc =
         List.of(
-            new AuthGrpc(vertx, tokens),
-            new ConversationGrpc(vertx, tokens),
-            new MessageGrpc(vertx, tokens, messaging));
-    return Future.all(List.of(auth, conversations, messages, pipeline, retention))
+            new AuthGrpc(vertx, security.rateLimited()),
+            new ConversationGrpc(vertx, security.rateLimited()),
+            new MessageGrpc(vertx, security.rateLimited(), messaging));
+    return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime))
         .map(x -> new Services(security, routes, grpc));
   }
 

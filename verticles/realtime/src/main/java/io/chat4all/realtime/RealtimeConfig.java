@@ -1,0 +1,34 @@
+package io.chat4all.realtime;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The {@code realtime} section of the node configuration (every key optional).
+ *
+ * @param authTimeoutMs a socket that has not authenticated within this closes (1008)
+ * @param idleTimeoutMs a socket that sends nothing (not even a ping) for this long closes (1001)
+ * @param maxFramesPerSecond client frames per second before {@code rate_limited} error frames; at
+ *     twice this the socket closes (1008)
+ * @param maxPendingWrites outbound frames not yet flushed before a slow socket closes (1013)
+ * @param typingIntervalMs at most one typing event per conversation and connection in this time
+ * @param dedupEntries how many pushed envelope keys each connection remembers
+ */
+public record RealtimeConfig(
+    long authTimeoutMs,
+    long idleTimeoutMs,
+    int maxFramesPerSecond,
+    int maxPendingWrites,
+    long typingIntervalMs,
+    int dedupEntries) {
+
+  public static RealtimeConfig from(JsonObject section) {
+    JsonObject s = section == null ? new JsonObject() : section;
+    return new RealtimeConfig(
+        s.getLong("auth_timeout_ms", 10_000L),
+        s.getLong("idle_timeout_ms", 120_000L),
+        s.getInteger("max_frames_per_second", 30),
+        s.getInteger("max_pending_writes", 1000),
+        s.getLong("typing_interval_ms", 2_000L),
+        s.getInteger("dedup_entries", 4096));
+  }
+}

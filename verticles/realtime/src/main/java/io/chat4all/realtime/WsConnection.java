@@ -1,0 +1,471 @@
+package io.chat4all.realtime;
+
+import io.chat4all.codecs.Addresses;
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
+import io.chat4all.messaging.MessageActions;
+import io.chat4all.web.Principal;
+import io.chat4all.web.TokenVerifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code /v1/ws} connection: the auth handshake, the replay of the change feed from the
+ * client's cursor joined without gap or duplicate to the live envelopes of the user's address,
+ * client frames (send, delivered, read, typing, sync, ping), flood and slow-consumer protection,
+ * and token re-verification on every frame. All state lives on the socket's event loop.
+ */
+final class WsConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
+
+  static final short CLOSE_GOING_AWAY = 1001;
+  static final short CLOSE_POLICY = 1008;
+  static final short CLOSE_TRY_LATER = 1013;
+  static final short CLOSE_AUTH = 4001;
+  static final int MAX_FRAME_CHARS = 65_536;
+  static final int SYNC_PAGE = 200;
+
+  private enum State {
+    AUTH_WAIT,
+    AUTHENTICATING,
+    REPLAYING,
+    LIVE,
+    CLOSED
+  }
+
+  private final Vertx vertx;
+  private final ServerWebSocket ws;
+  private final TokenVerifier verifier;
+  private final ClientActions actions;
+  private final RealtimeConfig config;
+  private final Dedup dedup;
+  private final List<JsonObject> buffered = new ArrayList<>();
+  private final Map<String, Long> lastTyping = new HashMap<>();
+
+  private State state = State.AUTH_WAIT;
+  private String token;
+  private Principal principal;
+  private MessageConsumer<JsonObject> consumer;
+  private Future<Void> chain = Future.succeededFuture();
+  private long authTimer = -1;
+  private long expiryTimer = -1;
+  private long idleTimer = -1;
+  private long lastFrameAt = System.currentTimeMillis();
+  private long windowStart = System.currentTimeMillis();
+  private int framesInWindow;
+  private int pendingWrites;
+
+  WsConnection(
+      Vertx vertx,
+      ServerWebSocket ws,
+      TokenVerifier verifier,
+      ClientActions actions,
+      RealtimeConfig config) {
+    this.vertx = vertx;
+    this.ws = ws;
+    this.verifier = verifier;
+    this.actions = actions;
+    this.config = config;
+    this.dedup = new Dedup(config.dedupEntries());
+  }
+
+  void start() {
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(
+        b -> error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted"));
+    ws.exceptionHandler(e -> LOG.debug("websocket error", e));
+    ws.closeHandler(v -> cleanup());
+    authTimer =
+        vertx.setTimer(
+            config.authTimeoutMs(),
+            t -> {
+              authTimer = -1;
+              if (state == State.AUTH_WAIT || state == State.AUTHENTICATING) {
+                close(CLOSE_POLICY, "no auth frame in time");
+              }
+            });
+    long every = Math.max(1000, config.idleTimeoutMs() / 4);
+    idleTimer =
+        vertx.setPeriodic(
+            every,
+            t -> {
+              if (System.currentTimeMillis() - lastFrameAt > config.idleTimeoutMs()) {
+                close(CLOSE_GOING_AWAY, "idle");
+              }
+            });
+  }
+
+  // --- inbound ---
+
+  private void onText(String text) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    lastFrameAt = now;
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      framesInWindow = 0;
+    }
+    framesInWindow++;
+    if (framesInWindow > 2 * config.maxFramesPerSecond()) {
+      close(CLOSE_POLICY, "too many frames");
+      return;
+    }
+    if (framesInWindow > config.maxFramesPerSecond()) {
+      error(null, ErrorCode.RATE_LIMITED, "too many frames; slow down");
+      return;
+    }
+    if (text.length() > MAX_FRAME_CHARS) {
+      error(null, ErrorCode.PAYLOAD_TOO_LARGE, "frame too large");
+      return;
+    }
+    JsonObject frame;
+    try {
+      frame = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      error(null, ErrorCode.MALFORMED_JSON, "a frame must be a JSON object");
+      return;
+    }
+    Object rid = frame.getValue("request_id");
+    String requestId = rid instanceof String s && s.length() <= 128 ? s : null;
+    if (!(frame.getValue("type") instanceof String type)) {
+      error(requestId, ErrorCode.VALIDATION_FAILED, "type is required");
+      return;
+    }
+    if (state == State.AUTH_WAIT) {
+      if ("auth".equals(type)) {
+        auth(frame, requestId);
+      } else {
+        error(requestId, ErrorCode.UNAUTHENTICATED, "send an auth frame first");
+      }
+      return;
+    }
+    if (state == State.AUTHENTICATING) {
+      error(requestId, ErrorCode.UNAUTHENTICATED, "authentication in progress");
+      return;
+    }
+    if ("auth".equals(type)) {
+      error(requestId, ErrorCode.BAD_REQUEST, "already authenticated");
+      return;
+    }
+    // frames are handled in order; the token is verified again for each one
+    chain =
+        chain.transform(
+            x ->
+                verifier
+                    .verify(token)
+                    .transform(
+                        ar -> {
+                          if (state == State.CLOSED) {
+                            return Future.succeededFuture();
+                          }
+                          if (ar.failed()) {
+                            ServiceException se = ServiceException.from(ar.cause());
+                            error(requestId, se.code(), se.getMessage());
+                            close(CLOSE_AUTH, se.code().wireName());
+                            return Future.succeededFuture();
+                          }
+                          return handle(type, frame, requestId)
+                              .recover(
+                                  err -> {
+                                    ServiceException se = ServiceException.from(err);
+                                    if (se.code() == ErrorCode.INTERNAL) {
+                                      LOG.error("ws frame {} failed", type, err);
+                                    }
+                                    error(requestId, se);
+                                    return Future.succeededFuture();
+                                  });
+                        }));
+  }
+
+  private Future<Void> handle(String type, JsonObject frame, String requestId) {
+    switch (type) {
+      case "ping":
+        write(new JsonObject().put("type", "pong").put("request_id", requestId));
+        return Future.succeededFuture();
+      case "send":
+        {
+          JsonObject body = frame.copy();
+          body.remove("type");
+          body.remove("request_id");
+          return actions
+              .send(principal, body)
+              .map(
+                  m -> {
+                    write(
+                        new JsonObject()
+                            .put("type", "ack")
+                            .put("request_id", requestId)
+                            .put("message", m));
+                    return null;
+                  });
+        }
+      case MessageActions.DELIVERED:
+      case MessageActions.READ:
+        return actions
+            .mark(principal, frame, type)
+            .map(
+                r -> {
+                  write(
+                      new JsonObject()
+                          .put("type", "ack")
+                          .put("request_id", requestId)
+                          .put("receipt", r));
+                  return null;
+                });
+      case "typing":
+        {
+          String conv = ClientActions.conversationId(frame);
+          long now = System.currentTimeMillis();
+          Long last = lastTyping.get(conv);
+          if (last != null && now - last < config.typingIntervalMs()) {
+            return Future.succeededFuture(); // coalesced: the previous event still stands
+          }
+          lastTyping.put(conv, now);
+          if (lastTyping.size() > 256) {
+            lastTyping.entrySet().removeIf(e -> now - e.getValue() >= config.typingIntervalMs());
+          }
+          return actions.typing(principal, conv).mapEmpty();
+        }
+      case "sync":
+        {
+          Object c = frame.getValue("cursor");
+          if (c != null && !(c instanceof String s && Cursors.valid(s))) {
+            return Future.failedFuture(invalidCursor());
+          }
+          return actions
+              .sync(principal.userId(), (String) c, SYNC_PAGE)
+              .map(
+                  page -> {
+                    write(page.put("type", "sync").put("request_id", requestId));
+                    return null;
+                  });
+        }
+      default:
+        return Future.failedFuture(
+            new ServiceException(
+                ErrorCode.BAD_REQUEST,
+                "unknown frame type '" + type + "'",
+                new JsonObject().put("field", "type")));
+    }
+  }
+
+  private static ServiceException invalidCursor() {
+    return new ServiceException(
+        ErrorCode.VALIDATION_FAILED,
+        "cursor is not a cursor this API handed out",
+        new JsonObject().put("field", "cursor"));
+  }
+
+  // --- handshake, replay, live ---
+
+  private void auth(JsonObject frame, String requestId) {
+    Object t = frame.getValue("token");
+    Object c = frame.getValue("cursor");
+    if (!(t instanceof String tok) || tok.isEmpty() || tok.length() > 4096) {
+      error(requestId, ErrorCode.VALIDATION_FAILED, "token is required");
+      return;
+    }
+    if (c != null && !(c instanceof String s && Cursors.valid(s))) {
+      error(requestId, invalidCursor());
+      return;
+    }
+    String cursor = (String) c;
+    state = State.AUTHENTICATING;
+    verifier
+        .verify(tok)
+        .onComplete(
+            ar -> {
+              if (state == State.CLOSED) {
+                return;
+              }
+              if (ar.failed()) {
+                ServiceException se = ServiceException.from(ar.cause());
+                error(requestId, se.code(), se.getMessage());
+                close(CLOSE_AUTH, se.code().wireName());
+                return;
+              }
+              authenticated(tok, ar.result(), cursor, requestId);
+            });
+  }
+
+  private void authenticated(String tok, Principal p, String cursor, String requestId) {
+    token = tok;
+    principal = p;
+    state = State.REPLAYING;
+    if (authTimer >= 0) {
+      vertx.cancelTimer(authTimer);
+      authTimer = -1;
+    }
+    long ttl = p.expiresAt() * 1000 - System.currentTimeMillis();
+    if (p.expiresAt() > 0) {
+      expiryTimer =
+          vertx.setTimer(
+              Math.max(1, ttl),
+              x -> {
+                error(null, ErrorCode.TOKEN_EXPIRED, "the access token has expired");
+                close(CLOSE_AUTH, "token_expired");
+              });
+    }
+    // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
+    consumer = vertx.eventBus().consumer(Addresses.user(p.userId()), m -> onLive(m.body()));
+    consumer
+        .completion()
+        .compose(x -> actions.sync(p.userId(), cursor, SYNC_PAGE))
+        .onComplete(
+            ar -> {
+              if (state == State.CLOSED) {
+                return;
+              }
+              if (ar.failed()) {
+                ServiceException se = ServiceException.from(ar.cause());
+                error(requestId, se);
+                close(CLOSE_TRY_LATER, "sync failed");
+                return;
+              }
+              JsonObject first = ar.result();
+              write(
+                  new JsonObject()
+                      .put("type", "ready")
+                      .put("request_id", requestId)
+                      .put("user_id", p.userId())
+                      .put("cursor", cursor != null ? cursor : first.getString("next_cursor")));
+              if (cursor == null) {
+                goLive();
+              } else {
+                replayPage(first);
+              }
+            });
+  }
+
+  private void replayPage(JsonObject page) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    if (page.getBoolean("resync_required", false)) {
+      write(
+          new JsonObject()
+              .put("type", "resync_required")
+              .put("cursor", page.getString("next_cursor")));
+    }
+    var items = page.getJsonArray("items");
+    for (int i = 0; i < items.size(); i++) {
+      JsonObject envelope = items.getJsonObject(i);
+      boolean fresh = dedup.firstTime(envelope);
+      dedup.replayed(envelope.getString("cursor"));
+      if (fresh) {
+        write(envelope);
+      }
+    }
+    String next = page.getString("next_cursor");
+    if (items.isEmpty() || next == null) {
+      goLive();
+      return;
+    }
+    dedup.replayed(next);
+    actions
+        .sync(principal.userId(), next, SYNC_PAGE)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                replayPage(ar.result());
+              } else if (state != State.CLOSED) {
+                error(null, ServiceException.from(ar.cause()));
+                close(CLOSE_TRY_LATER, "sync failed");
+              }
+            });
+  }
+
+  private void goLive() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.LIVE;
+    for (JsonObject envelope : buffered) {
+      push(envelope);
+    }
+    buffered.clear();
+  }
+
+  private void onLive(JsonObject envelope) {
+    if (envelope == null) {
+      return;
+    }
+    if (state == State.REPLAYING) {
+      if (buffered.size() >= config.maxPendingWrites()) {
+        close(CLOSE_TRY_LATER, "too many pending events");
+        return;
+      }
+      buffered.add(envelope);
+    } else if (state == State.LIVE) {
+      push(envelope);
+    }
+  }
+
+  private void push(JsonObject envelope) {
+    if (dedup.firstTime(envelope)) {
+      write(envelope);
+    }
+  }
+
+  // --- outbound ---
+
+  private void write(JsonObject frame) {
+    if (state == State.CLOSED || ws.isClosed()) {
+      return;
+    }
+    if (pendingWrites >= config.maxPendingWrites()) {
+      close(CLOSE_TRY_LATER, "client too slow");
+      return;
+    }
+    pendingWrites++;
+    ws.writeTextMessage(frame.encode()).onComplete(ar -> pendingWrites--);
+  }
+
+  private void error(String requestId, ErrorCode code, String message) {
+    error(requestId, new ServiceException(code, message));
+  }
+
+  private void error(String requestId, ServiceException se) {
+    write(se.toJson().put("type", "error").put("request_id", requestId));
+  }
+
+  private void close(short code, String reason) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    cleanup();
+    if (!ws.isClosed()) {
+      ws.close(code, reason);
+    }
+  }
+
+  private void cleanup() {
+    state = State.CLOSED;
+    buffered.clear();
+    if (authTimer >= 0) {
+      vertx.cancelTimer(authTimer);
+    }
+    if (expiryTimer >= 0) {
+      vertx.cancelTimer(expiryTimer);
+    }
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
+    }
+    if (consumer != null) {
+      consumer.unregister();
+      consumer = null;
+    }
+  }
+}
