@@ -65,7 +65,7 @@ public class MessageRoutes implements RouteModule {
   }
 
   /** Checks a send request (REST and gRPC); returns the normalised request. */
-  static JsonObject validateSend(JsonObject body, MessagingConfig config) {
+  public static JsonObject validateSend(JsonObject body, MessagingConfig config) {
     Bodies.onlyFields(
         body,
         Set.of("conversation_id", "message_id", "payload", "reply_to_message_id", "channels"));

@@ -32,6 +32,17 @@ public final class EdgeSecurity {
     this.perIpPerMinute = perIpPerMinute;
   }
 
+  /**
+   * The token verifier for gRPC calls: the same check plus the per-user rate limit (gRPC has no
+   * router to hang the limits on).
+   */
+  public TokenVerifier rateLimited() {
+    return token ->
+        verifier
+            .verify(token)
+            .compose(p -> limiter.hit("user:" + p.userId(), perUserPerMinute, 60).map(p));
+  }
+
   void install(Router router) {
     router
         .route("/v1/*")

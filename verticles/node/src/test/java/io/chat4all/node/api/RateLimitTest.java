@@ -54,4 +54,25 @@ class RateLimitTest {
     // another user is not affected
     api.get("/v1/me", other.accessToken()).expect(200);
   }
+
+  @Test
+  void grpcCallsCountTowardsTheSameLimit() {
+    Api.User u = api.newUser("grpcbusy");
+    io.vertx.grpc.common.GrpcStatus last = null;
+    String code = null;
+    for (int i = 0; i < 8; i++) {
+      Api.GrpcRes<io.chat4all.proto.v1.UserProfile> r =
+          api.grpc(
+              io.chat4all.proto.v1.AuthServiceGrpcClient.Me,
+              io.chat4all.proto.v1.MeRequest.getDefaultInstance(),
+              u.accessToken());
+      last = r.status();
+      code = r.errorCode();
+      if (last != io.vertx.grpc.common.GrpcStatus.OK) {
+        break;
+      }
+    }
+    assertThat(last).isEqualTo(io.vertx.grpc.common.GrpcStatus.RESOURCE_EXHAUSTED);
+    assertThat(code).isEqualTo("rate_limited");
+  }
 }
