@@ -111,6 +111,26 @@ public final class Api implements AutoCloseable {
   /** A registered and logged-in user: id, name and tokens. */
   public record User(String id, String username, String accessToken, String refreshToken) {}
 
+  /** A private conversation of {@code a} with {@code b} (created or the existing one). */
+  public String privateChat(User a, User b) {
+    return post(
+            "/v1/conversations",
+            a.accessToken(),
+            new JsonObject()
+                .put("type", "private")
+                .put("member_ids", new io.vertx.core.json.JsonArray().add(b.id())))
+        .json()
+        .getString("conversation_id");
+  }
+
+  /** The body of a text message send. */
+  public static JsonObject textMessage(String conversationId, String messageId, String text) {
+    return new JsonObject()
+        .put("conversation_id", conversationId)
+        .put("message_id", messageId)
+        .put("payload", new JsonObject().put("type", "text").put("text", text));
+  }
+
   /** Registers a user with a unique name and logs in. */
   public User newUser(String prefix) {
     String username = (prefix + "_" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase();

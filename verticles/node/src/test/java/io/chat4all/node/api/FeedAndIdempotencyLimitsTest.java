@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
@@ -37,19 +36,11 @@ class FeedAndIdempotencyLimitsTest {
   }
 
   static String chat(Api.User a, Api.User b) {
-    return api.post(
-            "/v1/conversations",
-            a.accessToken(),
-            new JsonObject().put("type", "private").put("member_ids", new JsonArray().add(b.id())))
-        .json()
-        .getString("conversation_id");
+    return api.privateChat(a, b);
   }
 
   static JsonObject text(String conv, String id, String text) {
-    return new JsonObject()
-        .put("conversation_id", conv)
-        .put("message_id", id)
-        .put("payload", new JsonObject().put("type", "text").put("text", text));
+    return Api.textMessage(conv, id, text);
   }
 
   static int stored(Api.User u, String conv) {

@@ -58,12 +58,7 @@ class MessagingApiTest {
   }
 
   static String privateChat(Api.User a, Api.User b) {
-    return api.post(
-            "/v1/conversations",
-            a.accessToken(),
-            new JsonObject().put("type", "private").put("member_ids", new JsonArray().add(b.id())))
-        .json()
-        .getString("conversation_id");
+    return api.privateChat(a, b);
   }
 
   static String group(Api.User owner, Api.User... others) {
@@ -81,10 +76,7 @@ class MessagingApiTest {
   }
 
   static JsonObject text(String conv, String id, String text) {
-    return new JsonObject()
-        .put("conversation_id", conv)
-        .put("message_id", id)
-        .put("payload", new JsonObject().put("type", "text").put("text", text));
+    return Api.textMessage(conv, id, text);
   }
 
   static List<JsonObject> history(Api.User u, String conv) {
