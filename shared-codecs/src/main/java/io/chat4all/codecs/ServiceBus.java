@@ -74,7 +74,9 @@ public final class ServiceBus {
             body,
             new DeliveryOptions()
                 .addHeader(Addresses.ACTION_HEADER, action)
-                .setSendTimeout(DEFAULT_TIMEOUT_MS))
+                .setSendTimeout(DEFAULT_TIMEOUT_MS)
+                // every node runs every service: serve locally, never wait on another node
+                .setLocalOnly(true))
         .map(Message::body)
         .recover(err -> Future.failedFuture(ServiceException.from(err)));
   }

@@ -1,0 +1,262 @@
+package io.chat4all.node.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chat4all.embedded.Ports;
+import io.chat4all.testkit.Await;
+import io.chat4all.testkit.NodeProcess;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two users on two node processes of one cluster (sharing one backends process) exchange messages,
+ * receipts and typing live; when one node is killed, a third node joins and the user reconnects
+ * there with the last cursor and gets what was missed, once, in order.
+ */
+class ClusterRealtimeProcessTest {
+  static final HttpClient http = HttpClient.newHttpClient();
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  static JsonObject rest(int port, String method, String path, String token, JsonObject body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body.encode()));
+    String text = http.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
+    return text == null || text.isEmpty() ? new JsonObject() : new JsonObject(text);
+  }
+
+  static NodeProcess node(Path overlay, int hz, String members) {
+    return NodeJvm.start(
+        "run",
+        "--cluster",
+        "--config",
+        overlay.toString(),
+        "--http-port",
+        "0",
+        "--grpc-port",
+        "0",
+        "--cluster-host",
+        "127.0.0.1",
+        "--cluster-port",
+        Integer.toString(hz),
+        "--cluster-members",
+        members,
+        "--set",
+        "kafka.topic_prefix=rt.",
+        "--set",
+        "postgres.schema=rt_test",
+        "--set",
+        "kafka.partitions=4",
+        "--set",
+        "auth.password_iterations=1000",
+        "--set",
+        "mongo.database=rt_test");
+  }
+
+  static int port(NodeProcess p) {
+    return Integer.parseInt(
+        p.awaitLine("CHAT4ALL NODE READY node=(\\S+) http=(\\d+)", Duration.ofSeconds(120))
+            .group(2));
+  }
+
+  /** A WebSocket of the /v1/ws protocol, authenticated, recording every frame. */
+  static final class Sock {
+    final WebSocket ws;
+    final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    volatile boolean closed;
+
+    Sock(WebSocketClient client, int port, String token, String cursor) {
+      ws = Await.result(client.connect(port, "127.0.0.1", "/v1/ws"));
+      ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
+      ws.closeHandler(v -> closed = true);
+      JsonObject auth = new JsonObject().put("type", "auth").put("token", token);
+      if (cursor != null) {
+        auth.put("cursor", cursor);
+      }
+      ws.writeTextMessage(auth.encode());
+      await("ready", f -> "ready".equals(f.getString("type")));
+    }
+
+    JsonObject await(String what, Predicate<JsonObject> p) {
+      Await.until(what, WAIT, () -> frames.stream().anyMatch(p));
+      return frames.stream().filter(p).findFirst().orElseThrow();
+    }
+
+    List<JsonObject> messages() {
+      return frames.stream()
+          .filter(f -> "message".equals(f.getString("type")))
+          .collect(Collectors.toList());
+    }
+
+    String lastCursor() {
+      String c = null;
+      for (JsonObject f : frames) {
+        if (f.getString("cursor") != null) {
+          c = f.getString("cursor");
+        }
+      }
+      return c;
+    }
+
+    void send(JsonObject frame) {
+      ws.writeTextMessage(frame.encode());
+    }
+  }
+
+  static JsonObject sendFrame(String conv, String text) {
+    return new JsonObject()
+        .put("type", "send")
+        .put("request_id", UUID.randomUUID().toString())
+        .put("conversation_id", conv)
+        .put("message_id", UUID.randomUUID().toString())
+        .put("payload", new JsonObject().put("type", "text").put("text", text));
+  }
+
+  @Test
+  void usersOnDifferentNodesTalkLiveAndSurviveANodeDying(@TempDir Path dir) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    WebSocketClient client = vertx.createWebSocketClient();
+    try (NodeProcess backends =
+        NodeJvm.start("backends", "--data-dir", dir.resolve("shared").toString())) {
+      Path overlay =
+          Path.of(
+              backends
+                  .awaitLine("CHAT4ALL BACKENDS READY config=(\\S+)", Duration.ofSeconds(120))
+                  .group(1));
+      int hzA = Ports.free("127.0.0.1");
+      int hzB = Ports.free("127.0.0.1");
+      int hzC = Ports.free("127.0.0.1");
+      String members = "127.0.0.1:" + hzA + ",127.0.0.1:" + hzB + ",127.0.0.1:" + hzC;
+      try (NodeProcess a = node(overlay, hzA, members);
+          NodeProcess b = node(overlay, hzB, members)) {
+        int portA = port(a);
+        int portB = port(b);
+        for (String name : List.of("rt_ana", "rt_bia")) {
+          rest(
+              portA,
+              "POST",
+              "/v1/auth/register",
+              null,
+              new JsonObject()
+                  .put("username", name)
+                  .put("email", name + "@rt.test")
+                  .put("password", "password1"));
+        }
+        String ana =
+            rest(
+                    portA,
+                    "POST",
+                    "/v1/auth/token",
+                    null,
+                    new JsonObject().put("username", "rt_ana").put("password", "password1"))
+                .getString("access_token");
+        String bia =
+            rest(
+                    portB,
+                    "POST",
+                    "/v1/auth/token",
+                    null,
+                    new JsonObject().put("username", "rt_bia").put("password", "password1"))
+                .getString("access_token");
+        String biaId = rest(portB, "GET", "/v1/me", bia, null).getString("user_id");
+        String conv =
+            rest(
+                    portA,
+                    "POST",
+                    "/v1/conversations",
+                    ana,
+                    new JsonObject()
+                        .put("type", "private")
+                        .put("member_ids", new JsonArray().add(biaId)))
+                .getString("conversation_id");
+
+        Sock anaSock = new Sock(client, portA, ana, null);
+        Sock biaSock = new Sock(client, portB, bia, null);
+
+        // a message from node A's socket arrives on node B's socket, once
+        anaSock.send(sendFrame(conv, "hello from A"));
+        JsonObject got = biaSock.await("message on B", f -> "message".equals(f.getString("type")));
+        String messageId = got.getJsonObject("message").getString("message_id");
+        assertThat(got.getJsonObject("message").getJsonObject("payload").getString("text"))
+            .isEqualTo("hello from A");
+
+        // receipt and typing travel back
+        biaSock.send(new JsonObject().put("type", "delivered").put("message_id", messageId));
+        anaSock.await(
+            "delivered status on A",
+            f -> "status".equals(f.getString("type")) && "delivered".equals(f.getString("status")));
+        biaSock.send(new JsonObject().put("type", "typing").put("conversation_id", conv));
+        anaSock.await("typing on A", f -> "typing".equals(f.getString("type")));
+        String biaCursor = biaSock.lastCursor();
+        assertThat(biaSock.messages()).hasSize(1);
+
+        // node B dies with Bia's socket; Ana keeps writing
+        b.kill();
+        Await.until("Bia's socket closed", WAIT, () -> biaSock.closed);
+        for (int i = 0; i < 3; i++) {
+          anaSock.send(sendFrame(conv, "while away " + i));
+        }
+        Await.until(
+            "Ana's three sends acknowledged",
+            WAIT,
+            () ->
+                anaSock.frames.stream()
+                        .filter(
+                            f ->
+                                "ack".equals(f.getString("type"))
+                                    && f.getJsonObject("message") != null)
+                        .count()
+                    >= 4);
+
+        // a third node joins; Bia reconnects there with her last cursor
+        try (NodeProcess c = node(overlay, hzC, members)) {
+          int portC = port(c);
+          Sock again = new Sock(client, portC, bia, biaCursor);
+          Await.until("the three missed messages", WAIT, () -> again.messages().size() >= 3);
+          List<String> texts =
+              again.messages().stream()
+                  .map(f -> f.getJsonObject("message").getJsonObject("payload").getString("text"))
+                  .toList();
+          assertThat(texts).containsExactly("while away 0", "while away 1", "while away 2");
+          // and live traffic continues on the new node
+          anaSock.send(sendFrame(conv, "welcome back"));
+          again.await(
+              "live after reconnect",
+              f ->
+                  "message".equals(f.getString("type"))
+                      && "welcome back"
+                          .equals(
+                              f.getJsonObject("message")
+                                  .getJsonObject("payload")
+                                  .getString("text")));
+          assertThat(again.messages()).hasSize(4);
+        }
+      }
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
+}
