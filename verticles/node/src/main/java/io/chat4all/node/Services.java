@@ -23,6 +23,7 @@ import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
 import io.chat4all.realtime.ClientActions;
+import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
 import io.chat4all.realtime.RealtimeGateway;
 import io.chat4all.realtime.RealtimeVerticle;
@@ -112,7 +113,17 @@ final class Services {
             new ConversationRoutes(vertx),
             new MessageRoutes(vertx, messaging),
             new RealtimeGateway(
-                vertx, tokens, clientActions, RealtimeConfig.from(raw.getJsonObject("realtime"))));
+                vertx,
+                tokens,
+                clientActions,
+                RealtimeConfig.from(raw.getJsonObject("realtime")),
+                new Presence(
+                    vertx,
+                    clients.redisApi(),
+                    redisPrefix,
+                    clients.pg(),
+                    clients.producer(),
+                    config.kafka().topicPrefix())));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),

@@ -20,13 +20,19 @@ public final class RealtimeGateway implements RouteModule {
   private final TokenVerifier verifier;
   private final ClientActions actions;
   private final RealtimeConfig config;
+  private final Presence presence;
 
   public RealtimeGateway(
-      Vertx vertx, TokenVerifier verifier, ClientActions actions, RealtimeConfig config) {
+      Vertx vertx,
+      TokenVerifier verifier,
+      ClientActions actions,
+      RealtimeConfig config,
+      Presence presence) {
     this.vertx = vertx;
     this.verifier = verifier;
     this.actions = actions;
     this.config = config;
+    this.presence = presence;
   }
 
   @Override
@@ -47,9 +53,14 @@ public final class RealtimeGateway implements RouteModule {
               }
               ctx.request()
                   .toWebSocket()
-                  .onSuccess(ws -> new WsConnection(vertx, ws, verifier, actions, config).start())
+                  .onSuccess(
+                      ws ->
+                          new WsConnection(vertx, ws, verifier, actions, config, presence).start())
                   .onFailure(ctx::fail);
             });
+    if (presence != null) {
+      presence.mount(router);
+    }
     router.route(BRIDGE_PATH + "/*").subRouter(EventBusBridge.router(vertx, verifier, config));
   }
 }

@@ -34,6 +34,7 @@ final class WsConnection {
   static final short CLOSE_AUTH = 4001;
   static final int MAX_FRAME_CHARS = 65_536;
   static final int SYNC_PAGE = 200;
+  static final long PRESENCE_RENEW_MS = 60_000;
 
   private enum State {
     AUTH_WAIT,
@@ -49,6 +50,7 @@ final class WsConnection {
   private final ClientActions actions;
   private final RealtimeConfig config;
   private final Dedup dedup;
+  private final Presence presence;
   private final List<JsonObject> buffered = new ArrayList<>();
   private final Map<String, Long> lastTyping = new HashMap<>();
 
@@ -64,14 +66,19 @@ final class WsConnection {
   private long windowStart = System.currentTimeMillis();
   private int framesInWindow;
   private int pendingWrites;
+  private String presenceId;
+  private Future<Void> presenceChain = Future.succeededFuture();
+  private long presenceRenewedAt;
 
   WsConnection(
       Vertx vertx,
       ServerWebSocket ws,
       TokenVerifier verifier,
       ClientActions actions,
-      RealtimeConfig config) {
+      RealtimeConfig config,
+      Presence presence) {
     this.vertx = vertx;
+    this.presence = presence;
     this.ws = ws;
     this.verifier = verifier;
     this.actions = actions;
@@ -190,6 +197,9 @@ final class WsConnection {
   }
 
   private Future<Void> handle(String type, JsonObject frame, String requestId) {
+    if ("ping".equals(type) || System.currentTimeMillis() - presenceRenewedAt > PRESENCE_RENEW_MS) {
+      presenceMark();
+    }
     switch (type) {
       case "ping":
         write(new JsonObject().put("type", "pong").put("request_id", requestId));
@@ -317,6 +327,10 @@ final class WsConnection {
                 error(null, ErrorCode.TOKEN_EXPIRED, "the access token has expired");
                 close(CLOSE_AUTH, "token_expired");
               });
+    }
+    if (presence != null) {
+      presenceId = presence.connectionId();
+      presenceMark();
     }
     // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
     consumer = vertx.eventBus().consumer(Addresses.user(p.userId()), m -> onLive(m.body()));
@@ -451,7 +465,23 @@ final class WsConnection {
     }
   }
 
+  /** Marks (or renews) this connection live; presence calls run one after the other. */
+  private void presenceMark() {
+    if (presence == null || presenceId == null || state == State.CLOSED) {
+      return;
+    }
+    presenceRenewedAt = System.currentTimeMillis();
+    String userId = principal.userId();
+    String id = presenceId;
+    presenceChain = presenceChain.transform(x -> presence.mark(userId, id));
+  }
+
   private void cleanup() {
+    if (presence != null && presenceId != null && state != State.CLOSED) {
+      String userId = principal.userId();
+      String id = presenceId;
+      presenceChain = presenceChain.transform(x -> presence.unmark(userId, id));
+    }
     state = State.CLOSED;
     buffered.clear();
     if (authTimer >= 0) {

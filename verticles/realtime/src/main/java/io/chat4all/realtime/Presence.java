@@ -1,0 +1,321 @@
+package io.chat4all.realtime;
+
+import io.chat4all.codecs.Addresses;
+import io.chat4all.codecs.Envelopes;
+import io.chat4all.codecs.Topics;
+import io.chat4all.codecs.Wire;
+import io.chat4all.web.Authn;
+import io.chat4all.web.Bodies;
+import io.chat4all.web.Rest;
+import io.chat4all.web.RouteModule;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * User presence across nodes, kept in Redis:
+ *
+ * <ul>
+ *   <li>{@code <prefix>presence:conns:<id>}: a hash of the user's live connections on every node
+ *       (field = connection id, value = expiry in epoch ms), renewed by heartbeats;
+ *   <li>{@code <prefix>presence:user:<id>}: {@code {status:"online", last_seen}} with a TTL of
+ *       {@link #TTL_SECONDS}, present while at least one connection is live;
+ *   <li>{@code <prefix>presence:last_seen:<id>}: the last time the user was seen, without a TTL.
+ * </ul>
+ *
+ * Marking and unmarking run as Lua scripts, so the offline→online and online→offline transitions
+ * are detected atomically across nodes; each transition is produced to Kafka {@code user.presence}
+ * (key user id) and published live to every user sharing a conversation. Also serves {@code POST
+ * /v1/presence/heartbeat} and {@code GET /v1/presence}.
+ */
+public final class Presence implements RouteModule {
+  private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
+  public static final int TTL_SECONDS = 300;
+  public static final int MAX_IDS = 100;
+  static final String HTTP_FIELD = "http";
+
+  // KEYS: conns, user, last_seen; ARGV: field, now ms, expiry ms, ttl s, now (wire timestamp)
+  private static final String MARK =
+      """
+      local now = tonumber(ARGV[2])
+      local live = 0
+      local all = redis.call('HGETALL', KEYS[1])
+      for i = 1, #all, 2 do
+        if tonumber(all[i + 1]) > now then live = live + 1
+        else redis.call('HDEL', KEYS[1], all[i]) end
+      end
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+      redis.call('EXPIRE', KEYS[1], ARGV[4])
+      redis.call('HSET', KEYS[2], 'status', 'online', 'last_seen', ARGV[5])
+      redis.call('EXPIRE', KEYS[2], ARGV[4])
+      redis.call('SET', KEYS[3], ARGV[5])
+      if live == 0 then return 1 end
+      return 0
+      """;
+
+  // KEYS: conns, user, last_seen; ARGV: field, now ms, now (wire timestamp)
+  private static final String UNMARK =
+      """
+      local now = tonumber(ARGV[2])
+      local mine = redis.call('HGET', KEYS[1], ARGV[1])
+      redis.call('HDEL', KEYS[1], ARGV[1])
+      local live = 0
+      local all = redis.call('HGETALL', KEYS[1])
+      for i = 1, #all, 2 do
+        if tonumber(all[i + 1]) > now then live = live + 1
+        else redis.call('HDEL', KEYS[1], all[i]) end
+      end
+      if live == 0 then
+        redis.call('DEL', KEYS[2])
+        redis.call('SET', KEYS[3], ARGV[3])
+        if mine and tonumber(mine) > now then return 1 end
+      end
+      return 0
+      """;
+
+  private static final String SHARING =
+      "SELECT DISTINCT m2.user_id FROM conversation_members m1 JOIN conversation_members m2"
+          + " USING (conversation_id) WHERE m1.user_id = $1 AND m2.user_id <> $1";
+  private static final String VISIBLE =
+      "SELECT DISTINCT m2.user_id FROM conversation_members m1 JOIN conversation_members m2"
+          + " USING (conversation_id) WHERE m1.user_id = $1 AND m2.user_id = ANY($2)";
+
+  private final Vertx vertx;
+  private final RedisAPI redis;
+  private final String prefix;
+  private final Pool pg;
+  private final KafkaProducer<String, String> producer;
+  private final String topic;
+  private final String nodeId = UUID.randomUUID().toString();
+  private final AtomicLong connections = new AtomicLong();
+
+  public Presence(
+      Vertx vertx,
+      RedisAPI redis,
+      String keyPrefix,
+      Pool pg,
+      KafkaProducer<String, String> producer,
+      String topicPrefix) {
+    this.vertx = vertx;
+    this.redis = redis;
+    this.prefix = keyPrefix == null ? "" : keyPrefix;
+    this.pg = pg;
+    this.producer = producer;
+    this.topic = Topics.name(topicPrefix, Topics.USER_PRESENCE);
+  }
+
+  /** A new id for one connection, unique across nodes. */
+  String connectionId() {
+    return nodeId + ":" + connections.incrementAndGet();
+  }
+
+  String userKey(String userId) {
+    return prefix + "presence:user:" + userId;
+  }
+
+  String lastSeenKey(String userId) {
+    return prefix + "presence:last_seen:" + userId;
+  }
+
+  String connsKey(String userId) {
+    return prefix + "presence:conns:" + userId;
+  }
+
+  /**
+   * Marks (or renews) connection {@code connId} of {@code userId} live for {@link #TTL_SECONDS};
+   * publishes the change when the user was offline. Never fails (presence is best effort).
+   */
+  public Future<Void> mark(String userId, String connId) {
+    long now = System.currentTimeMillis();
+    String at = Wire.timestamp(Instant.ofEpochMilli(now));
+    return redis
+        .eval(
+            List.of(
+                MARK,
+                "3",
+                connsKey(userId),
+                userKey(userId),
+                lastSeenKey(userId),
+                connId,
+                Long.toString(now),
+                Long.toString(now + TTL_SECONDS * 1000L),
+                Integer.toString(TTL_SECONDS),
+                at))
+        .compose(r -> changed(r) ? announce(userId, "online", at) : Future.<Void>succeededFuture())
+        .recover(
+            err -> {
+              LOG.warn("presence mark failed for {}: {}", userId, err.toString());
+              return Future.succeededFuture();
+            });
+  }
+
+  /** Removes connection {@code connId}; publishes the change when it was the user's last one. */
+  public Future<Void> unmark(String userId, String connId) {
+    long now = System.currentTimeMillis();
+    String at = Wire.timestamp(Instant.ofEpochMilli(now));
+    return redis
+        .eval(
+            List.of(
+                UNMARK,
+                "3",
+                connsKey(userId),
+                userKey(userId),
+                lastSeenKey(userId),
+                connId,
+                Long.toString(now),
+                at))
+        .compose(r -> changed(r) ? announce(userId, "offline", at) : Future.<Void>succeededFuture())
+        .recover(
+            err -> {
+              LOG.warn("presence unmark failed for {}: {}", userId, err.toString());
+              return Future.succeededFuture();
+            });
+  }
+
+  private static boolean changed(Response r) {
+    return r != null && r.toLong() == 1L;
+  }
+
+  /** Kafka {@code user.presence} and a live envelope to every user sharing a conversation. */
+  private Future<Void> announce(String userId, String status, String lastSeen) {
+    JsonObject event =
+        new JsonObject()
+            .put("user_id", userId)
+            .put("status", status)
+            .put("last_seen", lastSeen)
+            .put("at", Wire.timestamp(Instant.now()));
+    Future<Void> kafka =
+        producer
+            .send(KafkaProducerRecord.create(topic, userId, event.encode()))
+            .<Void>mapEmpty()
+            .recover(
+                err -> {
+                  LOG.warn("cannot produce presence of {}: {}", userId, err.toString());
+                  return Future.succeededFuture();
+                });
+    JsonObject envelope =
+        new JsonObject()
+            .put(Envelopes.TYPE, Envelopes.PRESENCE)
+            .put("user_id", userId)
+            .put("status", status)
+            .put("last_seen", lastSeen);
+    Future<Void> live =
+        pg.preparedQuery(SHARING)
+            .execute(Tuple.of(UUID.fromString(userId)))
+            .map(
+                rows -> {
+                  for (Row row : rows) {
+                    vertx.eventBus().publish(Addresses.user(row.getUUID(0).toString()), envelope);
+                  }
+                  return (Void) null;
+                })
+            .recover(
+                err -> {
+                  LOG.warn("cannot publish presence of {}: {}", userId, err.toString());
+                  return Future.succeededFuture();
+                });
+    return Future.all(kafka, live).mapEmpty();
+  }
+
+  // --- REST ---
+
+  @Override
+  public void mount(Router router) {
+    router.post("/v1/presence/heartbeat").handler(Rest.json(204, this::heartbeat));
+    router.get("/v1/presence").handler(Rest.json(200, this::query));
+  }
+
+  private Future<JsonObject> heartbeat(RoutingContext ctx) {
+    String userId = Authn.principal(ctx).userId();
+    return mark(userId, HTTP_FIELD).map(x -> new JsonObject());
+  }
+
+  /** Parses {@code user_ids=a,b,c}: 1 to {@link #MAX_IDS} UUIDs (normalised, deduplicated). */
+  static List<String> parseIds(List<String> params) {
+    if (params.isEmpty()) {
+      throw Bodies.invalid("user_ids", "is required (comma-separated user ids)");
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (String param : params) {
+      for (String part : param.split(",", -1)) {
+        ids.add(Bodies.uuid("user_ids", part.trim()));
+        if (ids.size() > MAX_IDS) {
+          throw Bodies.invalid("user_ids", "must list at most " + MAX_IDS + " ids");
+        }
+      }
+    }
+    return new ArrayList<>(ids);
+  }
+
+  private Future<JsonObject> query(RoutingContext ctx) {
+    String caller = Authn.principal(ctx).userId();
+    List<String> ids = parseIds(ctx.queryParam("user_ids"));
+    UUID[] wanted = ids.stream().map(UUID::fromString).toArray(UUID[]::new);
+    return pg.preparedQuery(VISIBLE)
+        .execute(Tuple.tuple().addUUID(UUID.fromString(caller)).addArrayOfUUID(wanted))
+        .compose(
+            rows -> {
+              Set<String> visible = new HashSet<>();
+              for (Row row : rows) {
+                visible.add(row.getUUID(0).toString());
+              }
+              List<String> shown = ids.stream().filter(visible::contains).toList();
+              List<Future<JsonObject>> items = new ArrayList<>();
+              for (String id : shown) {
+                items.add(status(id));
+              }
+              return Future.all(items)
+                  .map(
+                      all -> {
+                        JsonArray out = new JsonArray();
+                        for (int i = 0; i < all.size(); i++) {
+                          out.add(all.<JsonObject>resultAt(i));
+                        }
+                        return new JsonObject().put("items", out).putNull("next_cursor");
+                      });
+            });
+  }
+
+  private Future<JsonObject> status(String userId) {
+    Future<Response> user = redis.hmget(List.of(userKey(userId), "status", "last_seen"));
+    Future<Response> last = redis.get(lastSeenKey(userId));
+    return Future.all(user, last)
+        .map(
+            x -> {
+              Response h = user.result();
+              Response st = h == null || h.size() < 2 ? null : h.get(0);
+              Response ls = h == null || h.size() < 2 ? null : h.get(1);
+              boolean online = st != null && "online".equals(st.toString());
+              String seen = null;
+              if (online && ls != null) {
+                seen = ls.toString();
+              } else if (last.result() != null) {
+                seen = last.result().toString();
+              }
+              return new JsonObject()
+                  .put("user_id", userId)
+                  .put("status", online ? "online" : "offline")
+                  .put("last_seen", seen);
+            });
+  }
+}
