@@ -11,15 +11,66 @@ import java.time.Duration;
 public final class Ports {
   private Ports() {}
 
-  /** A port that is free right now on {@code host}. */
+  /**
+   * A port that is free right now on {@code host}, taken below the kernel's ephemeral range so that
+   * outgoing connections (which take their local ports from that range) cannot grab it between this
+   * check and the server's bind.
+   */
   public static int free(String host) {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-      socket.setReuseAddress(true);
+    ServerSocket socket = bindFree(host);
+    try {
       return socket.getLocalPort();
+    } finally {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // closed
+      }
+    }
+  }
+
+  /** Binds a free port outside the ephemeral range (falls back to any free port). */
+  static ServerSocket bindFree(String host) {
+    int[] range = nonEphemeralRange();
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = random.nextInt(range[0], range[1]);
+      try {
+        ServerSocket socket = new ServerSocket();
+        try {
+          socket.bind(new InetSocketAddress(InetAddress.getByName(host), port), 50);
+          return socket;
+        } catch (IOException taken) {
+          socket.close();
+        }
+      } catch (IOException e) {
+        // try another
+      }
+    }
+    try {
+      return new ServerSocket(0, 50, InetAddress.getByName(host));
     } catch (IOException e) {
       throw new EmbeddedStartException(
           "cannot find a free port on " + host + ": " + e.getMessage(), e);
     }
+  }
+
+  /** [from, to) below the ephemeral port range of this machine (Linux: ip_local_port_range). */
+  static int[] nonEphemeralRange() {
+    int low = 32768;
+    try {
+      String[] parts =
+          java.nio.file.Files.readString(
+                  java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+              .trim()
+              .split("\\s+");
+      low = Integer.parseInt(parts[0]);
+    } catch (IOException | RuntimeException ignored) {
+      // not Linux: keep the IANA default
+    }
+    int to = Math.max(low, 12000);
+    return new int[] {Math.min(10000, to - 2000), to};
   }
 
   /**
@@ -37,14 +88,9 @@ public final class Ports {
       if (configured != 0) {
         return Ports.choose(server, key, host, configured);
       }
-      try {
-        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host));
-        held.add(socket);
-        return socket.getLocalPort();
-      } catch (IOException e) {
-        throw new EmbeddedStartException(
-            "cannot find a free port on " + host + ": " + e.getMessage(), e);
-      }
+      ServerSocket socket = bindFree(host);
+      held.add(socket);
+      return socket.getLocalPort();
     }
 
     @Override
