@@ -46,6 +46,28 @@ public final class FeedStore {
     if (entries.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
+    // pipelined in chunks, one after the other, so a large fan-out never floods the client's queue
+    List<String> ids = new ArrayList<>(entries.size());
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < entries.size(); from += CHUNK) {
+      List<Map.Entry<String, JsonObject>> chunk =
+          entries.subList(from, Math.min(entries.size(), from + CHUNK));
+      chain =
+          chain.compose(
+              v ->
+                  appendChunk(chunk)
+                      .map(
+                          chunkIds -> {
+                            ids.addAll(chunkIds);
+                            return null;
+                          }));
+    }
+    return chain.map(v -> ids);
+  }
+
+  private static final int CHUNK = 256;
+
+  private Future<List<String>> appendChunk(List<Map.Entry<String, JsonObject>> entries) {
     List<Request> batch = new ArrayList<>(entries.size());
     for (Map.Entry<String, JsonObject> e : entries) {
       batch.add(

@@ -90,7 +90,7 @@ public final class BackendClients {
             new RedisOptions()
                 .setConnectionString(config.redis().connectionString())
                 .setMaxPoolSize(config.redis().poolSize())
-                .setMaxPoolWaiting(1024));
+                .setMaxPoolWaiting(65536));
     this.redisApi = RedisAPI.api(redis);
     this.kafkaAdmin = KafkaAdminClient.create(vertx, kafkaAdminConfig(config.kafka()));
     this.producer =
