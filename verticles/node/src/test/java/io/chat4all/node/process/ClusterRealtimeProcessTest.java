@@ -196,6 +196,17 @@ class ClusterRealtimeProcessTest {
         Sock anaSock = new Sock(client, portA, ana, null);
         Sock biaSock = new Sock(client, portB, bia, null);
 
+        // Bia came online on node B: Ana, on node A, is told live and sees it in the presence API
+        anaSock.await(
+            "Bia's presence on A",
+            f ->
+                "presence".equals(f.getString("type"))
+                    && biaId.equals(f.getString("user_id"))
+                    && "online".equals(f.getString("status")));
+        JsonObject presence = rest(portA, "GET", "/v1/presence?user_ids=" + biaId, ana, null);
+        assertThat(presence.getJsonArray("items").getJsonObject(0).getString("status"))
+            .isEqualTo("online");
+
         // a message from node A's socket arrives on node B's socket, once
         anaSock.send(sendFrame(conv, "hello from A"));
         JsonObject got = biaSock.await("message on B", f -> "message".equals(f.getString("type")));
