@@ -102,6 +102,17 @@ final class Services {
             new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
     Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
+    RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
+    Presence presence =
+        new Presence(
+            vertx,
+            clients.redisApi(),
+            redisPrefix,
+            clients.pg(),
+            clients.producer(),
+            config.kafka().topicPrefix(),
+            realtimeConfig.presenceTtlSeconds());
+    presence.startSweeping(realtimeConfig.presenceSweepSeconds());
     Future<String> realtime = vertx.deployVerticle(new RealtimeVerticle(tokens, clientActions));
 
     OpenApiDocument openApi =
@@ -112,18 +123,7 @@ final class Services {
             new AuthRoutes(vertx),
             new ConversationRoutes(vertx),
             new MessageRoutes(vertx, messaging),
-            new RealtimeGateway(
-                vertx,
-                tokens,
-                clientActions,
-                RealtimeConfig.from(raw.getJsonObject("realtime")),
-                new Presence(
-                    vertx,
-                    clients.redisApi(),
-                    redisPrefix,
-                    clients.pg(),
-                    clients.producer(),
-                    config.kafka().topicPrefix())));
+            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),

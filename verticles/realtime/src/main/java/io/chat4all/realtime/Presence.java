@@ -54,7 +54,8 @@ public final class Presence implements RouteModule {
   public static final int MAX_IDS = 100;
   static final String HTTP_FIELD = "http";
 
-  // KEYS: conns, user, last_seen; ARGV: field, now ms, expiry ms, ttl s, now (wire timestamp)
+  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, expiry ms, ttl s, now (wire ts),
+  // user
   private static final String MARK =
       """
       local now = tonumber(ARGV[2])
@@ -69,11 +70,12 @@ public final class Presence implements RouteModule {
       redis.call('HSET', KEYS[2], 'status', 'online', 'last_seen', ARGV[5])
       redis.call('EXPIRE', KEYS[2], ARGV[4])
       redis.call('SET', KEYS[3], ARGV[5])
+      redis.call('ZADD', KEYS[4], ARGV[3], ARGV[6])
       if live == 0 then return 1 end
       return 0
       """;
 
-  // KEYS: conns, user, last_seen; ARGV: field, now ms, now (wire timestamp)
+  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, now (wire timestamp), user
   private static final String UNMARK =
       """
       local now = tonumber(ARGV[2])
@@ -88,9 +90,40 @@ public final class Presence implements RouteModule {
       if live == 0 then
         redis.call('DEL', KEYS[2])
         redis.call('SET', KEYS[3], ARGV[3])
+        redis.call('ZREM', KEYS[4], ARGV[4])
         if mine and tonumber(mine) > now then return 1 end
       end
       return 0
+      """;
+
+  // KEYS: online; ARGV: now ms, key prefix. Users whose connections all expired (a node died):
+  // removed from the online set and returned, so their offline change can be announced.
+  private static final String SWEEP =
+      """
+      local now = tonumber(ARGV[1])
+      local gone = {}
+      local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 200)
+      for _, user in ipairs(due) do
+        local conns = ARGV[2] .. 'presence:conns:' .. user
+        local latest = 0
+        local all = redis.call('HGETALL', conns)
+        for i = 1, #all, 2 do
+          local exp = tonumber(all[i + 1])
+          if exp > now then
+            if exp > latest then latest = exp end
+          else
+            redis.call('HDEL', conns, all[i])
+          end
+        end
+        if latest > 0 then
+          redis.call('ZADD', KEYS[1], latest, user)
+        else
+          redis.call('ZREM', KEYS[1], user)
+          redis.call('DEL', ARGV[2] .. 'presence:user:' .. user)
+          table.insert(gone, user)
+        end
+      end
+      return gone
       """;
 
   private static final String SHARING =
@@ -108,6 +141,7 @@ public final class Presence implements RouteModule {
   private final String topic;
   private final String nodeId = UUID.randomUUID().toString();
   private final AtomicLong connections = new AtomicLong();
+  private final int ttlSeconds;
 
   public Presence(
       Vertx vertx,
@@ -116,6 +150,18 @@ public final class Presence implements RouteModule {
       Pool pg,
       KafkaProducer<String, String> producer,
       String topicPrefix) {
+    this(vertx, redis, keyPrefix, pg, producer, topicPrefix, TTL_SECONDS);
+  }
+
+  public Presence(
+      Vertx vertx,
+      RedisAPI redis,
+      String keyPrefix,
+      Pool pg,
+      KafkaProducer<String, String> producer,
+      String topicPrefix,
+      int ttlSeconds) {
+    this.ttlSeconds = ttlSeconds;
     this.vertx = vertx;
     this.redis = redis;
     this.prefix = keyPrefix == null ? "" : keyPrefix;
@@ -137,6 +183,68 @@ public final class Presence implements RouteModule {
     return prefix + "presence:last_seen:" + userId;
   }
 
+  String onlineKey() {
+    return prefix + "presence:online";
+  }
+
+  /** How long a connection stays online after a renewal. */
+  public int ttlSeconds() {
+    return ttlSeconds;
+  }
+
+  /**
+   * One sweep: users whose every connection expired (their node died) become offline and are
+   * announced. Runs on one node at a time (cluster-wide lock); returns how many went offline.
+   */
+  public Future<Integer> sweep() {
+    return vertx
+        .sharedData()
+        .getLockWithTimeout("chat4all.presence.sweep", 10)
+        .compose(
+            lock ->
+                redis
+                    .eval(
+                        List.of(
+                            SWEEP,
+                            "1",
+                            onlineKey(),
+                            Long.toString(System.currentTimeMillis()),
+                            prefix))
+                    .compose(
+                        gone -> {
+                          List<Future<?>> announced = new java.util.ArrayList<>();
+                          if (gone != null) {
+                            for (Response user : gone) {
+                              String uid = user.toString();
+                              announced.add(
+                                  redis
+                                      .get(lastSeenKey(uid))
+                                      .compose(
+                                          seen ->
+                                              announce(
+                                                  uid,
+                                                  "offline",
+                                                  seen == null
+                                                      ? Wire.timestamp(Instant.now())
+                                                      : seen.toString())));
+                            }
+                          }
+                          return Future.join(announced).map(x -> announced.size());
+                        })
+                    .onComplete(x -> lock.release()),
+            busy -> Future.succeededFuture(0))
+        .recover(
+            err -> {
+              LOG.warn("presence sweep failed: {}", err.toString());
+              return Future.succeededFuture(0);
+            });
+  }
+
+  /** Sweeps every {@code periodSeconds} until the node stops; returns the timer id. */
+  public long startSweeping(int periodSeconds) {
+    return vertx.setPeriodic(periodSeconds * 1000L, t -> sweep());
+  }
+
   String connsKey(String userId) {
     return prefix + "presence:conns:" + userId;
   }
@@ -152,15 +260,17 @@ public final class Presence implements RouteModule {
         .eval(
             List.of(
                 MARK,
-                "3",
+                "4",
                 connsKey(userId),
                 userKey(userId),
                 lastSeenKey(userId),
+                onlineKey(),
                 connId,
                 Long.toString(now),
-                Long.toString(now + TTL_SECONDS * 1000L),
-                Integer.toString(TTL_SECONDS),
-                at))
+                Long.toString(now + ttlSeconds * 1000L),
+                Integer.toString(ttlSeconds),
+                at,
+                userId))
         .compose(r -> changed(r) ? announce(userId, "online", at) : Future.<Void>succeededFuture())
         .recover(
             err -> {
@@ -177,13 +287,15 @@ public final class Presence implements RouteModule {
         .eval(
             List.of(
                 UNMARK,
-                "3",
+                "4",
                 connsKey(userId),
                 userKey(userId),
                 lastSeenKey(userId),
+                onlineKey(),
                 connId,
                 Long.toString(now),
-                at))
+                at,
+                userId))
         .compose(r -> changed(r) ? announce(userId, "offline", at) : Future.<Void>succeededFuture())
         .recover(
             err -> {

@@ -12,6 +12,8 @@ import io.vertx.core.json.JsonObject;
  * @param maxPendingWrites outbound frames not yet flushed before a slow socket closes (1013)
  * @param typingIntervalMs at most one typing event per conversation and connection in this time
  * @param dedupEntries how many pushed envelope keys each connection remembers
+ * @param presenceTtlSeconds a connection counts as online this long after its last renewal
+ * @param presenceSweepSeconds how often expired connections are turned into offline events
  */
 public record RealtimeConfig(
     long authTimeoutMs,
@@ -19,7 +21,9 @@ public record RealtimeConfig(
     int maxFramesPerSecond,
     int maxPendingWrites,
     long typingIntervalMs,
-    int dedupEntries) {
+    int dedupEntries,
+    int presenceTtlSeconds,
+    int presenceSweepSeconds) {
 
   public static RealtimeConfig from(JsonObject section) {
     JsonObject s = section == null ? new JsonObject() : section;
@@ -29,6 +33,8 @@ public record RealtimeConfig(
         s.getInteger("max_frames_per_second", 30),
         s.getInteger("max_pending_writes", 1000),
         s.getLong("typing_interval_ms", 2_000L),
-        s.getInteger("dedup_entries", 4096));
+        s.getInteger("dedup_entries", 4096),
+        s.getInteger("presence_ttl_seconds", 300),
+        s.getInteger("presence_sweep_seconds", 30));
   }
 }

@@ -69,6 +69,7 @@ final class WsConnection {
   private String presenceId;
   private Future<Void> presenceChain = Future.succeededFuture();
   private long presenceRenewedAt;
+  private long renewTimer = -1;
 
   WsConnection(
       Vertx vertx,
@@ -331,6 +332,9 @@ final class WsConnection {
     if (presence != null) {
       presenceId = presence.connectionId();
       presenceMark();
+      // the node keeps a live socket online by itself; an expired entry then means a dead node
+      long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
+      renewTimer = vertx.setPeriodic(every, x -> presenceMark());
     }
     // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
     consumer = vertx.eventBus().consumer(Addresses.user(p.userId()), m -> onLive(m.body()));
@@ -484,6 +488,9 @@ final class WsConnection {
     }
     state = State.CLOSED;
     buffered.clear();
+    if (renewTimer >= 0) {
+      vertx.cancelTimer(renewTimer);
+    }
     if (authTimer >= 0) {
       vertx.cancelTimer(authTimer);
     }

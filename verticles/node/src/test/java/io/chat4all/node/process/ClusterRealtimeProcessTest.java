@@ -73,7 +73,11 @@ class ClusterRealtimeProcessTest {
         "--set",
         "auth.password_iterations=1000",
         "--set",
-        "mongo.database=rt_test");
+        "mongo.database=rt_test",
+        "--set",
+        "realtime.presence_ttl_seconds=3",
+        "--set",
+        "realtime.presence_sweep_seconds=1");
   }
 
   static int port(NodeProcess p) {
@@ -227,6 +231,13 @@ class ClusterRealtimeProcessTest {
         // node B dies with Bia's socket; Ana keeps writing
         b.kill();
         Await.until("Bia's socket closed", WAIT, () -> biaSock.closed);
+        // her connection entries expire with nobody to renew them: Ana is told she went offline
+        anaSock.await(
+            "Bia offline after her node died",
+            f ->
+                "presence".equals(f.getString("type"))
+                    && biaId.equals(f.getString("user_id"))
+                    && "offline".equals(f.getString("status")));
         for (int i = 0; i < 3; i++) {
           anaSock.send(sendFrame(conv, "while away " + i));
         }
