@@ -45,11 +45,9 @@ public class ConversationGrpc implements GrpcModule {
     return ServiceBus.request(vertx, Addresses.CONVERSATIONS, action, body);
   }
 
-  /** Authenticates the call, then runs {@code action} with the caller's id in the request. */
   private Future<JsonObject> authed(
       GrpcUnary.Call c, String action, Function<JsonObject, JsonObject> request) {
-    return GrpcUnary.principal(verifier, c)
-        .compose(p -> call(action, request.apply(new JsonObject().put("user_id", p.userId()))));
+    return GrpcUnary.authed(vertx, verifier, c, Addresses.CONVERSATIONS, action, request);
   }
 
   @Override

@@ -57,14 +57,9 @@ public class MessageGrpc implements GrpcModule {
     return ServiceBus.request(vertx, Addresses.MESSAGES, action, body);
   }
 
-  /**
-   * Authenticates the call (before any validation, as REST does), then runs {@code action} with the
-   * request built from {@code {user_id}}; validation failures thrown while building fail the call.
-   */
   private Future<JsonObject> authed(
       GrpcUnary.Call c, String action, Function<JsonObject, JsonObject> request) {
-    return GrpcUnary.principal(verifier, c)
-        .compose(p -> call(action, request.apply(new JsonObject().put("user_id", p.userId()))));
+    return GrpcUnary.authed(vertx, verifier, c, Addresses.MESSAGES, action, request);
   }
 
   @Override

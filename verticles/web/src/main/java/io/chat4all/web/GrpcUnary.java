@@ -61,6 +61,29 @@ public final class GrpcUnary {
             });
   }
 
+  /**
+   * Authenticates the call (before any validation, as REST does), then calls {@code action} on the
+   * service {@code address} with the request built from {@code {user_id}}; validation failures
+   * thrown while building it fail the call.
+   */
+  public static Future<io.vertx.core.json.JsonObject> authed(
+      io.vertx.core.Vertx vertx,
+      TokenVerifier verifier,
+      Call call,
+      String address,
+      String action,
+      java.util.function.Function<io.vertx.core.json.JsonObject, io.vertx.core.json.JsonObject>
+          request) {
+    return principal(verifier, call)
+        .compose(
+            p ->
+                io.chat4all.codecs.ServiceBus.request(
+                    vertx,
+                    address,
+                    action,
+                    request.apply(new io.vertx.core.json.JsonObject().put("user_id", p.userId()))));
+  }
+
   /** The authenticated caller of a gRPC call (metadata {@code authorization: Bearer …}). */
   public static Future<Principal> principal(TokenVerifier verifier, Call call) {
     return Authn.verify(verifier, call.headers().get("authorization"));
