@@ -29,7 +29,26 @@ import java.util.concurrent.ConcurrentHashMap;
 final class EventBusBridge {
   private EventBusBridge() {}
 
+  /** A bridge socket that registered its own address: its user, token expiry and presence. */
+  private static final class Session {
+    final String userId;
+    final long expiresAt;
+    final String presenceId;
+    long renewTimer = -1;
+
+    Session(String userId, long expiresAt, String presenceId) {
+      this.userId = userId;
+      this.expiresAt = expiresAt;
+      this.presenceId = presenceId;
+    }
+  }
+
   static Router router(Vertx vertx, TokenVerifier verifier, RealtimeConfig config) {
+    return router(vertx, verifier, config, null);
+  }
+
+  static Router router(
+      Vertx vertx, TokenVerifier verifier, RealtimeConfig config, Presence presence) {
     SockJSBridgeOptions options =
         new SockJSBridgeOptions()
             .addOutboundPermitted(new PermittedOptions().setAddressRegex("chat4all\\.user\\..+"))
@@ -39,9 +58,9 @@ final class EventBusBridge {
     for (String address : ClientAddresses.ALL) {
       options.addInboundPermitted(new PermittedOptions().setAddress(address));
     }
-    Map<SockJSSocket, Long> expiries = new ConcurrentHashMap<>();
+    Map<SockJSSocket, Session> sessions = new ConcurrentHashMap<>();
     return SockJSHandler.create(vertx, new SockJSHandlerOptions().setRegisterWriteHandler(false))
-        .bridge(options, event -> handle(event, verifier, expiries));
+        .bridge(options, event -> handle(vertx, event, verifier, sessions, presence));
   }
 
   private static final Set<BridgeEventType> ALWAYS =
@@ -52,10 +71,18 @@ final class EventBusBridge {
           BridgeEventType.UNREGISTER);
 
   private static void handle(
-      BridgeEvent event, TokenVerifier verifier, Map<SockJSSocket, Long> expiries) {
+      Vertx vertx,
+      BridgeEvent event,
+      TokenVerifier verifier,
+      Map<SockJSSocket, Session> sessions,
+      Presence presence) {
     BridgeEventType type = event.type();
     if (type == BridgeEventType.SOCKET_CLOSED) {
-      expiries.remove(event.socket());
+      Session gone = sessions.remove(event.socket());
+      if (gone != null && presence != null) {
+        vertx.cancelTimer(gone.renewTimer);
+        presence.unmark(gone.userId, gone.presenceId);
+      }
       event.complete(true);
       return;
     }
@@ -64,7 +91,8 @@ final class EventBusBridge {
       return;
     }
     if (type == BridgeEventType.RECEIVE) {
-      Long exp = expiries.get(event.socket());
+      Session session = sessions.get(event.socket());
+      Long exp = session == null ? null : session.expiresAt;
       if (exp != null && exp > 0 && exp * 1000 < System.currentTimeMillis()) {
         event.complete(false);
         event.socket().close(4001, "token_expired");
@@ -84,7 +112,24 @@ final class EventBusBridge {
           .onComplete(
               ar -> {
                 if (ar.succeeded() && address.equals(Addresses.user(ar.result().userId()))) {
-                  expiries.put(event.socket(), ar.result().expiresAt());
+                  String userId = ar.result().userId();
+                  Session existing = sessions.get(event.socket());
+                  if (existing == null) {
+                    Session session =
+                        new Session(
+                            userId,
+                            ar.result().expiresAt(),
+                            presence == null ? null : presence.connectionId());
+                    sessions.put(event.socket(), session);
+                    if (presence != null) {
+                      // a bridge socket counts for presence like a WebSocket: marked, renewed by
+                      // the node
+                      presence.mark(userId, session.presenceId);
+                      long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
+                      session.renewTimer =
+                          vertx.setPeriodic(every, t -> presence.mark(userId, session.presenceId));
+                    }
+                  }
                   event.complete(true);
                 } else {
                   event.complete(false);

@@ -61,6 +61,8 @@ public final class RealtimeGateway implements RouteModule {
     if (presence != null) {
       presence.mount(router);
     }
-    router.route(BRIDGE_PATH + "/*").subRouter(EventBusBridge.router(vertx, verifier, config));
+    router
+        .route(BRIDGE_PATH + "/*")
+        .subRouter(EventBusBridge.router(vertx, verifier, config, presence));
   }
 }

@@ -463,6 +463,18 @@ class RealtimeGatewayTest {
               "reply",
               f -> "rec".equals(f.getString("type")) && "reply-1".equals(f.getString("address")));
       assertThat(reply.getJsonObject("body").getString("message_id")).isEqualTo(viaBridge);
+      // a bridge socket makes its user online like a WebSocket does
+      Await.until(
+          "A online through the bridge",
+          WAIT,
+          () ->
+              "online"
+                  .equals(
+                      api.get("/v1/presence?user_ids=" + a.id(), b.accessToken())
+                          .json()
+                          .getJsonArray("items")
+                          .getJsonObject(0)
+                          .getString("status")));
       String fromB = sendRest(b, conv, "to a");
       s.await(
           "live message on the bridge",
