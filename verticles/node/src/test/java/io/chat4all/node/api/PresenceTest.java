@@ -6,8 +6,8 @@ import io.chat4all.codecs.Topics;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
+import io.chat4all.testkit.WsTestSocket;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -49,26 +49,10 @@ class PresenceTest {
   }
 
   /** An authenticated test socket recording every frame. */
-  static final class Sock {
-    final WebSocket ws;
-    final List<JsonObject> frames = new CopyOnWriteArrayList<>();
-
+  static final class Sock extends WsTestSocket {
     Sock(Api.User u) {
-      ws = Await.result(wsClient.connect(api.node().httpPort(), "127.0.0.1", "/v1/ws"));
-      ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
-      Await.result(
-          ws.writeTextMessage(
-              new JsonObject().put("type", "auth").put("token", u.accessToken()).encode()));
-      await("ready", f -> "ready".equals(f.getString("type")));
-    }
-
-    JsonObject await(String what, Predicate<JsonObject> p) {
-      Await.until(what, WAIT, () -> frames.stream().anyMatch(p));
-      return frames.stream().filter(p).findFirst().orElseThrow();
-    }
-
-    void close() {
-      Await.result(ws.close());
+      super(wsClient, api.node().httpPort(), "/v1/ws", WAIT);
+      authenticate(u.accessToken(), null);
     }
   }
 

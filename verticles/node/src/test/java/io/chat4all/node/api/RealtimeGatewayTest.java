@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
+import io.chat4all.testkit.WsTestSocket;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,10 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,24 +45,9 @@ class RealtimeGatewayTest {
   }
 
   /** A test socket: every received text frame in order, and the close code. */
-  static final class Sock {
-    final WebSocket ws;
-    final List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Short> closed = new CompletableFuture<>();
-
+  static final class Sock extends WsTestSocket {
     Sock(String path) {
-      ws = Await.result(wsClient.connect(api.node().httpPort(), "127.0.0.1", path));
-      ws.textMessageHandler(
-          t -> {
-            try {
-              frames.add(new JsonObject(t));
-            } catch (RuntimeException e) {
-              frames.add(new JsonObject().put("type", "unparsable").put("raw", t));
-            }
-          });
-      // the SockJS raw transport writes the bridge's frames as binary messages
-      ws.binaryMessageHandler(b -> frames.add(new JsonObject(b)));
-      ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+      super(wsClient, api.node().httpPort(), path, WAIT);
     }
 
     static Sock open() {
@@ -75,32 +56,10 @@ class RealtimeGatewayTest {
 
     static Sock authed(Api.User u, String cursor) {
       Sock s = open();
-      s.send(
-          new JsonObject().put("type", "auth").put("token", u.accessToken()).put("cursor", cursor));
-      JsonObject ready = s.await("ready", f -> "ready".equals(f.getString("type")));
+      JsonObject ready = s.authenticate(u.accessToken(), cursor);
       assertThat(ready.getString("user_id")).isEqualTo(u.id());
       assertThat(ready.getString("cursor")).isNotBlank();
       return s;
-    }
-
-    void send(JsonObject frame) {
-      Await.result(ws.writeTextMessage(frame.encode()));
-    }
-
-    void sendRaw(String text) {
-      Await.result(ws.writeTextMessage(text));
-    }
-
-    /** The first frame matching {@code p} (waits for it). */
-    JsonObject await(String what, Predicate<JsonObject> p) {
-      Await.until(what, WAIT, () -> frames.stream().anyMatch(p));
-      return frames.stream().filter(p).findFirst().orElseThrow();
-    }
-
-    List<JsonObject> messages() {
-      return frames.stream()
-          .filter(f -> "message".equals(f.getString("type")))
-          .collect(Collectors.toList());
     }
 
     JsonObject message(String id) {
@@ -119,20 +78,6 @@ class RealtimeGatewayTest {
       send(new JsonObject().put("type", "ping").put("request_id", rid));
       await(
           "pong", f -> "pong".equals(f.getString("type")) && rid.equals(f.getString("request_id")));
-    }
-
-    short awaitClose() {
-      try {
-        return closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-      } catch (Exception e) {
-        throw new AssertionError("socket not closed", e);
-      }
-    }
-
-    void close() {
-      if (!ws.isClosed()) {
-        Await.result(ws.close());
-      }
     }
   }
 

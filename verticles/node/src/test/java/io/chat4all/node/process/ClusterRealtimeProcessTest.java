@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chat4all.embedded.Ports;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.NodeProcess;
+import io.chat4all.testkit.WsTestSocket;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,9 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,46 +84,10 @@ class ClusterRealtimeProcessTest {
   }
 
   /** A WebSocket of the /v1/ws protocol, authenticated, recording every frame. */
-  static final class Sock {
-    final WebSocket ws;
-    final List<JsonObject> frames = new CopyOnWriteArrayList<>();
-    volatile boolean closed;
-
+  static final class Sock extends WsTestSocket {
     Sock(WebSocketClient client, int port, String token, String cursor) {
-      ws = Await.result(client.connect(port, "127.0.0.1", "/v1/ws"));
-      ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
-      ws.closeHandler(v -> closed = true);
-      JsonObject auth = new JsonObject().put("type", "auth").put("token", token);
-      if (cursor != null) {
-        auth.put("cursor", cursor);
-      }
-      ws.writeTextMessage(auth.encode());
-      await("ready", f -> "ready".equals(f.getString("type")));
-    }
-
-    JsonObject await(String what, Predicate<JsonObject> p) {
-      Await.until(what, WAIT, () -> frames.stream().anyMatch(p));
-      return frames.stream().filter(p).findFirst().orElseThrow();
-    }
-
-    List<JsonObject> messages() {
-      return frames.stream()
-          .filter(f -> "message".equals(f.getString("type")))
-          .collect(Collectors.toList());
-    }
-
-    String lastCursor() {
-      String c = null;
-      for (JsonObject f : frames) {
-        if (f.getString("cursor") != null) {
-          c = f.getString("cursor");
-        }
-      }
-      return c;
-    }
-
-    void send(JsonObject frame) {
-      ws.writeTextMessage(frame.encode());
+      super(client, port, "/v1/ws", WAIT);
+      authenticate(token, cursor);
     }
   }
 
@@ -230,7 +191,7 @@ class ClusterRealtimeProcessTest {
 
         // node B dies with Bia's socket; Ana keeps writing
         b.kill();
-        Await.until("Bia's socket closed", WAIT, () -> biaSock.closed);
+        Await.until("Bia's socket closed", WAIT, biaSock::isClosed);
         // her connection entries expire with nobody to renew them: Ana is told she went offline
         anaSock.await(
             "Bia offline after her node died",
