@@ -14,6 +14,8 @@ public enum ErrorCode {
   MALFORMED_JSON(400, GrpcCode.INVALID_ARGUMENT, 40001, "the request body is not valid JSON"),
   VALIDATION_FAILED(400, GrpcCode.INVALID_ARGUMENT, 40002, "the request is invalid"),
   BAD_REQUEST(400, GrpcCode.INVALID_ARGUMENT, 40003, "bad request"),
+  CHECKSUM_MISMATCH(
+      400, GrpcCode.INVALID_ARGUMENT, 40004, "the data does not match its SHA-256 checksum"),
   UNAUTHENTICATED(401, GrpcCode.UNAUTHENTICATED, 40101, "authentication is required"),
   TOKEN_INVALID(401, GrpcCode.UNAUTHENTICATED, 40102, "the access token is invalid"),
   TOKEN_EXPIRED(401, GrpcCode.UNAUTHENTICATED, 40103, "the access token has expired"),
@@ -27,6 +29,7 @@ public enum ErrorCode {
       409, GrpcCode.ALREADY_EXISTS, 40902, "idempotency key reused with a different request"),
   PRECONDITION_FAILED(412, GrpcCode.FAILED_PRECONDITION, 41201, "precondition failed"),
   PAYLOAD_TOO_LARGE(413, GrpcCode.RESOURCE_EXHAUSTED, 41301, "the request body is too large"),
+  QUOTA_EXCEEDED(413, GrpcCode.RESOURCE_EXHAUSTED, 41302, "the storage quota would be exceeded"),
   UNSUPPORTED_MEDIA_TYPE(415, GrpcCode.INVALID_ARGUMENT, 41501, "unsupported content type"),
   RATE_LIMITED(429, GrpcCode.RESOURCE_EXHAUSTED, 42901, "too many requests"),
   INTERNAL(500, GrpcCode.INTERNAL, 50001, "internal error"),

@@ -119,7 +119,36 @@ public class MessagingVerticle extends VerticleBase {
   private Future<JsonObject> send(JsonObject req) {
     String userId = req.getString("user_id");
     String conversationId = req.getString("conversation_id");
-    return requireMember(conversationId, userId).compose(m -> claim(req, 0));
+    return requireMember(conversationId, userId)
+        .compose(m -> withFile(req))
+        .compose(r -> claim(r, 0));
+  }
+
+  /**
+   * A media message names a completed file the sender may share (uploaded by them, or visible to
+   * them and now forwarded): the files service vouches for it and its file_reference goes with the
+   * message.
+   */
+  private Future<JsonObject> withFile(JsonObject req) {
+    JsonObject payload = req.getJsonObject("payload");
+    String fileId = payload == null ? null : payload.getString("file_id");
+    if (fileId == null) {
+      return Future.succeededFuture(req);
+    }
+    return ServiceBus.request(
+            vertx,
+            Addresses.FILES,
+            "share",
+            new JsonObject()
+                .put("user_id", req.getString("user_id"))
+                .put("file_id", fileId)
+                .put("conversation_id", req.getString("conversation_id")))
+        .map(
+            ref -> {
+              JsonObject copy = req.copy();
+              copy.getJsonObject("payload").put("file_reference", ref);
+              return copy;
+            });
   }
 
   private Future<JsonObject> claim(JsonObject req, int attempt) {
@@ -268,7 +297,9 @@ public class MessagingVerticle extends VerticleBase {
     JsonObject p = payload.copy();
     Object fileId = p.remove("file_id");
     if (fileId != null) {
-      p.put("file_reference", new JsonObject().put("file_id", fileId));
+      p.put(
+          "file_reference",
+          p.getJsonObject("file_reference", new JsonObject()).copy().put("file_id", fileId));
     }
     return p;
   }

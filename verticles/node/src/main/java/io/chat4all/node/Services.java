@@ -9,6 +9,13 @@ import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.files.ChunkIngest;
+import io.chat4all.files.FileRoutes;
+import io.chat4all.files.FileStore;
+import io.chat4all.files.FilesConfig;
+import io.chat4all.files.FilesVerticle;
+import io.chat4all.files.ObjectStorage;
+import io.chat4all.files.UploadCleanupJob;
 import io.chat4all.messaging.FeedStore;
 import io.chat4all.messaging.MessageGrpc;
 import io.chat4all.messaging.MessageRoutes;
@@ -115,22 +122,61 @@ final class Services {
     presence.startSweeping(realtimeConfig.presenceSweepSeconds());
     Future<String> realtime = vertx.deployVerticle(new RealtimeVerticle(tokens, clientActions));
 
+    FilesConfig filesConfig = filesConfig(config);
+    ObjectStorage objects = new ObjectStorage(vertx, clients.s3(), filesConfig.s3());
+    FileStore fileStore = new FileStore(clients.mongo());
+    FilesVerticle filesVerticle =
+        new FilesVerticle(fileStore, objects, clients.producer(), filesConfig);
+    Future<String> files =
+        vertx
+            .deployVerticle(filesVerticle)
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new UploadCleanupJob(
+                            fileStore,
+                            filesVerticle,
+                            filesConfig.cleanupIntervalSeconds() * 1000L)));
+    ChunkIngest ingest = new ChunkIngest(vertx, objects);
+
     OpenApiDocument openApi =
-        OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime"));
+        OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime", "files"));
     List<RouteModule> routes =
         List.of(
             openApi,
             new AuthRoutes(vertx),
             new ConversationRoutes(vertx),
             new MessageRoutes(vertx, messaging),
-            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence));
+            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
+            new FileRoutes(vertx, ingest));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging));
-    return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime))
+    return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
         .map(x -> new Services(security, routes, grpc));
+  }
+
+  static FilesConfig filesConfig(NodeConfig config) {
+    NodeConfig.S3 s = config.s3();
+    FilesConfig c =
+        FilesConfig.from(
+            config.raw().getJsonObject("files"),
+            new FilesConfig.S3(
+                s.endpoint(),
+                s.publicEndpoint(),
+                s.region(),
+                s.accessKey(),
+                s.secretKey(),
+                s.bucket(),
+                s.pathStyle()),
+            config.kafka().topicPrefix());
+    String[] problem = c.problem();
+    if (problem != null) {
+      throw new ConfigException(problem[0], problem[1]);
+    }
+    return c;
   }
 
   private static void validate(AuthConfig c) {

@@ -6,4 +6,11 @@ import io.vertx.ext.web.Router;
 @FunctionalInterface
 public interface RouteModule {
   void mount(Router router);
+
+  /**
+   * Request paths whose bodies this module streams itself (the edge must not buffer them), or null.
+   */
+  default java.util.regex.Pattern streamedBodies() {
+    return null;
+  }
 }

@@ -71,7 +71,24 @@ public class HttpEdgeVerticle extends VerticleBase {
               ctx.response().putHeader(REQUEST_ID, id);
               ctx.next();
             });
-    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes));
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
+    List<java.util.regex.Pattern> streamed =
+        modules.stream().map(RouteModule::streamedBodies).filter(Objects::nonNull).toList();
+    router
+        .route("/v1/*")
+        .handler(
+            ctx -> {
+              String path = ctx.request().path();
+              for (java.util.regex.Pattern p : streamed) {
+                if (p.matcher(path).matches()) {
+                  // streamed by its route: hold the bytes until that route reads them
+                  ctx.request().pause();
+                  ctx.next();
+                  return;
+                }
+              }
+              bodies.handle(ctx);
+            });
     security.install(router);
 
     router
