@@ -547,6 +547,35 @@ class FilesApiTest {
     assertUploadGone(left.fileId());
   }
 
+  @Test
+  void aVerificationANodeDroppedIsResumedByTheCleanupJob() {
+    Api.User a = api.newUser("fv");
+    String conv = api.privateChat(a, api.newUser("fv2"));
+    Upload up = initiate(a, conv, CHUNK + 77, true);
+    assertThat(put(a, up, 1).statusCode()).isEqualTo(200);
+    assertThat(put(a, up, 2).statusCode()).isEqualTo(200);
+    // as if a node took the upload to verifying and died before S3 completed it
+    Await.result(
+        api.node()
+            .clients()
+            .mongo()
+            .updateCollection(
+                "file_metadata",
+                new JsonObject().put("_id", up.fileId()),
+                new JsonObject()
+                    .put(
+                        "$set",
+                        new JsonObject()
+                            .put("upload_status", "verifying")
+                            .put("verify_until", "2000-01-01T00:00:00.000Z"))));
+    Await.until(
+        "the cleanup job finishes the upload",
+        Duration.ofSeconds(30),
+        () -> "completed".equals(status(a, up.fileId()).getString("upload_status")));
+    assertThat(status(a, up.fileId()).getString("checksum_sha256"))
+        .isEqualTo(up.data().sha256(0, up.data().size()));
+  }
+
   static int partsInS3(String fileId) {
     JsonObject storage =
         Await.result(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chat4all.embedded.Ports;
 import io.chat4all.testkit.Await;
+import io.chat4all.testkit.GeneratedBytes;
 import io.chat4all.testkit.NodeProcess;
 import io.chat4all.testkit.WsTestSocket;
 import io.vertx.core.Vertx;
@@ -100,6 +101,64 @@ class ClusterRealtimeProcessTest {
         .put("payload", new JsonObject().put("type", "text").put("text", text));
   }
 
+  static void uploadAcrossNodes(int portA, int portB, String ana, String bia, String conv)
+      throws Exception {
+    long chunk = 8L * 1024 * 1024;
+    long size = 2 * chunk + 4321;
+    GeneratedBytes data = new GeneratedBytes(77, size);
+    String whole = data.sha256(0, size);
+    JsonObject init =
+        rest(
+            portA,
+            "POST",
+            "/v1/files",
+            ana,
+            new JsonObject()
+                .put("filename", "both-nodes.bin")
+                .put("size_bytes", size)
+                .put("mime_type", "application/octet-stream")
+                .put("checksum_sha256", whole)
+                .put("conversation_id", conv));
+    String fileId = init.getString("file_id");
+    assertThat(init.getLong("chunk_size")).isEqualTo(chunk);
+    int[] ports = {portA, portB, portA};
+    List<java.util.concurrent.CompletableFuture<Integer>> sent = new java.util.ArrayList<>();
+    for (int n = 1; n <= 3; n++) {
+      int number = n;
+      long from = (n - 1) * chunk;
+      long len = Math.min(chunk, size - from);
+      sent.add(
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () ->
+                  data.putChunk(
+                          http,
+                          "http://127.0.0.1:" + ports[number - 1],
+                          ana,
+                          fileId,
+                          number,
+                          from,
+                          len,
+                          data.sha256(from, len))
+                      .statusCode()));
+    }
+    for (var f : sent) {
+      assertThat(f.get()).isEqualTo(200);
+    }
+    JsonObject done = rest(portB, "POST", "/v1/files/" + fileId + "/complete", ana, null);
+    assertThat(done.getString("upload_status")).isEqualTo("completed");
+    assertThat(done.getString("checksum_sha256")).isEqualTo(whole);
+    String url =
+        rest(portA, "GET", "/v1/files/" + fileId + "/download?redirect=false", bia, null)
+            .getString("url");
+    byte[] body =
+        http.send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofByteArray())
+            .body();
+    assertThat(java.util.HexFormat.of().formatHex(GeneratedBytes.digest().digest(body)))
+        .isEqualTo(whole);
+  }
+
   @Test
   void usersOnDifferentNodesTalkLiveAndSurviveANodeDying(@TempDir Path dir) throws Exception {
     Vertx vertx = Vertx.vertx();
@@ -157,6 +216,9 @@ class ClusterRealtimeProcessTest {
                         .put("type", "private")
                         .put("member_ids", new JsonArray().add(biaId)))
                 .getString("conversation_id");
+
+        // a file's chunks arrive in parallel on both nodes; it completes on one and downloads
+        uploadAcrossNodes(portA, portB, ana, bia, conv);
 
         Sock anaSock = new Sock(client, portA, ana, null);
         Sock biaSock = new Sock(client, portB, bia, null);
