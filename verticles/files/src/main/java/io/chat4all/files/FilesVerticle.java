@@ -342,6 +342,13 @@ public class FilesVerticle extends VerticleBase {
         new JsonObject().put("upload_status", status));
   }
 
+  private static ServiceException expiredUpload() {
+    return new ServiceException(
+        ErrorCode.CONFLICT,
+        "the upload has expired",
+        new JsonObject().put("upload_status", FileStore.EXPIRED));
+  }
+
   private boolean expired(JsonObject doc) {
     String exp = doc.getString("expires_at");
     return exp != null && exp.compareTo(Wire.timestamp(Instant.now())) < 0;
@@ -365,11 +372,7 @@ public class FilesVerticle extends VerticleBase {
                 return Future.failedFuture(notUploading(doc));
               }
               if (expired(doc)) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.CONFLICT,
-                        "the upload has expired",
-                        new JsonObject().put("upload_status", FileStore.EXPIRED)));
+                return Future.failedFuture(expiredUpload());
               }
               int total = doc.getInteger("total_chunks");
               if (n < 1 || n > total) {
@@ -457,6 +460,9 @@ public class FilesVerticle extends VerticleBase {
                   break;
                 default:
                   return Future.failedFuture(notUploading(doc));
+              }
+              if (expired(doc)) {
+                return Future.failedFuture(expiredUpload());
               }
               String expected = hex(doc.getString("expected_checksum"));
               if (given != null && expected != null && !given.equals(expected)) {

@@ -154,6 +154,55 @@ class FilesApiTest {
     }
   }
 
+  static String readHead(java.io.InputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        break;
+      }
+      head.append((char) c);
+    }
+    return head.toString();
+  }
+
+  @Test
+  void expectContinueRefusesABadChunkBeforeItsBodyIsSent() throws Exception {
+    Api.User a = api.newUser("fe");
+    String conv = api.privateChat(a, api.newUser("fe2"));
+    Upload up = initiate(a, conv, 1000, false);
+    byte[] body = up.data().bytes(0, 1000);
+    for (int n : List.of(2, 1)) {
+      try (Socket s = new Socket("127.0.0.1", api.node().httpPort())) {
+        s.setSoTimeout(30_000);
+        OutputStream out = s.getOutputStream();
+        out.write(
+            ("PUT /v1/files/"
+                    + up.fileId()
+                    + "/chunks/"
+                    + n
+                    + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + a.accessToken()
+                    + "\r\nX-Checksum-SHA256: "
+                    + sha(body)
+                    + "\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String head = readHead(s.getInputStream());
+        if (n == 2) {
+          // beyond the file: refused without the body
+          assertThat(head).startsWith("HTTP/1.1 400");
+        } else {
+          assertThat(head).startsWith("HTTP/1.1 100");
+          out.write(body);
+          out.flush();
+          assertThat(readHead(s.getInputStream())).startsWith("HTTP/1.1 200");
+        }
+      }
+    }
+    assertThat(received(a, up.fileId())).containsExactly(1);
+  }
+
   static HttpResponse<byte[]> fetch(String url, String range) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60));
     if (range != null) {
