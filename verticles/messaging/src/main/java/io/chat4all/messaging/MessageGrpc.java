@@ -338,7 +338,8 @@ public class MessageGrpc implements GrpcModule {
               .setFileId(str(ref, "file_id"))
               .setFilename(str(ref, "filename"))
               .setSizeBytes(num(ref, "size_bytes"))
-              .setMimeType(str(ref, "mime_type")));
+              .setMimeType(str(ref, "mime_type"))
+              .setChecksum(str(ref, "checksum")));
     }
     return b.build();
   }

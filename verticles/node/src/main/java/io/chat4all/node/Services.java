@@ -10,6 +10,7 @@ import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
 import io.chat4all.files.ChunkIngest;
+import io.chat4all.files.FileGrpc;
 import io.chat4all.files.FileRoutes;
 import io.chat4all.files.FileStore;
 import io.chat4all.files.FilesConfig;
@@ -153,7 +154,8 @@ final class Services {
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
-            new MessageGrpc(vertx, security.rateLimited(), messaging));
+            new MessageGrpc(vertx, security.rateLimited(), messaging),
+            new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
         .map(x -> new Services(security, routes, grpc));
   }
