@@ -377,7 +377,27 @@ class FilesApiTest {
                 http, api.base(), a.accessToken(), up.fileId(), 2, from(2), 1000, "0".repeat(64));
     assertThat(bad2.statusCode()).isEqualTo(400);
     assertThat(received(a, up.fileId())).containsExactly(1);
-    assertThat(put(a, up, 2).statusCode()).isEqualTo(200);
+    // a re-sent chunk replaces the stored one: chunk 2 first with other bytes (under their own
+    // checksum), then the right ones; the completed file has the right ones
+    GeneratedBytes wrong = new GeneratedBytes(99, 1000);
+    assertThat(
+            wrong
+                .putChunk(
+                    http,
+                    api.base(),
+                    a.accessToken(),
+                    up.fileId(),
+                    2,
+                    0,
+                    1000,
+                    wrong.sha256(0, 1000))
+                .statusCode())
+        .isEqualTo(200);
+    String wrongEtag = chunkEntry(up.fileId(), 2).getString("etag");
+    HttpResponse<String> again = put(a, up, 2);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(again.body()).getJsonArray("received_chunks")).containsExactly(1, 2);
+    assertThat(chunkEntry(up.fileId(), 2).getString("etag")).isNotEqualTo(wrongEtag);
 
     api.post("/v1/files/" + up.fileId() + "/complete", a.accessToken(), null);
     Await.until(
@@ -623,6 +643,16 @@ class FilesApiTest {
         () -> "completed".equals(status(a, up.fileId()).getString("upload_status")));
     assertThat(status(a, up.fileId()).getString("checksum_sha256"))
         .isEqualTo(up.data().sha256(0, up.data().size()));
+  }
+
+  static JsonObject chunkEntry(String fileId, int n) {
+    return Await.result(
+            api.node()
+                .clients()
+                .mongo()
+                .findOne("file_metadata", new JsonObject().put("_id", fileId), null))
+        .getJsonArray("chunks")
+        .getJsonObject(n - 1);
   }
 
   static int partsInS3(String fileId) {
