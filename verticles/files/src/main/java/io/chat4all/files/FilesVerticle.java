@@ -250,19 +250,60 @@ public class FilesVerticle extends VerticleBase {
     }
     String conversationId = Bodies.uuid(body, "conversation_id");
 
-    long chunkSize = config.chunkSizeFor(size);
-    int total = (int) ((size + chunkSize - 1) / chunkSize);
     String fileId = UUID.randomUUID().toString();
-    Instant now = Instant.now();
-    String key = "files/" + DAY.format(now) + "/" + fileId;
+    String key = "files/" + DAY.format(Instant.now()) + "/" + fileId;
     return isMember(conversationId, userId)
         .compose(
             member ->
                 member
-                    ? quota(userId, size)
+                    ? Future.<Void>succeededFuture()
                     : Future.failedFuture(
                         new ServiceException(ErrorCode.NOT_FOUND, "conversation not found")))
-        .compose(x -> storage.createUpload(key, mime))
+        .compose(
+            x ->
+                withQuota(
+                    userId,
+                    size,
+                    () ->
+                        start(
+                            fileId, key, filename, size, mime, conversationId, userId, checksum)));
+  }
+
+  /**
+   * Runs {@code insert} while holding the user's cluster-wide quota lock, after checking that the
+   * new upload fits: two initiations of one user, on any nodes, cannot both take the last bytes.
+   */
+  private Future<JsonObject> withQuota(
+      String userId, long size, java.util.function.Supplier<Future<JsonObject>> insert) {
+    if (config.userQuotaBytes() == 0) {
+      return insert.get();
+    }
+    return vertx
+        .sharedData()
+        .getLockWithTimeout("chat4all.files.quota." + userId, 10_000)
+        .recover(
+            err ->
+                Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.UNAVAILABLE, "another upload of yours is being set up; retry")))
+        .compose(
+            lock -> quota(userId, size).compose(x -> insert.get()).onComplete(x -> lock.release()));
+  }
+
+  private Future<JsonObject> start(
+      String fileId,
+      String key,
+      String filename,
+      long size,
+      String mime,
+      String conversationId,
+      String userId,
+      String checksum) {
+    long chunkSize = config.chunkSizeFor(size);
+    int total = (int) ((size + chunkSize - 1) / chunkSize);
+    Instant now = Instant.now();
+    return storage
+        .createUpload(key, mime)
         .compose(
             uploadId -> {
               JsonArray slots = new JsonArray();

@@ -174,6 +174,11 @@ public final class PartWriter {
   }
 
   private static ServiceException storageRefused(int status) {
+    if (status == 404) {
+      // NoSuchUpload: the upload was aborted, expired or completed while the chunk was on its way
+      return new ServiceException(
+          ErrorCode.CONFLICT, "the upload is no longer in progress; chunks are not accepted");
+    }
     return new ServiceException(
         ErrorCode.UNAVAILABLE, "file storage refused the chunk (S3 status " + status + ")");
   }

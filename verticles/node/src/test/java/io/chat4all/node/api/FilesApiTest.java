@@ -527,6 +527,32 @@ class FilesApiTest {
     api.post("/v1/files", q.accessToken(), initiateBody(qc, "4", 40 * MIB, "image/png"))
         .expect(201);
 
+    // concurrent initiations cannot overshoot the quota: 4 × 40 MiB at once, 100 MiB allowed
+    Api.User r = api.newUser("fr");
+    String rc = api.privateChat(r, a);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Api.Res>> all = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        String name = "c" + i;
+        all.add(
+            pool.submit(
+                () ->
+                    api.post(
+                        "/v1/files",
+                        r.accessToken(),
+                        initiateBody(rc, name, 40 * MIB, "image/png"))));
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (var f : all) {
+        statuses.add(f.get().status());
+      }
+      assertThat(statuses).containsExactlyInAnyOrder(201, 201, 413, 413);
+    } finally {
+      pool.shutdownNow();
+    }
+
     // the node still serves
     api.get("/v1/files/" + up.fileId(), a.accessToken()).expect(200);
   }
@@ -592,9 +618,40 @@ class FilesApiTest {
     api.delete("/v1/files/" + up.fileId(), a.accessToken()).expect(200);
     HttpResponse<String> late = put(a, up, 2);
     assertThat(late.statusCode()).isEqualTo(409);
+    assertThat(late.body()).contains("conflict");
     api.post("/v1/files/" + up.fileId() + "/complete", a.accessToken(), null)
         .expectError(409, "conflict");
     assertUploadGone(up.fileId());
+
+    // a chunk on its way while its upload is aborted is refused as a conflict, not stored
+    Upload racing = initiate(a, conv, CHUNK + 5, false);
+    try (Socket sock = new Socket("127.0.0.1", api.node().httpPort())) {
+      sock.setSoTimeout(30_000);
+      OutputStream out = sock.getOutputStream();
+      out.write(
+          ("PUT /v1/files/"
+                  + racing.fileId()
+                  + "/chunks/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + a.accessToken()
+                  + "\r\nX-Checksum-SHA256: "
+                  + racing.data().sha256(0, CHUNK)
+                  + "\r\nContent-Length: "
+                  + CHUNK
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(racing.data().bytes(0, (int) MIB));
+      out.flush();
+      api.delete("/v1/files/" + racing.fileId(), a.accessToken()).expect(200);
+      try {
+        out.write(racing.data().bytes(MIB, (int) (CHUNK - MIB)));
+        out.flush();
+      } catch (java.io.IOException refusedEarly) {
+        // the node may answer and close before the rest is sent
+      }
+      String head = readHead(sock.getInputStream());
+      assertThat(head).startsWith("HTTP/1.1 409");
+    }
+    assertThat(status(a, racing.fileId()).getJsonArray("received_chunks")).isEmpty();
 
     // an abandoned upload: its deadline passes, the cleanup job (cluster lock) expires it
     Upload left = initiate(a, conv, CHUNK + 5, false);
