@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 
 /**
  * Edge validation of conversation requests, shared by REST and gRPC: shapes, types and hard caps.
@@ -76,14 +75,10 @@ final class ConversationRequests {
    * An id given in a path or an id field of a gRPC call: malformed means there is no such thing.
    */
   static String idOrNotFound(String raw, String what) {
-    try {
-      UUID parsed = UUID.fromString(raw);
-      if (!parsed.toString().equalsIgnoreCase(raw)) {
-        throw new IllegalArgumentException();
-      }
-      return parsed.toString();
-    } catch (IllegalArgumentException | NullPointerException e) {
+    String id = Bodies.canonicalUuid(raw);
+    if (id == null) {
       throw new ServiceException(ErrorCode.NOT_FOUND, what + " not found");
     }
+    return id;
   }
 }

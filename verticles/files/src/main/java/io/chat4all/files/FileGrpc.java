@@ -18,6 +18,7 @@ import io.chat4all.proto.v1.UploadStart;
 import io.chat4all.web.Bodies;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.GrpcUnary;
+import io.chat4all.web.ProtoJson;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,7 +35,6 @@ import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -124,68 +124,39 @@ public class FileGrpc implements GrpcModule {
   /** The REST JSON body of an initiation; empty strings and 0 are absent. */
   static JsonObject initiateBody(InitiateUploadRequest req) {
     JsonObject body = new JsonObject();
-    putIfSet(body, "filename", req.getFilename());
+    ProtoJson.putIfSet(body, "filename", req.getFilename());
     if (req.getSizeBytes() != 0) {
       body.put("size_bytes", req.getSizeBytes());
     }
-    putIfSet(body, "mime_type", req.getMimeType());
-    putIfSet(body, "checksum_sha256", req.getChecksumSha256());
-    putIfSet(body, "conversation_id", req.getConversationId());
+    ProtoJson.putIfSet(body, "mime_type", req.getMimeType());
+    ProtoJson.putIfSet(body, "checksum_sha256", req.getChecksumSha256());
+    ProtoJson.putIfSet(body, "conversation_id", req.getConversationId());
     return body;
   }
 
-  private static void putIfSet(JsonObject o, String field, String value) {
-    if (!value.isEmpty()) {
-      o.put(field, value);
-    }
-  }
-
   private static JsonObject byId(JsonObject me, String fileId) {
-    return me.put("file_id", pathId("file_id", fileId));
-  }
-
-  /** Like {@link Bodies#pathId}: an id that is not a canonical UUID is simply not found. */
-  static String pathId(String name, String raw) {
-    try {
-      UUID parsed = UUID.fromString(raw);
-      if (!parsed.toString().equalsIgnoreCase(raw)) {
-        throw new IllegalArgumentException();
-      }
-      return parsed.toString();
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw new ServiceException(ErrorCode.NOT_FOUND, name + " " + raw + " not found");
-    }
+    return me.put("file_id", Bodies.idOrNotFound("file_id", fileId));
   }
 
   // --- replies ---
 
-  private static String str(JsonObject j, String field) {
-    Object v = j.getValue(field);
-    return v == null ? "" : v.toString();
-  }
-
-  private static long num(JsonObject j, String field) {
-    Object v = j.getValue(field);
-    return v instanceof Number n ? n.longValue() : 0L;
-  }
-
   static FileStatus status(JsonObject j) {
     FileStatus.Builder b =
         FileStatus.newBuilder()
-            .setFileId(str(j, "file_id"))
-            .setUploadStatus(str(j, "upload_status"))
-            .setFilename(str(j, "filename"))
-            .setSizeBytes(num(j, "size_bytes"))
-            .setMimeType(str(j, "mime_type"))
-            .setConversationId(str(j, "conversation_id"))
-            .setChunkSize(num(j, "chunk_size"))
-            .setTotalChunks((int) num(j, "total_chunks"))
-            .setUploadedBy(str(j, "uploaded_by"))
-            .setChecksumSha256(str(j, "checksum_sha256"))
-            .setCreatedAt(str(j, "created_at"))
-            .setExpiresAt(str(j, "expires_at"))
-            .setCompletedAt(str(j, "completed_at"))
-            .setFailureReason(str(j, "failure_reason"));
+            .setFileId(ProtoJson.str(j, "file_id"))
+            .setUploadStatus(ProtoJson.str(j, "upload_status"))
+            .setFilename(ProtoJson.str(j, "filename"))
+            .setSizeBytes(ProtoJson.num(j, "size_bytes"))
+            .setMimeType(ProtoJson.str(j, "mime_type"))
+            .setConversationId(ProtoJson.str(j, "conversation_id"))
+            .setChunkSize(ProtoJson.num(j, "chunk_size"))
+            .setTotalChunks((int) ProtoJson.num(j, "total_chunks"))
+            .setUploadedBy(ProtoJson.str(j, "uploaded_by"))
+            .setChecksumSha256(ProtoJson.str(j, "checksum_sha256"))
+            .setCreatedAt(ProtoJson.str(j, "created_at"))
+            .setExpiresAt(ProtoJson.str(j, "expires_at"))
+            .setCompletedAt(ProtoJson.str(j, "completed_at"))
+            .setFailureReason(ProtoJson.str(j, "failure_reason"));
     JsonArray received = j.getJsonArray("received_chunks", new JsonArray());
     for (int i = 0; i < received.size(); i++) {
       b.addReceivedChunks(received.getInteger(i));
@@ -195,16 +166,18 @@ public class FileGrpc implements GrpcModule {
 
   static FileDownload download(JsonObject j) {
     FileDownload.Builder b =
-        FileDownload.newBuilder().setUrl(str(j, "url")).setExpiresAt(str(j, "expires_at"));
+        FileDownload.newBuilder()
+            .setUrl(ProtoJson.str(j, "url"))
+            .setExpiresAt(ProtoJson.str(j, "expires_at"));
     JsonObject f = j.getJsonObject("file");
     if (f != null) {
       b.setFile(
           MessageFileReference.newBuilder()
-              .setFileId(str(f, "file_id"))
-              .setFilename(str(f, "filename"))
-              .setSizeBytes(num(f, "size_bytes"))
-              .setMimeType(str(f, "mime_type"))
-              .setChecksum(str(f, "checksum")));
+              .setFileId(ProtoJson.str(f, "file_id"))
+              .setFilename(ProtoJson.str(f, "filename"))
+              .setSizeBytes(ProtoJson.num(f, "size_bytes"))
+              .setMimeType(ProtoJson.str(f, "mime_type"))
+              .setChecksum(ProtoJson.str(f, "checksum")));
     }
     return b.build();
   }
@@ -332,7 +305,7 @@ public class FileGrpc implements GrpcModule {
     private void begin(UploadStart start) {
       String id;
       try {
-        id = pathId("file_id", start.getFileId());
+        id = Bodies.idOrNotFound("file_id", start.getFileId());
       } catch (ServiceException e) {
         fail(e);
         return;

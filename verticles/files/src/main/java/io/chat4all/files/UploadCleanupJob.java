@@ -1,8 +1,8 @@
 package io.chat4all.files;
 
+import io.chat4all.codecs.LockedPeriodicJob;
 import io.chat4all.codecs.Wire;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
@@ -16,63 +16,45 @@ import org.slf4j.LoggerFactory;
  * one node of the cluster at a time: a cluster-wide lock, the seed's leader election for the file
  * cleanup job done with Hazelcast.
  */
-public class UploadCleanupJob extends VerticleBase {
+public class UploadCleanupJob extends LockedPeriodicJob<JsonObject> {
   private static final Logger LOG = LoggerFactory.getLogger(UploadCleanupJob.class);
   public static final String LOCK = "chat4all.files.cleanup";
   private static final int BATCH = 100;
 
   private final FileStore store;
   private final FilesVerticle files;
-  private final long periodMs;
-  private long timer = -1;
 
   public UploadCleanupJob(FileStore store, FilesVerticle files, long periodMs) {
+    super(LOCK, periodMs);
     this.store = Objects.requireNonNull(store, "store");
     this.files = Objects.requireNonNull(files, "files");
-    this.periodMs = periodMs;
+  }
+
+  /** One pass: {expired, resumed} counts. */
+  @Override
+  protected Future<JsonObject> pass() {
+    String now = Wire.timestamp(Instant.now());
+    Future<Integer> expired =
+        store.due(FileStore.UPLOADING, "expires_at", now, BATCH).compose(docs -> each(docs, true));
+    Future<Integer> resumed =
+        expired.compose(
+            x ->
+                store
+                    .due(FileStore.VERIFYING, "verify_until", now, BATCH)
+                    .compose(docs -> each(docs, false)));
+    return resumed
+        .map(r -> new JsonObject().put("expired", expired.result()).put("resumed", r))
+        .onSuccess(
+            r -> {
+              if (r.getInteger("expired") + r.getInteger("resumed") > 0) {
+                LOG.info("file cleanup: {}", r.encode());
+              }
+            });
   }
 
   @Override
-  public final Future<?> start() {
-    timer = vertx.setPeriodic(periodMs, t -> runOnce());
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public Future<?> stop() {
-    vertx.cancelTimer(timer);
-    return Future.succeededFuture();
-  }
-
-  /** One pass if this node gets the lock: {expired, resumed} counts (both 0 when it did not). */
-  public Future<JsonObject> runOnce() {
-    return vertx
-        .sharedData()
-        .getLockWithTimeout(LOCK, 100)
-        .compose(
-            lock -> {
-              String now = Wire.timestamp(Instant.now());
-              Future<Integer> expired =
-                  store
-                      .due(FileStore.UPLOADING, "expires_at", now, BATCH)
-                      .compose(docs -> each(docs, true));
-              Future<Integer> resumed =
-                  expired.compose(
-                      x ->
-                          store
-                              .due(FileStore.VERIFYING, "verify_until", now, BATCH)
-                              .compose(docs -> each(docs, false)));
-              return resumed
-                  .map(r -> new JsonObject().put("expired", expired.result()).put("resumed", r))
-                  .onSuccess(
-                      r -> {
-                        if (r.getInteger("expired") + r.getInteger("resumed") > 0) {
-                          LOG.info("file cleanup: {}", r.encode());
-                        }
-                      })
-                  .onComplete(x -> lock.release());
-            },
-            busy -> Future.succeededFuture(new JsonObject().put("expired", 0).put("resumed", 0)));
+  protected JsonObject skipped() {
+    return new JsonObject().put("expired", 0).put("resumed", 0);
   }
 
   private Future<Integer> each(List<JsonObject> docs, boolean expire) {

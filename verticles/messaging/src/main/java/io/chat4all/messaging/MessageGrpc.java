@@ -2,9 +2,7 @@ package io.chat4all.messaging;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
-import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceBus;
-import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Wire;
 import io.chat4all.proto.v1.ChatMessage;
 import io.chat4all.proto.v1.DeleteMessageRequest;
@@ -26,6 +24,7 @@ import io.chat4all.proto.v1.SyncRequest;
 import io.chat4all.web.Bodies;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.GrpcUnary;
+import io.chat4all.web.ProtoJson;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,7 +33,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
-import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -156,20 +154,7 @@ public class MessageGrpc implements GrpcModule {
   // --- requests ---
 
   private static JsonObject byId(JsonObject me, String messageId) {
-    return me.put("message_id", pathId("message_id", messageId));
-  }
-
-  /** Like {@link Bodies#pathId}: an id that is not a canonical UUID is simply not found. */
-  static String pathId(String name, String raw) {
-    try {
-      UUID parsed = UUID.fromString(raw);
-      if (!parsed.toString().equalsIgnoreCase(raw)) {
-        throw new IllegalArgumentException();
-      }
-      return parsed.toString();
-    } catch (IllegalArgumentException | NullPointerException e) {
-      throw new ServiceException(ErrorCode.NOT_FOUND, name + " " + raw + " not found");
-    }
+    return me.put("message_id", Bodies.idOrNotFound("message_id", messageId));
   }
 
   /** The limit as REST reads its query parameter; 0 (unset) is the default. */
@@ -180,14 +165,14 @@ public class MessageGrpc implements GrpcModule {
   /** The REST JSON body of a send, for {@link MessageRoutes#validateSend}. */
   static JsonObject sendBody(SendMessageRequest req) {
     JsonObject body = new JsonObject();
-    putIfSet(body, "conversation_id", req.getConversationId());
-    putIfSet(body, "message_id", req.getMessageId());
+    ProtoJson.putIfSet(body, "conversation_id", req.getConversationId());
+    ProtoJson.putIfSet(body, "message_id", req.getMessageId());
     if (req.hasPayload()) {
       MessagePayload p = req.getPayload();
       JsonObject payload = new JsonObject();
-      putIfSet(payload, "type", p.getType());
-      putIfSet(payload, "text", p.getText());
-      putIfSet(payload, "file_id", p.getFileId());
+      ProtoJson.putIfSet(payload, "type", p.getType());
+      ProtoJson.putIfSet(payload, "text", p.getText());
+      ProtoJson.putIfSet(payload, "file_id", p.getFileId());
       if (!p.getMetadataJson().isEmpty()) {
         JsonObject metadata;
         try {
@@ -203,22 +188,16 @@ public class MessageGrpc implements GrpcModule {
       }
       body.put("payload", payload);
     }
-    putIfSet(body, "reply_to_message_id", req.getReplyToMessageId());
+    ProtoJson.putIfSet(body, "reply_to_message_id", req.getReplyToMessageId());
     if (req.getChannelsCount() > 0) {
       body.put("channels", new JsonArray(new ArrayList<Object>(req.getChannelsList())));
     }
     return body;
   }
 
-  private static void putIfSet(JsonObject o, String field, String value) {
-    if (!value.isEmpty()) {
-      o.put(field, value);
-    }
-  }
-
   private static JsonObject history(JsonObject me, ListMessagesRequest req) {
     JsonObject r =
-        me.put("conversation_id", pathId("conversation_id", req.getConversationId()))
+        me.put("conversation_id", Bodies.idOrNotFound("conversation_id", req.getConversationId()))
             .put("limit", limit(req.getLimit()));
     Long before = req.hasBeforeSeq() ? seq("before_seq", req.getBeforeSeq()) : null;
     Long after = req.hasAfterSeq() ? seq("after_seq", req.getAfterSeq()) : null;
@@ -251,35 +230,19 @@ public class MessageGrpc implements GrpcModule {
 
   // --- replies ---
 
-  private static String str(JsonObject j, String field) {
-    Object v = j.getValue(field);
-    if (v == null) {
-      return "";
-    }
-    if (v instanceof JsonObject o && o.getValue("$date") != null) {
-      return String.valueOf(o.getValue("$date"));
-    }
-    return v.toString();
-  }
-
-  private static long num(JsonObject j, String field) {
-    Object v = j.getValue(field);
-    return v instanceof Number n ? n.longValue() : 0L;
-  }
-
   static ChatMessage message(JsonObject j) {
     ChatMessage.Builder b =
         ChatMessage.newBuilder()
-            .setMessageId(str(j, "message_id"))
-            .setConversationId(str(j, "conversation_id"))
-            .setFromUserId(str(j, "from_user_id"))
-            .setSequenceNumber(num(j, "sequence_number"))
-            .setStatus(str(j, "status"))
-            .setCreatedAt(str(j, "created_at"))
-            .setUpdatedAt(str(j, "updated_at"))
+            .setMessageId(ProtoJson.str(j, "message_id"))
+            .setConversationId(ProtoJson.str(j, "conversation_id"))
+            .setFromUserId(ProtoJson.str(j, "from_user_id"))
+            .setSequenceNumber(ProtoJson.num(j, "sequence_number"))
+            .setStatus(ProtoJson.str(j, "status"))
+            .setCreatedAt(ProtoJson.str(j, "created_at"))
+            .setUpdatedAt(ProtoJson.str(j, "updated_at"))
             .setIsEdited(j.getBoolean("is_edited", false))
             .setIsDeleted(j.getBoolean("is_deleted", false))
-            .setReplyToMessageId(str(j, "reply_to_message_id"));
+            .setReplyToMessageId(ProtoJson.str(j, "reply_to_message_id"));
     JsonObject payload = j.getJsonObject("payload");
     if (payload != null) {
       b.setPayload(payload(payload));
@@ -290,10 +253,10 @@ public class MessageGrpc implements GrpcModule {
         JsonObject h = history.getJsonObject(i);
         b.addStatusHistory(
             MessageStatusEntry.newBuilder()
-                .setStatus(str(h, "status"))
-                .setTimestamp(str(h, "timestamp"))
-                .setUserId(str(h, "user_id"))
-                .setReason(str(h, "reason")));
+                .setStatus(ProtoJson.str(h, "status"))
+                .setTimestamp(ProtoJson.str(h, "timestamp"))
+                .setUserId(ProtoJson.str(h, "user_id"))
+                .setReason(ProtoJson.str(h, "reason")));
       }
     }
     JsonObject recipients = j.getJsonObject("recipient_status");
@@ -303,9 +266,9 @@ public class MessageGrpc implements GrpcModule {
         b.putRecipientStatus(
             user,
             RecipientStatus.newBuilder()
-                .setStatus(str(s, "status"))
-                .setAt(str(s, "at"))
-                .setReason(str(s, "reason"))
+                .setStatus(ProtoJson.str(s, "status"))
+                .setAt(ProtoJson.str(s, "at"))
+                .setReason(ProtoJson.str(s, "reason"))
                 .build());
       }
     }
@@ -324,9 +287,9 @@ public class MessageGrpc implements GrpcModule {
   private static MessagePayload payload(JsonObject p) {
     MessagePayload.Builder b =
         MessagePayload.newBuilder()
-            .setType(str(p, "type"))
-            .setText(str(p, "text"))
-            .setFileId(str(p, "file_id"));
+            .setType(ProtoJson.str(p, "type"))
+            .setText(ProtoJson.str(p, "text"))
+            .setFileId(ProtoJson.str(p, "file_id"));
     JsonObject metadata = p.getJsonObject("metadata");
     if (metadata != null) {
       b.setMetadataJson(metadata.encode());
@@ -335,32 +298,32 @@ public class MessageGrpc implements GrpcModule {
     if (ref != null) {
       b.setFileReference(
           MessageFileReference.newBuilder()
-              .setFileId(str(ref, "file_id"))
-              .setFilename(str(ref, "filename"))
-              .setSizeBytes(num(ref, "size_bytes"))
-              .setMimeType(str(ref, "mime_type"))
-              .setChecksum(str(ref, "checksum")));
+              .setFileId(ProtoJson.str(ref, "file_id"))
+              .setFilename(ProtoJson.str(ref, "filename"))
+              .setSizeBytes(ProtoJson.num(ref, "size_bytes"))
+              .setMimeType(ProtoJson.str(ref, "mime_type"))
+              .setChecksum(ProtoJson.str(ref, "checksum")));
     }
     return b.build();
   }
 
   static MessageStatusChange statusChange(JsonObject j) {
     return MessageStatusChange.newBuilder()
-        .setMessageId(str(j, "message_id"))
-        .setConversationId(str(j, "conversation_id"))
-        .setSequenceNumber(num(j, "sequence_number"))
-        .setUserId(str(j, "user_id"))
-        .setStatus(str(j, "status"))
-        .setAt(str(j, "at"))
-        .setMessageStatus(str(j, "message_status"))
+        .setMessageId(ProtoJson.str(j, "message_id"))
+        .setConversationId(ProtoJson.str(j, "conversation_id"))
+        .setSequenceNumber(ProtoJson.num(j, "sequence_number"))
+        .setUserId(ProtoJson.str(j, "user_id"))
+        .setStatus(ProtoJson.str(j, "status"))
+        .setAt(ProtoJson.str(j, "at"))
+        .setMessageStatus(ProtoJson.str(j, "message_status"))
         .build();
   }
 
   static ListMessagesReply historyPage(JsonObject page) {
     ListMessagesReply.Builder b =
         ListMessagesReply.newBuilder()
-            .setNextCursor(str(page, "next_cursor"))
-            .setLastSeq(num(page, "last_seq"));
+            .setNextCursor(ProtoJson.str(page, "next_cursor"))
+            .setLastSeq(ProtoJson.num(page, "last_seq"));
     JsonArray items = page.getJsonArray("items");
     for (int i = 0; i < items.size(); i++) {
       b.addItems(message(items.getJsonObject(i)));
@@ -371,15 +334,15 @@ public class MessageGrpc implements GrpcModule {
   static SyncReply syncPage(JsonObject page) {
     SyncReply.Builder b =
         SyncReply.newBuilder()
-            .setNextCursor(str(page, "next_cursor"))
+            .setNextCursor(ProtoJson.str(page, "next_cursor"))
             .setResyncRequired(page.getBoolean("resync_required", false));
     JsonArray items = page.getJsonArray("items");
     for (int i = 0; i < items.size(); i++) {
       JsonObject e = items.getJsonObject(i);
       SyncItem.Builder item =
           SyncItem.newBuilder()
-              .setType(str(e, Envelopes.TYPE))
-              .setCursor(str(e, Envelopes.CURSOR))
+              .setType(ProtoJson.str(e, Envelopes.TYPE))
+              .setCursor(ProtoJson.str(e, Envelopes.CURSOR))
               .setJson(e.encode());
       JsonObject m = e.getJsonObject("message");
       if (m != null) {

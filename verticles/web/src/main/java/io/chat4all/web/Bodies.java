@@ -99,15 +99,28 @@ public final class Bodies {
 
   /** A path parameter that must be a UUID; a malformed id is simply not found. */
   public static String pathId(RoutingContext ctx, String name) {
-    String raw = ctx.pathParam(name);
+    return idOrNotFound(name, ctx.pathParam(name));
+  }
+
+  /**
+   * An id where REST has it in the path (a path parameter, a gRPC id field): not a canonical UUID
+   * means there is no such thing (not_found), not a validation error.
+   */
+  public static String idOrNotFound(String name, String raw) {
+    String id = canonicalUuid(raw);
+    if (id == null) {
+      throw new ServiceException(ErrorCode.NOT_FOUND, name + " " + raw + " not found");
+    }
+    return id;
+  }
+
+  /** The UUID in its lowercase canonical form, or null when {@code raw} is not one. */
+  public static String canonicalUuid(String raw) {
     try {
       UUID parsed = UUID.fromString(raw);
-      if (!parsed.toString().equalsIgnoreCase(raw)) {
-        throw new IllegalArgumentException();
-      }
-      return parsed.toString();
+      return parsed.toString().equalsIgnoreCase(raw) ? parsed.toString() : null;
     } catch (IllegalArgumentException | NullPointerException e) {
-      throw new ServiceException(ErrorCode.NOT_FOUND, name + " " + raw + " not found");
+      return null;
     }
   }
 

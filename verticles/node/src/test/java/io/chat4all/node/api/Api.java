@@ -218,4 +218,21 @@ public final class Api implements AutoCloseable {
     }
     node.close();
   }
+
+  /** An S3 client on the shared S3 server (path-style, the embedded credentials); close it. */
+  public static software.amazon.awssdk.services.s3.S3Client s3(TestBackends.Isolation iso) {
+    var e = iso.endpoints();
+    return software.amazon.awssdk.services.s3.S3Client.builder()
+        .endpointOverride(URI.create(e.s3Endpoint()))
+        .region(software.amazon.awssdk.regions.Region.of(e.s3Region()))
+        .credentialsProvider(
+            software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
+                    e.s3AccessKey(), e.s3SecretKey())))
+        .serviceConfiguration(
+            software.amazon.awssdk.services.s3.S3Configuration.builder()
+                .pathStyleAccessEnabled(true)
+                .build())
+        .build();
+  }
 }

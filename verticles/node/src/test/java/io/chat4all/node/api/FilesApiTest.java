@@ -29,11 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 
 /**
@@ -52,22 +48,23 @@ class FilesApiTest {
   @BeforeAll
   static void start(TestBackends.Isolation isolation) {
     iso = isolation;
-    api =
-        Api.start(
-            iso,
-            new JsonObject()
-                .put(
-                    "files",
-                    new JsonObject()
-                        .put("chunk_size_bytes", CHUNK)
-                        .put("max_size_bytes", 64 * MIB)
-                        .put("user_quota_bytes", 100 * MIB)
-                        .put(
-                            "allowed_mime_types",
-                            new JsonArray().add("image/*").add("application/*").add("text/*"))
-                        .put("sync_verify_max_bytes", 6 * MIB)
-                        .put("download_url_ttl_seconds", 4)
-                        .put("cleanup_interval_seconds", 1)));
+    api = Api.start(iso, new JsonObject().put("files", settings(4)));
+  }
+
+  /**
+   * The files settings of the files API tests: 5 MiB chunks, 64 MiB files, a 100 MiB quota, images,
+   * applications and text allowed, synchronous completion up to 6 MiB, a 1 s cleanup interval.
+   */
+  static JsonObject settings(int downloadUrlTtlSeconds) {
+    return new JsonObject()
+        .put("chunk_size_bytes", CHUNK)
+        .put("max_size_bytes", 64 * MIB)
+        .put("user_quota_bytes", 100 * MIB)
+        .put(
+            "allowed_mime_types", new JsonArray().add("image/*").add("application/*").add("text/*"))
+        .put("sync_verify_max_bytes", 6 * MIB)
+        .put("download_url_ttl_seconds", downloadUrlTtlSeconds)
+        .put("cleanup_interval_seconds", 1);
   }
 
   @AfterAll
@@ -720,7 +717,7 @@ class FilesApiTest {
                     .mongo()
                     .findOne("file_metadata", new JsonObject().put("_id", fileId), null))
             .getJsonObject("storage");
-    try (S3Client s3 = s3()) {
+    try (S3Client s3 = Api.s3(iso)) {
       return s3.listParts(
               b ->
                   b.bucket(iso.bucket())
@@ -739,7 +736,7 @@ class FilesApiTest {
                 .mongo()
                 .findOne("file_metadata", new JsonObject().put("_id", fileId), null));
     JsonObject storage = doc.getJsonObject("storage");
-    try (S3Client s3 = s3()) {
+    try (S3Client s3 = Api.s3(iso)) {
       // S3 forgets an aborted upload; s3proxy's file store answers it with no parts
       try {
         var parts =
@@ -757,18 +754,6 @@ class FilesApiTest {
                   .contents())
           .isEmpty();
     }
-  }
-
-  static S3Client s3() {
-    var e = iso.endpoints();
-    return S3Client.builder()
-        .endpointOverride(URI.create(e.s3Endpoint()))
-        .region(Region.of(e.s3Region()))
-        .credentialsProvider(
-            StaticCredentialsProvider.create(
-                AwsBasicCredentials.create(e.s3AccessKey(), e.s3SecretKey())))
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
-        .build();
   }
 
   static List<JsonObject> awaitHistory(Api.User u, String conv, int count) {

@@ -26,7 +26,6 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
@@ -67,22 +66,7 @@ class FilesGrpcTest {
 
   @BeforeAll
   static void start(TestBackends.Isolation iso) {
-    api =
-        Api.start(
-            iso,
-            new JsonObject()
-                .put(
-                    "files",
-                    new JsonObject()
-                        .put("chunk_size_bytes", CHUNK)
-                        .put("max_size_bytes", 64 * MIB)
-                        .put("user_quota_bytes", 100 * MIB)
-                        .put(
-                            "allowed_mime_types",
-                            new JsonArray().add("image/*").add("application/*").add("text/*"))
-                        .put("sync_verify_max_bytes", 6 * MIB)
-                        .put("download_url_ttl_seconds", 60)
-                        .put("cleanup_interval_seconds", 1)));
+    api = Api.start(iso, new JsonObject().put("files", FilesApiTest.settings(60)));
     clientVertx = Vertx.vertx();
     client = GrpcClient.client(clientVertx);
   }

@@ -28,22 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
  * there with the last cursor and gets what was missed, once, in order.
  */
 class ClusterRealtimeProcessTest {
-  static final HttpClient http = HttpClient.newHttpClient();
+  static final HttpClient http = ProcessRest.http;
   static final Duration WAIT = Duration.ofSeconds(60);
 
   static JsonObject rest(int port, String method, String path, String token, JsonObject body)
       throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.encode()));
-    String text = http.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
-    return text == null || text.isEmpty() ? new JsonObject() : new JsonObject(text);
+    return ProcessRest.call(port, method, path, token, body).json();
   }
 
   static NodeProcess node(Path overlay, int hz, String members) {
@@ -178,33 +168,10 @@ class ClusterRealtimeProcessTest {
           NodeProcess b = node(overlay, hzB, members)) {
         int portA = port(a);
         int portB = port(b);
-        for (String name : List.of("rt_ana", "rt_bia")) {
-          rest(
-              portA,
-              "POST",
-              "/v1/auth/register",
-              null,
-              new JsonObject()
-                  .put("username", name)
-                  .put("email", name + "@rt.test")
-                  .put("password", "password1"));
-        }
-        String ana =
-            rest(
-                    portA,
-                    "POST",
-                    "/v1/auth/token",
-                    null,
-                    new JsonObject().put("username", "rt_ana").put("password", "password1"))
-                .getString("access_token");
-        String bia =
-            rest(
-                    portB,
-                    "POST",
-                    "/v1/auth/token",
-                    null,
-                    new JsonObject().put("username", "rt_bia").put("password", "password1"))
-                .getString("access_token");
+        // registered on node A, Bia logs in on node B
+        String ana = ProcessRest.login(portA, "rt_ana");
+        ProcessRest.login(portA, "rt_bia");
+        String bia = ProcessRest.login(portB, "rt_bia");
         String biaId = rest(portB, "GET", "/v1/me", bia, null).getString("user_id");
         String conv =
             rest(

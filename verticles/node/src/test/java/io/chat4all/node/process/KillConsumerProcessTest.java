@@ -1,15 +1,14 @@
 package io.chat4all.node.process;
 
+import static io.chat4all.node.process.ProcessRest.call;
+import static io.chat4all.node.process.ProcessRest.login;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.chat4all.node.process.ProcessRest.Res;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,29 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  * numbered without gaps.
  */
 class KillConsumerProcessTest {
-  static final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-  record Res(int status, JsonObject json) {}
-
-  static Res call(int port, String method, String path, String token, JsonObject body)
-      throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(10));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.encode()));
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    return new Res(
-        r.statusCode(),
-        r.body() != null && r.body().startsWith("{") ? new JsonObject(r.body()) : null);
-  }
 
   static NodeProcess node(Path overlay) {
     return NodeJvm.start(
@@ -76,26 +52,6 @@ class KillConsumerProcessTest {
   static int port(NodeProcess p) {
     Matcher m = p.awaitLine("CHAT4ALL NODE READY node=(\\S+) http=(\\d+)", Duration.ofSeconds(120));
     return Integer.parseInt(m.group(2));
-  }
-
-  static String login(int port, String name) throws Exception {
-    call(
-        port,
-        "POST",
-        "/v1/auth/register",
-        null,
-        new JsonObject()
-            .put("username", name)
-            .put("email", name + "@k.test")
-            .put("password", "password1"));
-    return call(
-            port,
-            "POST",
-            "/v1/auth/token",
-            null,
-            new JsonObject().put("username", name).put("password", "password1"))
-        .json()
-        .getString("access_token");
   }
 
   static JsonObject text(String conv, String id, int i) {

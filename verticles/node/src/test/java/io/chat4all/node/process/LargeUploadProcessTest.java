@@ -1,5 +1,7 @@
 package io.chat4all.node.process;
 
+import static io.chat4all.node.process.ProcessRest.login;
+import static io.chat4all.node.process.ProcessRest.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chat4all.testkit.Await;
@@ -29,11 +31,7 @@ import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3Configuration;
 
 /**
  * A file above 1 GB through a node process with a 256 MB heap: chunks streamed in parallel, the
@@ -43,45 +41,7 @@ import software.amazon.awssdk.services.s3.S3Configuration;
 @ExtendWith(BackendsExtension.class)
 class LargeUploadProcessTest {
   static final long SIZE = 1_100L * 1024 * 1024 + 12_345; // 1.07 GiB, a short last chunk
-  static final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-  static JsonObject call(int port, String method, String path, String token, JsonObject body)
-      throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-            .timeout(Duration.ofSeconds(60));
-    if (token != null) {
-      b.header("Authorization", "Bearer " + token);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.encode()));
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(method + " " + path + " → " + r.body()).isLessThan(300);
-    return r.body() == null || r.body().isEmpty() ? new JsonObject() : new JsonObject(r.body());
-  }
-
-  static String login(int port, String name) throws Exception {
-    call(
-        port,
-        "POST",
-        "/v1/auth/register",
-        null,
-        new JsonObject()
-            .put("username", name)
-            .put("email", name + "@big.test")
-            .put("password", "password1"));
-    return call(
-            port,
-            "POST",
-            "/v1/auth/token",
-            null,
-            new JsonObject().put("username", name).put("password", "password1"))
-        .getString("access_token");
-  }
+  static final HttpClient http = ProcessRest.http;
 
   static long rssKb(long pid) {
     try {
@@ -114,9 +74,9 @@ class LargeUploadProcessTest {
       int port = Integer.parseInt(ready.group(2));
       String a = login(port, "big_a");
       String b = login(port, "big_b");
-      String bId = call(port, "GET", "/v1/me", b, null).getString("user_id");
+      String bId = ok(port, "GET", "/v1/me", b, null).getString("user_id");
       String conv =
-          call(
+          ok(
                   port,
                   "POST",
                   "/v1/conversations",
@@ -128,7 +88,7 @@ class LargeUploadProcessTest {
       GeneratedBytes data = new GeneratedBytes(20261125L, SIZE);
       String whole = data.sha256(0, SIZE);
       JsonObject init =
-          call(
+          ok(
               port,
               "POST",
               "/v1/files",
@@ -178,28 +138,27 @@ class LargeUploadProcessTest {
         pool.shutdownNow();
       }
 
-      JsonObject done = call(port, "POST", "/v1/files/" + fileId + "/complete", a, null);
+      JsonObject done = ok(port, "POST", "/v1/files/" + fileId + "/complete", a, null);
       assertThat(done.getString("upload_status")).isEqualTo("verifying");
       Await.until(
           "the upload is verified",
           Duration.ofMinutes(5),
           () -> {
             try {
-              String s =
-                  call(port, "GET", "/v1/files/" + fileId, a, null).getString("upload_status");
+              String s = ok(port, "GET", "/v1/files/" + fileId, a, null).getString("upload_status");
               assertThat(s).isIn("verifying", "completed");
               return s.equals("completed");
             } catch (Exception e) {
               throw new AssertionError(e);
             }
           });
-      JsonObject status = call(port, "GET", "/v1/files/" + fileId, a, null);
+      JsonObject status = ok(port, "GET", "/v1/files/" + fileId, a, null);
       assertThat(status.getString("checksum_sha256")).isEqualTo(whole);
       assertThat(status.getLong("size_bytes")).isEqualTo(SIZE);
 
       // the other member downloads it all through the presigned URL: same bytes
       String url =
-          call(port, "GET", "/v1/files/" + fileId + "/download?redirect=false", b, null)
+          ok(port, "GET", "/v1/files/" + fileId + "/download?redirect=false", b, null)
               .getString("url");
       HttpResponse<InputStream> got =
           http.send(
@@ -227,24 +186,12 @@ class LargeUploadProcessTest {
 
       // free the disk for the rest of the suite
       JsonObject stored = status;
-      try (S3Client s3 = s3(iso)) {
+      try (S3Client s3 = io.chat4all.node.api.Api.s3(iso)) {
         s3.listObjectsV2(r -> r.bucket(iso.bucket()).prefix("files/"))
             .contents()
             .forEach(o -> s3.deleteObject(d -> d.bucket(iso.bucket()).key(o.key())));
       }
       assertThat(stored.getString("file_id")).isEqualTo(fileId);
     }
-  }
-
-  static S3Client s3(TestBackends.Isolation iso) {
-    var e = iso.endpoints();
-    return S3Client.builder()
-        .endpointOverride(URI.create(e.s3Endpoint()))
-        .region(Region.of(e.s3Region()))
-        .credentialsProvider(
-            StaticCredentialsProvider.create(
-                AwsBasicCredentials.create(e.s3AccessKey(), e.s3SecretKey())))
-        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(true).build())
-        .build();
   }
 }
