@@ -47,7 +47,17 @@ public final class Node implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private HttpEdgeVerticle http;
+  private WebChat webChat = WebChat.DISABLED;
   private volatile boolean closed;
+
+  /** Whether this node serves the web chat at {@code /}. */
+  public enum WebChat {
+    SERVED,
+    /** {@code http.frontend_enabled} is false */
+    DISABLED,
+    /** the build skipped the frontend ({@code -Dfrontend.skip}) */
+    NOT_BUILT
+  }
 
   private Node(
       NodeConfig config,
@@ -178,6 +188,10 @@ public final class Node implements AutoCloseable {
       Node node =
           new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
       node.http = http;
+      node.webChat =
+          services.webChat == null
+              ? WebChat.DISABLED
+              : services.webChat.available() ? WebChat.SERVED : WebChat.NOT_BUILT;
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
@@ -267,6 +281,10 @@ public final class Node implements AutoCloseable {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  public WebChat webChat() {
+    return webChat;
   }
 
   /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */

@@ -30,6 +30,7 @@ import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
+import io.chat4all.node.edge.WebChatRoutes;
 import io.chat4all.realtime.ClientActions;
 import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
@@ -59,10 +60,18 @@ final class Services {
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
 
-  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+  /** The web chat, or null when {@code http.frontend_enabled} is false. */
+  final WebChatRoutes webChat;
+
+  private Services(
+      EdgeSecurity security,
+      List<RouteModule> routes,
+      List<GrpcModule> grpc,
+      WebChatRoutes webChat) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.webChat = webChat;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
@@ -142,14 +151,26 @@ final class Services {
 
     OpenApiDocument openApi =
         OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime", "files"));
+    // the web chat is mounted last: it answers only GET/HEAD paths no other module has
+    WebChatRoutes webChat =
+        WebChatRoutes.enabled(raw)
+            ? WebChatRoutes.load(
+                config.s3().publicEndpoint().isBlank()
+                    ? config.s3().endpoint()
+                    : config.s3().publicEndpoint())
+            : null;
     List<RouteModule> routes =
-        List.of(
-            openApi,
-            new AuthRoutes(vertx),
-            new ConversationRoutes(vertx),
-            new MessageRoutes(vertx, messaging),
-            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
-            new FileRoutes(vertx, ingest));
+        new java.util.ArrayList<>(
+            List.of(
+                openApi,
+                new AuthRoutes(vertx),
+                new ConversationRoutes(vertx),
+                new MessageRoutes(vertx, messaging),
+                new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
+                new FileRoutes(vertx, ingest)));
+    if (webChat != null) {
+      routes.add(webChat);
+    }
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
@@ -157,7 +178,7 @@ final class Services {
             new MessageGrpc(vertx, security.rateLimited(), messaging),
             new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
-        .map(x -> new Services(security, routes, grpc));
+        .map(x -> new Services(security, List.copyOf(routes), grpc, webChat));
   }
 
   static FilesConfig filesConfig(NodeConfig config) {
