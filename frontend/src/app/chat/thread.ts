@@ -219,7 +219,10 @@ export class Thread {
     const el = this.scroller()?.nativeElement;
     if (!el) return;
     if (this.unreadFrom() == null && loaded) {
-      this.unreadFrom.set(this.store.readSeq()[this.conversationId()] ?? 0);
+      // the divider marks what was unread when the thread opened, not what arrives while reading
+      const read = this.store.readSeq()[this.conversationId()] ?? 0;
+      const unread = rows.some((r) => !r.mine && (r.m.sequence_number ?? 0) > read);
+      this.unreadFrom.set(unread ? read : Number.MAX_SAFE_INTEGER);
     }
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
     const prevHeight = el.scrollHeight;

@@ -249,6 +249,8 @@ export class ChatStore {
   }
 
   putConversation(c: Conversation): void {
+    const known = this.presence();
+    if (c.members.some((m) => m.user_id !== this.me && !known[m.user_id])) void this.loadPresence([c]);
     this.learnUsers(c.members);
     this.conversations.update((all) => ({ ...all, [c.conversation_id]: c }));
     this.readSeq.update((r) => ({ ...r, [c.conversation_id]: Math.max(r[c.conversation_id] ?? 0, c.last_seq - c.unread_count) }));

@@ -50,6 +50,10 @@ export function newer(a: ChatMessage, b: ChatMessage): ChatMessage {
   }
   let win: ChatMessage;
   let lose: ChatMessage;
+  if (a.local && b.local) {
+    // the outbox's newer state of the same unsent message
+    return b;
+  }
   if (b.local && !a.local) {
     // the server's copy is never replaced by a local one
     [win, lose] = [a, b];
@@ -58,7 +62,8 @@ export function newer(a: ChatMessage, b: ChatMessage): ChatMessage {
   } else if (b.sequence_number != null && a.sequence_number == null) {
     [win, lose] = [b, a];
   } else {
-    [win, lose] = time(b.updated_at) >= time(a.updated_at) ? [b, a] : [a, b];
+    // the same copy again (a duplicate delivery) keeps the one the list has
+    [win, lose] = time(b.updated_at) > time(a.updated_at) ? [b, a] : [a, b];
   }
   return withSeq(mergeStatus(win, lose), lose);
 }
