@@ -162,7 +162,8 @@ public final class Main {
     out.println(
         "  Web chat        : "
             + switch (node.webChat()) {
-              case SERVED -> "http://" + host + ":" + node.httpPort() + "/  <- open this in a browser";
+              case SERVED ->
+                  "http://" + host + ":" + node.httpPort() + "/  <- open this in a browser";
               case DISABLED -> "off (http.frontend_enabled is false)";
               case NOT_BUILT -> "not in this build (built with -Dfrontend.skip)";
             });

@@ -83,8 +83,7 @@ public final class WebChatRoutes implements RouteModule {
     if (v instanceof Boolean b) {
       return b;
     }
-    throw new ConfigException(
-        "http.frontend_enabled", "must be true or false, got \"" + v + "\"");
+    throw new ConfigException("http.frontend_enabled", "must be true or false, got \"" + v + "\"");
   }
 
   /**
@@ -159,7 +158,13 @@ public final class WebChatRoutes implements RouteModule {
         .putHeader("X-Frame-Options", "DENY")
         .putHeader("Vary", "Accept-Encoding");
     if (a == index) {
-      res.putHeader("Content-Security-Policy", csp(ctx.request().getHeader("Host")));
+      io.vertx.core.net.HostAndPort authority = ctx.request().authority();
+      res.putHeader(
+          "Content-Security-Policy",
+          csp(
+              authority == null
+                  ? null
+                  : authority.host() + (authority.port() >= 0 ? ":" + authority.port() : "")));
     }
     String inm = ctx.request().getHeader("If-None-Match");
     if (inm != null && (inm.equals(a.etag()) || inm.equals("W/" + a.etag()))) {
@@ -173,9 +178,12 @@ public final class WebChatRoutes implements RouteModule {
     res.end(a.body());
   }
 
-  /** The page's policy: everything from this origin only; WebSockets to this host; media from S3. */
-  String csp(String host) {
-    String ws = host != null && HOST.matcher(host).matches() ? " ws://" + host + " wss://" + host : "";
+  /**
+   * The page's policy: everything from this origin only; WebSockets to this host; media from S3.
+   */
+  public String csp(String host) {
+    String ws =
+        host != null && HOST.matcher(host).matches() ? " ws://" + host + " wss://" + host : "";
     String media = mediaOrigin.isEmpty() ? "" : " " + mediaOrigin;
     return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:"
         + media
