@@ -273,7 +273,10 @@ export class Thread {
     this.newBelow.set(0);
   }
 
-  /** Marks the newest message of others that is on screen as read, while the page is visible. */
+  /**
+   * Marks as read, while the page is visible, the newest message on screen of each other author
+   * (receipts are per message: each author's ticks need their own mark; earlier ones follow).
+   */
   private markVisible(): void {
     if (document.visibilityState !== 'visible') return;
     const el = this.scroller()?.nativeElement;
@@ -281,17 +284,15 @@ export class Thread {
     const bottom = el.scrollTop + el.clientHeight;
     const nodes = el.querySelectorAll<HTMLElement>('c4a-message');
     const rows = this.rows();
+    const newest = new Map<string, Message>();
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i];
-      if (n.offsetTop + Math.min(n.offsetHeight, 40) <= bottom + 1 && n.offsetTop + n.offsetHeight >= el.scrollTop) {
-        const row = rows[i];
-        if (row && !row.mine && row.m.sequence_number != null) {
-          this.store.markRead(this.conversationId(), row.m);
-          return;
-        }
-        if (row && !row.mine) return;
-      }
+      if (n.offsetTop + n.offsetHeight < el.scrollTop) break;
+      const row = rows[i];
+      if (n.offsetTop + Math.min(n.offsetHeight, 40) > bottom + 1 || !row || row.mine || row.m.sequence_number == null) continue;
+      if (!newest.has(row.m.from_user_id)) newest.set(row.m.from_user_id, row.m);
     }
+    if (newest.size) this.store.markRead(this.conversationId(), [...newest.values()]);
   }
 
   keys(e: KeyboardEvent): void {

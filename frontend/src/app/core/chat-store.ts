@@ -67,6 +67,8 @@ export class ChatStore {
   private catchUpAgain = false;
   private outbox: Outbox | null = null;
   private readonly delivered = new Set<string>();
+  private readonly readMarked = new Set<string>();
+  private caughtUpMessages: Message[] = [];
   private readonly fetchingConv = new Map<string, Promise<Conversation | null>>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private typingTimer: ReturnType<typeof setInterval> | null = null;
@@ -152,6 +154,7 @@ export class ChatStore {
     this.caughtUp = false;
     this.outbox = null;
     this.delivered.clear();
+    this.readMarked.clear();
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.typingTimer) clearInterval(this.typingTimer);
     this.conversations.set({});
@@ -402,7 +405,12 @@ export class ChatStore {
         void this.fillGap(id, have).catch(() => undefined);
       }
     }
-    this.noteMessages(id, [m], live);
+    if (live) {
+      this.noteMessages(id, [m], true);
+    } else {
+      this.noteMessages(id, [m], false);
+      this.caughtUpMessages.push(m);
+    }
   }
 
   /** Conversation summary, unread count, typing and delivered receipts for new messages. */
@@ -412,6 +420,7 @@ export class ChatStore {
     const read = this.readSeq()[id] ?? 0;
     let changed = false;
     const typingDone: string[] = [];
+    const newestByAuthor = new Map<string, Message>();
     for (const m of items) {
       const seq = m.sequence_number;
       if (seq != null && seq >= conv.last_seq) {
@@ -432,9 +441,12 @@ export class ChatStore {
       }
       if (m.from_user_id !== this.me) {
         typingDone.push(m.from_user_id);
-        if (markDelivered && seq != null && !m.is_deleted) this.markDelivered(m);
+        const have = newestByAuthor.get(m.from_user_id);
+        if (seq != null && !m.is_deleted && (!have || (have.sequence_number ?? 0) < seq)) newestByAuthor.set(m.from_user_id, m);
       }
     }
+    // one receipt per author and batch: a catch-up of many messages does not send one request each
+    if (markDelivered) for (const m of newestByAuthor.values()) this.markDelivered(m);
     if (changed) this.conversations.update((all) => ({ ...all, [id]: conv! }));
     if (typingDone.length) {
       this.typing.update((t) => {
@@ -443,6 +455,18 @@ export class ChatStore {
         return { ...t, [id]: cur };
       });
     }
+  }
+
+  /** What arrived while away is delivered now: one receipt per conversation and author. */
+  private deliveredAfterCatchUp(): void {
+    const newest = new Map<string, Message>();
+    for (const m of this.caughtUpMessages.splice(0)) {
+      if (m.from_user_id === this.me || m.sequence_number == null || m.is_deleted) continue;
+      const key = `${m.conversation_id}/${m.from_user_id}`;
+      const have = newest.get(key);
+      if (!have || (have.sequence_number ?? 0) < m.sequence_number) newest.set(key, m);
+    }
+    for (const m of newest.values()) this.markDelivered(m);
   }
 
   private markDelivered(m: Message): void {
@@ -483,6 +507,8 @@ export class ChatStore {
             break;
           }
           for (const env of page.items) this.handle(env, false);
+          await Promise.resolve();
+          this.deliveredAfterCatchUp();
           if (page.next_cursor) this.saveCursor(page.next_cursor);
           if (page.items.length === 0) break;
         }
@@ -575,26 +601,36 @@ export class ChatStore {
     this.noteMessages(m.conversation_id, [{ ...m, is_deleted: true }], false);
   }
 
-  /** The user has seen the thread up to this message (marks the newest only: ticks infer the rest). */
-  markRead(conversationId: string, m: Message): void {
-    const seq = m.sequence_number;
-    if (seq == null || m.from_user_id === this.me) return;
+  /**
+   * The user has seen these messages (the newest on screen of each author): each is marked read
+   * once, and the conversation's read horizon moves to the newest.
+   */
+  markRead(conversationId: string, seen: Message[]): void {
+    const me = this.me;
+    const fresh = seen.filter(
+      (m) => m.sequence_number != null && m.from_user_id !== me && !this.readMarked.has(m.message_id) && rank(m.recipient_status?.[me ?? '']?.status) < 2,
+    );
+    const top = Math.max(0, ...seen.map((m) => m.sequence_number ?? 0));
     const before = this.readSeq()[conversationId] ?? 0;
-    if (seq <= before) return;
-    this.readSeq.update((r) => ({ ...r, [conversationId]: seq }));
-    const t = this.thread(conversationId);
-    this.conversations.update((all) => {
-      const c = all[conversationId];
-      if (!c) return all;
-      const left = seq >= c.last_seq ? 0 : t.messages.filter((x) => (x.sequence_number ?? 0) > seq && x.from_user_id !== this.me).length;
-      return { ...all, [conversationId]: { ...c, unread_count: left } };
-    });
-    this.api.post(`/v1/messages/${m.message_id}/read`).catch((e) => {
-      if (!(e instanceof ApiError) || e.retryable) {
-        // try again the next time the thread is seen
-        this.readSeq.update((r) => ({ ...r, [conversationId]: before }));
-      }
-    });
+    if (top > before) {
+      this.readSeq.update((r) => ({ ...r, [conversationId]: top }));
+      const t = this.thread(conversationId);
+      this.conversations.update((all) => {
+        const c = all[conversationId];
+        if (!c) return all;
+        const left = top >= c.last_seq ? 0 : t.messages.filter((x) => (x.sequence_number ?? 0) > top && x.from_user_id !== me).length;
+        return { ...all, [conversationId]: { ...c, unread_count: left } };
+      });
+    }
+    for (const m of fresh) {
+      this.readMarked.add(m.message_id);
+      this.api.post(`/v1/messages/${m.message_id}/read`).catch((e) => {
+        if (!(e instanceof ApiError) || e.retryable) {
+          // try again the next time the thread is seen
+          this.readMarked.delete(m.message_id);
+        }
+      });
+    }
   }
 
   /** Fetches one message (the original of a reply that is not loaded). */
