@@ -474,6 +474,35 @@ public class Pipeline extends VerticleBase {
                 UUID.fromString(last.getString("message_id")),
                 java.time.OffsetDateTime.parse(last.getString("created_at")),
                 snippet))
+        .compose(v -> senderHasRead(conv, docs));
+  }
+
+  /**
+   * A sender has read the conversation up to their own message: their read horizon moves there, so
+   * their own messages never count as unread for them (only forward, like a read mark).
+   */
+  private Future<Void> senderHasRead(String conv, List<JsonObject> docs) {
+    Map<String, JsonObject> newest = new java.util.HashMap<>();
+    for (JsonObject d : docs) {
+      JsonObject had = newest.get(d.getString("from_user_id"));
+      if (had == null || had.getLong("sequence_number") < d.getLong("sequence_number")) {
+        newest.put(d.getString("from_user_id"), d);
+      }
+    }
+    List<Tuple> rows = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> e : newest.entrySet()) {
+      rows.add(
+          Tuple.of(
+              UUID.fromString(conv),
+              UUID.fromString(e.getKey()),
+              e.getValue().getLong("sequence_number"),
+              java.time.OffsetDateTime.parse(e.getValue().getString("created_at")),
+              UUID.fromString(e.getValue().getString("message_id"))));
+    }
+    return pg.preparedQuery(
+            "UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4,"
+                + " last_read_message_id = $5 WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3")
+        .executeBatch(rows)
         .mapEmpty();
   }
 

@@ -61,8 +61,7 @@ class WebChatBrowserTest {
     Locator own =
         page.locator("[data-testid=text], [data-testid=file-name]")
             .filter(
-                new Locator.FilterOptions()
-                    .setHasText(Pattern.compile("^" + jsQuote(text) + "$")));
+                new Locator.FilterOptions().setHasText(Pattern.compile("^" + jsQuote(text) + "$")));
     return page.getByTestId("message").filter(new Locator.FilterOptions().setHas(own));
   }
 
@@ -157,6 +156,14 @@ class WebChatBrowserTest {
     List<String> seenByBob = b.getByTestId("text").allTextContents();
     assertThat(seenByBob).containsExactly("Hello Bob!", "Hi Alice, how are you?", "Fine, thanks");
     assertThat(a.getByTestId("text").allTextContents()).isEqualTo(seenByBob);
+
+    // asking for delivery through a channel too: the message lists that channel's state
+    a.getByTestId("channels-toggle").click();
+    a.getByLabel("WhatsApp").check();
+    send(a, "also on WhatsApp");
+    assertThat(message(a, "also on WhatsApp").getByTestId("channel-delivery"))
+        .containsText("WhatsApp");
+    assertThat(message(b, "also on WhatsApp")).isVisible();
   }
 
   @Test
