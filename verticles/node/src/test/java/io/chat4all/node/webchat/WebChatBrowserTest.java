@@ -318,6 +318,29 @@ class WebChatBrowserTest {
         .containsExactly("before the tunnel", "written in the tunnel 1", "written in the tunnel 2");
     assertThat(history(alice, conv))
         .containsExactly("before the tunnel", "written in the tunnel 1", "written in the tunnel 2");
+
+    // now bob is cut off: what he missed arrives once, in order, from his sync cursor
+    b.context().setOffline(true);
+    assertThat(
+            b.getByRole(AriaRole.STATUS).filter(new Locator.FilterOptions().setHasText("offline")))
+        .isVisible();
+    for (int i = 1; i <= 3; i++) {
+      send(a, "while bob was away " + i);
+      assertThat(message(a, "while bob was away " + i).getByTestId("ticks"))
+          .not()
+          .hasAttribute("data-state", "pending");
+    }
+    b.context().setOffline(false);
+    assertThat(message(b, "while bob was away 3")).isVisible();
+    assertThat(b.locator(".banner")).hasCount(0);
+    assertThat(b.getByTestId("text").allTextContents())
+        .containsExactly(
+            "before the tunnel",
+            "written in the tunnel 1",
+            "written in the tunnel 2",
+            "while bob was away 1",
+            "while bob was away 2",
+            "while bob was away 3");
   }
 
   static List<String> history(Api.User u, String conv) {
