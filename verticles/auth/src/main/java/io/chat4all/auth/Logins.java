@@ -22,8 +22,8 @@ import java.util.UUID;
  * Logins: a login is one refresh-token family. Its access tokens carry the family id ({@code fam}),
  * its refresh tokens rotate on every use, and it ends — every refresh and access token of it
  * refused — on logout or when a used refresh token is presented again (theft suspected). Ending a
- * login records the revocation in Redis first (what every verifier reads), then in PostgreSQL, then
- * tells the open sockets of the user ({@link TokenRevocation}).
+ * login revokes its refresh tokens in PostgreSQL, then its access tokens in Redis (what every
+ * verifier reads), then tells the open sockets of the user ({@link TokenRevocation}).
  */
 final class Logins {
   private final Vertx vertx;
@@ -186,7 +186,9 @@ final class Logins {
                 families.add(other);
               }
               List<String> ended = List.copyOf(families);
-              return endInRedis(userId, jti, exp, ended).compose(x -> endInPostgres(jti, ended));
+              // PostgreSQL first: if Redis then fails, the token still works and the logout can
+              // be retried; the other way round the retry would be refused with the login alive
+              return endInPostgres(jti, ended).compose(x -> endInRedis(userId, jti, exp, ended));
             })
         .map(new JsonObject());
   }

@@ -478,8 +478,8 @@ final class WsConnection {
 
   /**
    * The token is no good (any more): an error frame with its code, then close 4001 with the code as
-   * the reason. Closing a socket whose token failed for another reason (a backend down) would be
-   * wrong, so that is an error frame and a 1013 close.
+   * the reason. When the token could not be checked at all (a backend down), the close is 1013 (try
+   * again later) instead: the client need not log in again.
    */
   private void refuse(String requestId, ServiceException se) {
     error(requestId, se);
