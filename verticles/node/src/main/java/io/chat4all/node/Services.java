@@ -25,6 +25,7 @@ import io.chat4all.messaging.MessageStore;
 import io.chat4all.messaging.MessagingConfig;
 import io.chat4all.messaging.MessagingVerticle;
 import io.chat4all.messaging.Pipeline;
+import io.chat4all.messaging.ReadHorizons;
 import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.config.ConfigException;
@@ -107,7 +108,10 @@ final class Services {
     Future<String> pipeline =
         vertx.deployVerticle(
             new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
-    Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
+    Future<String> retention =
+        vertx.deployVerticle(
+            new RetentionJob(
+                store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
     Presence presence =

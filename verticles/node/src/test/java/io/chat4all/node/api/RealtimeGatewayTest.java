@@ -409,6 +409,46 @@ class RealtimeGatewayTest {
   }
 
   @Test
+  void aReplyToAMessageOfAnotherConversationOrNoneIsAnErrorFrame() {
+    Api.User a = api.newUser("wr");
+    Api.User b = api.newUser("wr");
+    String conv = privateChat(a, b);
+    String other = privateChat(a, api.newUser("wr"));
+    String elsewhere = UUID.randomUUID().toString();
+    api.post("/v1/messages", a.accessToken(), text(other, elsewhere, "elsewhere")).expect(202);
+    Await.until(
+        "numbered",
+        WAIT,
+        () -> api.get("/v1/messages/" + elsewhere, a.accessToken()).status() == 200);
+    Sock s = Sock.authed(a, null);
+    try {
+      s.send(
+          text(conv, UUID.randomUUID().toString(), "re")
+              .put("reply_to_message_id", elsewhere)
+              .put("type", "send")
+              .put("request_id", "r1"));
+      s.send(
+          text(conv, UUID.randomUUID().toString(), "re")
+              .put("reply_to_message_id", UUID.randomUUID().toString())
+              .put("type", "send")
+              .put("request_id", "r2"));
+      for (String rid : List.of("r1", "r2")) {
+        JsonObject err =
+            s.await(
+                "error " + rid,
+                f -> "error".equals(f.getString("type")) && rid.equals(f.getString("request_id")));
+        assertThat(err.getJsonObject("error").getString("code")).isEqualTo("not_found");
+        assertThat(err.getJsonObject("error").getJsonObject("details").getString("field"))
+            .isEqualTo("reply_to_message_id");
+      }
+      s.roundTrip();
+      assertThat(s.frames).noneMatch(f -> "ack".equals(f.getString("type")));
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
   void aFloodIsThrottledThenClosed() {
     Api.User a = api.newUser("fl");
     Sock s = Sock.authed(a, null);
