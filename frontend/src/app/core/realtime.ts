@@ -114,8 +114,14 @@ export class Realtime {
     const headers = { Authorization: `Bearer ${token}` };
     eb.onerror = (err: unknown) => {
       const body = (err as { body?: string })?.body;
-      if (this.eb === eb && (body === 'access_denied' || body === 'rejected')) {
-        // the registration was refused: most likely the token expired while we slept
+      if (this.eb !== eb) {
+        return;
+      }
+      if (body === 'token_revoked') {
+        // the login was ended (logout elsewhere, refresh-token reuse): the session is over
+        void this.session.recover('token_revoked');
+      } else if (body === 'access_denied' || body === 'rejected' || body === 'token_expired') {
+        // refused or expired (a laptop that slept past the token's expiry): renew, then reconnect
         void this.session.refresh(true).then((ok) => ok && this.reconnectNow());
       }
     };
