@@ -153,6 +153,16 @@ public final class Node implements AutoCloseable {
               Services.deploy(vertx, config, clients),
               Duration.ofSeconds(60),
               "deploying the services");
+      // not ready while the message pipeline is stuck retrying (a store or the broker failing)
+      readiness.register(
+          "pipeline",
+          p -> {
+            JsonObject stall = services.pipeline.stall();
+            p.complete(
+                stall == null
+                    ? io.vertx.ext.healthchecks.Status.OK()
+                    : io.vertx.ext.healthchecks.Status.KO(stall));
+          });
       HttpEdgeVerticle http =
           new HttpEdgeVerticle(
               config.http(),

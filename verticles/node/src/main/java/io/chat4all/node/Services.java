@@ -58,11 +58,14 @@ final class Services {
   final EdgeSecurity security;
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
+  final Pipeline pipeline;
 
-  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+  private Services(
+      EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc, Pipeline pipeline) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.pipeline = pipeline;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
@@ -105,9 +108,9 @@ final class Services {
         vertx.deployVerticle(
             new MessagingVerticle(
                 clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
-    Future<String> pipeline =
-        vertx.deployVerticle(
-            new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
+    Pipeline messagePipeline =
+        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
+    Future<String> pipeline = vertx.deployVerticle(messagePipeline);
     Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
@@ -157,7 +160,7 @@ final class Services {
             new MessageGrpc(vertx, security.rateLimited(), messaging),
             new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
-        .map(x -> new Services(security, routes, grpc));
+        .map(x -> new Services(security, routes, grpc, messagePipeline));
   }
 
   static FilesConfig filesConfig(NodeConfig config) {
