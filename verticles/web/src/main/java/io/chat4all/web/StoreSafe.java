@@ -80,7 +80,7 @@ public final class StoreSafe {
     io.vertx.core.MultiMap params;
     try {
       params = ctx.queryParams();
-    } catch (IllegalArgumentException badEscape) {
+    } catch (IllegalArgumentException | io.vertx.ext.web.handler.HttpException badEscape) {
       ctx.fail(
           new io.chat4all.codecs.ServiceException(
               io.chat4all.codecs.ErrorCode.VALIDATION_FAILED,

@@ -352,6 +352,10 @@ class StoreSafetyTest {
     expectField(api.get("/v1/conversations?cursor=%00", a.accessToken()), "cursor");
     expectField(api.get("/v1/me?anything=x%00", a.accessToken()), "anything");
     api.get("/v1/users?username=" + b.username(), a.accessToken()).expect(200);
+    // a query string that is not even valid percent-encoding (java.net.URI refuses to send it)
+    assertThat(rawGet("/v1/users?username=%zz", a.accessToken()))
+        .startsWith("HTTP/1.1 400")
+        .contains("\"validation_failed\"");
 
     // an edit (PATCH) of a stored message
     String conv = privateChat(a, b);
@@ -428,6 +432,24 @@ class StoreSafetyTest {
                 .recover(e -> Future.failedFuture(ServiceException.from(e))));
     assertThat(mongo.code()).isEqualTo(ErrorCode.VALIDATION_FAILED);
     assertThat(mongo.code().httpStatus()).isEqualTo(400);
+  }
+
+  /** A GET written by hand on a socket; the whole response as text. */
+  static String rawGet(String pathAndQuery, String token) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", api.node().httpPort())) {
+      socket.setSoTimeout(30_000);
+      String request =
+          "GET "
+              + pathAndQuery
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+              + token
+              + "\r\nConnection: close\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      return new String(
+          socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
   }
 
   static ServiceException failure(Future<?> f) {
