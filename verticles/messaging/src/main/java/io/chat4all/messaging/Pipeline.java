@@ -144,7 +144,7 @@ public class Pipeline extends VerticleBase {
                     "pipeline batch failed, retrying in {} ms: {}",
                     backoffMs,
                     ar.cause().toString());
-                failures.stall(this, "batch", ar.cause());
+                failures.stall(this, null, ar.cause());
                 counters.clear();
                 long delay = backoffMs;
                 backoffMs = Math.min(5000, backoffMs * 2);
@@ -161,18 +161,18 @@ public class Pipeline extends VerticleBase {
     Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     Map<String, List<KafkaConsumerRecord<String, String>>> byConversation = new LinkedHashMap<>();
     List<Future<?>> work = new ArrayList<>();
+    int gen = generation;
+    java.util.function.BooleanSupplier aborted = () -> stopping || generation != gen;
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> r = records.recordAt(i);
       firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
       String unreadable = PipelineFailures.unreadable(r);
       if (unreadable != null) {
-        work.add(failures.malformed(r, unreadable));
+        work.add(failures.malformed(r, unreadable, aborted));
         continue;
       }
       byConversation.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
     }
-    int gen = generation;
-    java.util.function.BooleanSupplier aborted = () -> stopping || generation != gen;
     for (Map.Entry<String, List<KafkaConsumerRecord<String, String>>> e :
         byConversation.entrySet()) {
       String conv = e.getKey();

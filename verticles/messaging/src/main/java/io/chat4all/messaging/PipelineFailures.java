@@ -272,7 +272,8 @@ final class PipelineFailures {
   }
 
   /** A record the pipeline cannot even read: straight to the dead-letter topic. */
-  Future<Void> malformed(KafkaConsumerRecord<String, String> r, String why) {
+  Future<Void> malformed(
+      KafkaConsumerRecord<String, String> r, String why, BooleanSupplier aborted) {
     LOG.warn(
         "dead-lettering a malformed record at {}-{}@{}: {}",
         r.topic(),
@@ -285,9 +286,12 @@ final class PipelineFailures {
             .put("error", why)
             .put("attempts", 1)
             .put("at", Wire.timestamp(Instant.now()));
-    return untilDone(r, r.key(), () -> deadLetter(r, failure), () -> false, 0)
+    return untilDone(r, r.key(), () -> deadLetter(r, failure), aborted, 0)
         .recover(
             err -> {
+              if (aborted.getAsBoolean()) {
+                return Future.failedFuture(err);
+              }
               LOG.error(
                   "malformed record at {}-{}@{} dropped: {}",
                   r.topic(),
@@ -339,14 +343,25 @@ final class PipelineFailures {
 
   // --- stalls (readiness) ---
 
-  void stall(Object key, String what, Throwable err) {
-    stalls.computeIfAbsent(
+  /**
+   * Records that {@code key} (a record, the batch) is being retried because of {@code err}; {@code
+   * conversationId} is null for the batch. Entries are replaced, never changed, because the
+   * readiness check reads them from another thread.
+   */
+  void stall(Object key, String conversationId, Throwable err) {
+    stalls.compute(
         key,
-        k ->
-            new JsonObject()
-                .put("since", Wire.timestamp(Instant.now()))
-                .put("conversation_id", what));
-    stalls.get(key).put("error", err.toString());
+        (k, old) -> {
+          JsonObject entry =
+              new JsonObject()
+                  .put(
+                      "since", old == null ? Wire.timestamp(Instant.now()) : old.getString("since"))
+                  .put("error", err.toString());
+          if (conversationId != null) {
+            entry.put("conversation_id", conversationId);
+          }
+          return entry;
+        });
   }
 
   void unstall(Object key) {
