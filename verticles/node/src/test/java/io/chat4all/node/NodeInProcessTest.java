@@ -57,7 +57,7 @@ class NodeInProcessTest {
     JsonObject body = new JsonObject(ready.body());
     assertThat(body.getString("outcome")).isEqualTo("UP");
     assertThat(body.getJsonArray("checks").stream().map(o -> ((JsonObject) o).getString("id")))
-        .containsExactlyInAnyOrder("postgres", "mongo", "redis", "kafka", "s3");
+        .containsExactlyInAnyOrder("postgres", "mongo", "redis", "kafka", "s3", "pipeline");
   }
 
   @Test
