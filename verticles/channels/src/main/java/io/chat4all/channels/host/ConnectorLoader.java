@@ -31,6 +31,14 @@ final class ConnectorLoader {
         .timeout(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Loads the jar's connector once and unloads it again (blocking): the checks of {@link #load}
+   * for an upload, before it is stored for the cluster.
+   */
+  static void trial(Path jar, String sha256, PluginDescriptor d) {
+    loadBlocking(jar, sha256, d).unload();
+  }
+
   private static HostedConnector loadBlocking(Path jar, String sha256, PluginDescriptor d) {
     String label = d.channel() + "-" + d.version() + "-" + sha256.substring(0, 12);
     PluginClassLoader loader =

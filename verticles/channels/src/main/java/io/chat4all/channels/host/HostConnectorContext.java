@@ -60,7 +60,7 @@ final class HostConnectorContext implements ConnectorContext {
       Object v = block.getValue(key);
       boolean isSecret = f != null ? f.secret() : looksSecret(key);
       if (!isSecret) {
-        settings.put(key, v);
+        settings.put(key, f == null ? v : typed(f, v));
       } else if (v != null && !v.toString().isBlank()) {
         secret.put(key, v.toString());
       }
@@ -80,6 +80,25 @@ final class HostConnectorContext implements ConnectorContext {
         || k.contains("password")
         || k.contains("api_key")
         || k.endsWith("_key");
+  }
+
+  /** A value given as text (an environment variable) converted to the field's declared type. */
+  static Object typed(ConfigField f, Object v) {
+    if (!(v instanceof String s)) {
+      return v;
+    }
+    String t = s.trim();
+    try {
+      return switch (f.type()) {
+        case INTEGER, DURATION_MS -> Long.parseLong(t);
+        case BOOLEAN -> t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false")
+            ? (Object) Boolean.parseBoolean(t)
+            : v;
+        default -> v;
+      };
+    } catch (NumberFormatException e) {
+      return v;
+    }
   }
 
   /** The names of the secrets set (never their values). */

@@ -379,10 +379,13 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
   /** What the channel should run now (null: nothing). */
   DesiredState.Want want(String channel) {
     DesiredState.Want w = wanted.get(channel);
+    if (w != null && !configEnabled(channel)) {
+      w = new DesiredState.Want(channel, w.sha256(), w.version(), false);
+    }
     if (w != null && w.sha256() != null) {
       return w;
     }
-    boolean enabled = w == null || w.enabled();
+    boolean enabled = (w == null || w.enabled()) && configEnabled(channel);
     LocalJar newest = null;
     for (LocalJar lj : local.values()) {
       PluginRecord r = records.get(lj.recordId());
@@ -395,6 +398,12 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
       return new DesiredState.Want(channel, r.sha256, r.version(), enabled);
     }
     return w;
+  }
+
+  /** {@code channels.<channel>.enabled: false} switches a channel off on this node. */
+  private boolean configEnabled(String channel) {
+    Object v = config.channel(channel).getValue("enabled");
+    return v == null || !(v.equals(Boolean.FALSE) || "false".equalsIgnoreCase(v.toString().trim()));
   }
 
   boolean fromCluster(String channel) {
