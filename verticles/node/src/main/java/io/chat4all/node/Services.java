@@ -191,7 +191,8 @@ final class Services {
             new MessageGrpc(vertx, security.rateLimited(), messaging),
             new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(
-            List.of(auth, conversations, messages, pipeline, retention, realtime, files, pluginHost))
+            List.of(
+                auth, conversations, messages, pipeline, retention, realtime, files, pluginHost))
         .map(x -> new Services(security, routes, grpc, plugins));
   }
 

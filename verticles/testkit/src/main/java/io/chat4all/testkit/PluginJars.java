@@ -71,13 +71,13 @@ public final class PluginJars {
             continue;
           }
         }
-        zip.putNextEntry(new ZipEntry(name));
+        zip.putNextEntry(entry(name));
         zip.write(content);
         zip.closeEntry();
       }
       for (Map.Entry<String, byte[]> add : entries.entrySet()) {
         if (!done.contains(add.getKey()) && add.getValue() != null) {
-          zip.putNextEntry(new ZipEntry(add.getKey()));
+          zip.putNextEntry(entry(add.getKey()));
           zip.write(add.getValue());
           zip.closeEntry();
         }
@@ -86,6 +86,13 @@ public final class PluginJars {
       throw new UncheckedIOException(ex);
     }
     return out.toByteArray();
+  }
+
+  /** Entries with a fixed time, so the same variant is always the same bytes (same SHA-256). */
+  private static ZipEntry entry(String name) {
+    ZipEntry e = new ZipEntry(name);
+    e.setTime(1_600_000_000_000L);
+    return e;
   }
 
   /** The first {@code fraction} of the bytes (a jar cut off while being copied). */

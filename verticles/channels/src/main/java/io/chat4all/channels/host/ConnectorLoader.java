@@ -32,8 +32,8 @@ final class ConnectorLoader {
   }
 
   /**
-   * Loads the jar's connector once and unloads it again (blocking): the checks of {@link #load}
-   * for an upload, before it is stored for the cluster.
+   * Loads the jar's connector once and unloads it again (blocking): the checks of {@link #load} for
+   * an upload, before it is stored for the cluster.
    */
   static void trial(Path jar, String sha256, PluginDescriptor d) {
     loadBlocking(jar, sha256, d).unload();

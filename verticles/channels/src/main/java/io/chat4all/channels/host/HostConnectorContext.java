@@ -91,9 +91,10 @@ final class HostConnectorContext implements ConnectorContext {
     try {
       return switch (f.type()) {
         case INTEGER, DURATION_MS -> Long.parseLong(t);
-        case BOOLEAN -> t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false")
-            ? (Object) Boolean.parseBoolean(t)
-            : v;
+        case BOOLEAN ->
+            t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false")
+                ? (Object) Boolean.parseBoolean(t)
+                : v;
         default -> v;
       };
     } catch (NumberFormatException e) {

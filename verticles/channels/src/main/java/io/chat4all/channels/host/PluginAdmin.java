@@ -223,7 +223,10 @@ public final class PluginAdmin {
                             rows.size() == 0
                                 ? Future.failedFuture(
                                     notFound(
-                                        "no uploaded version " + version + " of channel " + channel))
+                                        "no uploaded version "
+                                            + version
+                                            + " of channel "
+                                            + channel))
                                 : point(channel, rows.iterator().next().getString(0), user)))
         .compose(x -> describe(channel));
   }
@@ -240,7 +243,9 @@ public final class PluginAdmin {
                             return Future.failedFuture(
                                 new ServiceException(
                                     ErrorCode.CONFLICT,
-                                    "channel " + channel + " has no earlier version to roll back to"));
+                                    "channel "
+                                        + channel
+                                        + " has no earlier version to roll back to"));
                           }
                           return point(channel, previous, user);
                         }))
@@ -280,7 +285,8 @@ public final class PluginAdmin {
                         row ->
                             pg.withTransaction(
                                 tx ->
-                                    tx.preparedQuery("DELETE FROM channel_plugins WHERE channel = $1")
+                                    tx.preparedQuery(
+                                            "DELETE FROM channel_plugins WHERE channel = $1")
                                         .execute(Tuple.of(channel))
                                         .compose(
                                             x ->
@@ -375,8 +381,7 @@ public final class PluginAdmin {
                                     .put("reachable", false)
                                     .put("error", err.getMessage())));
               }
-              return Future.join(asks)
-                  .map(x -> asks.stream().map(Future::result).toList());
+              return Future.join(asks).map(x -> asks.stream().map(Future::result).toList());
             });
   }
 
@@ -474,7 +479,8 @@ public final class PluginAdmin {
       if (only != null && !only.equals(ch)) {
         continue;
       }
-      JsonObject c = catalog.containsKey(ch) ? catalog.get(ch).copy() : entry(new LinkedHashMap<>(), ch);
+      JsonObject c =
+          catalog.containsKey(ch) ? catalog.get(ch).copy() : entry(new LinkedHashMap<>(), ch);
       JsonArray perNode = new JsonArray();
       for (JsonObject n : nodes) {
         perNode.add(nodeView(n, ch));
@@ -490,7 +496,9 @@ public final class PluginAdmin {
   private static JsonObject nodeView(JsonObject node, String channel) {
     JsonObject v = new JsonObject().put("node_id", node.getString("node_id"));
     if (!node.getBoolean("reachable", false)) {
-      return v.put("reachable", false).put("state", "unknown").put("last_error", node.getString("error"));
+      return v.put("reachable", false)
+          .put("state", "unknown")
+          .put("last_error", node.getString("error"));
     }
     JsonObject c = null;
     for (Object o : node.getJsonArray("channels", new JsonArray())) {

@@ -15,10 +15,10 @@ import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -95,7 +95,9 @@ public final class PluginAdminRoutes implements RouteModule {
     router
         .delete("/v1/admin/plugins/:channel")
         .handler(
-            json(200, ctx -> admin.remove(PluginAdmin.channelId(ctx.pathParam("channel")), user(ctx))));
+            json(
+                200,
+                ctx -> admin.remove(PluginAdmin.channelId(ctx.pathParam("channel")), user(ctx))));
   }
 
   /** The caller's username when it is an admin; else 403. */
@@ -113,7 +115,10 @@ public final class PluginAdminRoutes implements RouteModule {
     return Rest.json(
         status,
         ctx -> {
-          ctx.request().resume();
+          if (!ctx.request().isEnded()) {
+            // a GET on the upload's path was held unread for streaming: nothing to stream
+            ctx.request().resume();
+          }
           user(ctx);
           return call.apply(ctx);
         });
@@ -129,8 +134,7 @@ public final class PluginAdminRoutes implements RouteModule {
     try {
       user = user(ctx);
       String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-      String base =
-          type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+      String base = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
       if (!JAR_TYPES.contains(base)) {
         throw new ServiceException(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
@@ -210,6 +214,7 @@ public final class PluginAdminRoutes implements RouteModule {
         buf -> {
           total[0] += buf.length();
           if (total[0] > max) {
+            request.pause();
             request.handler(null);
             file.close();
             done.tryFail(tooLarge(max));
@@ -229,23 +234,45 @@ public final class PluginAdminRoutes implements RouteModule {
     request.endHandler(
         v -> {
           if (total[0] <= max) {
-            file.close().onComplete(ar -> {
-              if (ar.succeeded()) {
-                done.tryComplete(total[0]);
-              } else {
-                done.tryFail(ar.cause());
-              }
-            });
+            file.close()
+                .onComplete(
+                    ar -> {
+                      if (ar.succeeded()) {
+                        done.tryComplete(total[0]);
+                      } else {
+                        done.tryFail(ar.cause());
+                      }
+                    });
           }
         });
     request.resume();
     return done.future();
   }
 
-  /** Fails the request; a body not read to its end closes the connection after the answer. */
-  private static void refuse(RoutingContext ctx, Throwable err) {
-    if (!ctx.request().isEnded() && !ctx.response().headWritten()) {
-      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+  /**
+   * Fails the request. A body not read to its end is read and dropped (so that the client, which
+   * may only look at the answer once it has sent everything, gets it), up to twice the jar limit;
+   * past that the connection is closed. An HTTP/1 connection is not kept after such an answer.
+   */
+  private void refuse(RoutingContext ctx, Throwable err) {
+    HttpServerRequest request = ctx.request();
+    if (!request.isEnded()) {
+      long cap = 2 * admin.host().hostConfig().maxJarBytes();
+      long[] dropped = {0};
+      if (!ctx.response().headWritten() && request.version() != HttpVersion.HTTP_2) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      }
+      request.exceptionHandler(e -> {});
+      request.endHandler(null);
+      request.handler(
+          buf -> {
+            dropped[0] += buf.length();
+            if (dropped[0] > cap) {
+              request.handler(null);
+              request.connection().close();
+            }
+          });
+      request.resume();
     }
     if (!ctx.response().ended()) {
       if (err instanceof ServiceException se) {
@@ -255,5 +282,4 @@ public final class PluginAdminRoutes implements RouteModule {
       }
     }
   }
-
 }

@@ -97,7 +97,10 @@ class ReplaceAndUnloadTest {
     f.awaitPlugin("v1 stopped", HostFixture.version("flow", "1.0.0", "stopped"));
     JsonObject stopped =
         f.lifecycle.stream()
-            .filter(e -> "stopped".equals(e.getString("event")) && "1.0.0".equals(e.getString("version")))
+            .filter(
+                e ->
+                    "stopped".equals(e.getString("event"))
+                        && "1.0.0".equals(e.getString("version")))
             .findFirst()
             .orElseThrow();
     assertThat(stopped.getLong("sends")).isEqualTo(v1);

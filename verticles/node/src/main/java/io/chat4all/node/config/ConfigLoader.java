@@ -38,6 +38,7 @@ public final class ConfigLoader {
   public static final String DEFAULTS_RESOURCE = "chat4all-config/default.yaml";
   private static final String ENV_PREFIX = "CHAT4ALL_";
   private static final String PROP_PREFIX = "chat4all.";
+
   /** The section whose sub-sections are free-form channel blocks. */
   static final String CHANNELS = "channels";
 
@@ -176,7 +177,12 @@ public final class ConfigLoader {
         Object def = defaults.getValue(key);
         if (def == null || def instanceof JsonObject) {
           channelBlock(
-              def == null ? new JsonObject() : (JsonObject) def, target, key, block, dotted, origin);
+              def == null ? new JsonObject() : (JsonObject) def,
+              target,
+              key,
+              block,
+              dotted,
+              origin);
           continue;
         }
       }
@@ -233,7 +239,8 @@ public final class ConfigLoader {
       Object def = defaults.getValue(key);
       if (value instanceof JsonObject) {
         throw new ConfigException(
-            dotted + "." + key, "a channel setting must be a single value or a list (" + origin + ")");
+            dotted + "." + key,
+            "a channel setting must be a single value or a list (" + origin + ")");
       }
       t.put(key, def == null ? value : coerce(dotted + "." + key, def, value, origin));
     }
