@@ -8,7 +8,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -515,7 +514,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
   /** Recomputes the published snapshot and the gauges (host context). */
   void publish() {
     metrics.update(records.values());
-    published = buildSnapshot();
+    published = HostSnapshot.build(this, records.values(), active, wanted.keySet(), scans);
   }
 
   /** This node's plugin state (safe from any thread). */
@@ -528,59 +527,8 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
     return published.getLong("scans", 0L);
   }
 
-  private JsonObject buildSnapshot() {
-    JsonArray channels = new JsonArray();
-    Set<String> names = new TreeSet<>(active.keySet());
-    records.values().stream().map(PluginRecord::channel).filter(c -> c != null).forEach(names::add);
-    names.addAll(wanted.keySet());
-    for (String ch : names) {
-      HostedConnector h = active.get(ch);
-      DesiredState.Want w = want(ch);
-      channels.add(
-          new JsonObject()
-              .put("channel", ch)
-              .put("active_version", h == null ? null : h.version())
-              .put("active_sha256", h == null ? null : h.sha256())
-              .put("in_flight", h == null ? 0 : h.inFlight())
-              .put("wanted_version", w == null ? null : w.version())
-              .put("wanted_sha256", w == null ? null : w.sha256())
-              .put("enabled", w == null || w.enabled())
-              .put("source", fromCluster(ch) ? "cluster" : w == null ? null : "plugins_dir"));
-    }
-    JsonArray plugins = new JsonArray();
-    records.values().forEach(r -> plugins.add(r.toJson()));
-    return new JsonObject()
-        .put("node_id", nodeId)
-        .put("plugins_dir", config.pluginsDir().toAbsolutePath().toString())
-        .put("scans", scans)
-        .put("channels", channels)
-        .put("plugins", plugins);
-  }
-
-  /** The short form for {@code /health/ready}: per channel its active version and state. */
+  /** The short form for {@code /health/ready}: per channel its active version, failed jars. */
   public JsonObject readiness() {
-    JsonObject snap = published;
-    JsonObject out = new JsonObject();
-    for (Object o : snap.getJsonArray("channels", new JsonArray())) {
-      JsonObject c = (JsonObject) o;
-      out.put(
-          c.getString("channel"),
-          new JsonObject()
-              .put("active_version", c.getString("active_version"))
-              .put("enabled", c.getBoolean("enabled")));
-    }
-    JsonArray failed = new JsonArray();
-    for (Object o : snap.getJsonArray("plugins", new JsonArray())) {
-      JsonObject p = (JsonObject) o;
-      if ("failed".equals(p.getString("state"))) {
-        failed.add(
-            new JsonObject()
-                .put("channel", p.getString("channel"))
-                .put("version", p.getString("version"))
-                .put("sources", p.getJsonArray("sources"))
-                .put("last_error", p.getString("last_error")));
-      }
-    }
-    return new JsonObject().put("channels", out).put("failed", failed);
+    return HostSnapshot.readiness(published);
   }
 }
