@@ -140,6 +140,34 @@ public record HostConfig(
     return value;
   }
 
+  /** Never the channel blocks' values (they hold secrets): only which channels have one. */
+  @Override
+  public String toString() {
+    return "HostConfig[pluginsDir="
+        + pluginsDir
+        + ", storeDir="
+        + storeDir
+        + ", scanIntervalMs="
+        + scanIntervalMs
+        + ", reconcileIntervalMs="
+        + reconcileIntervalMs
+        + ", startTimeoutMs="
+        + startTimeoutMs
+        + ", stopTimeoutMs="
+        + stopTimeoutMs
+        + ", drainTimeoutMs="
+        + drainTimeoutMs
+        + ", maxJarBytes="
+        + maxJarBytes
+        + ", publicBaseUrl="
+        + publicBaseUrl
+        + ", channels="
+        + channels.fieldNames()
+        + ", adminUsernames="
+        + adminUsernames
+        + "]";
+  }
+
   /** The block {@code channels.<channel>} (empty when not configured). */
   public JsonObject channel(String channel) {
     return channels.getJsonObject(channel, new JsonObject());
