@@ -67,6 +67,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
   private final Map<String, Future<Void>> queue = new HashMap<>();
   private final Set<String> pending = new HashSet<>();
   private final Set<String> retry = new HashSet<>();
+  private final Set<String> unstored = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private ContextInternal here;
   private long seq;
@@ -211,7 +212,16 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
     }
     Promise<Void> done = here.promise();
     scanning = done.future();
-    here.<DropFolder.Changes>executeBlocking(folder::scan, false)
+    Set<String> delete = new HashSet<>(unstored);
+    unstored.clear();
+    records.values().forEach(r -> delete.remove(r.sha256));
+    wanted.values().forEach(w -> delete.remove(w.sha256()));
+    here.<DropFolder.Changes>executeBlocking(
+            () -> {
+              delete.forEach(store::delete);
+              return folder.scan();
+            },
+            false)
         .onComplete(
             ar -> {
               scans++;
@@ -297,12 +307,8 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
                       && r.state != PluginState.STARTING
                       && r.state != PluginState.LOADED;
               if (unused && r.sha256 != null) {
-                here.executeBlocking(
-                    () -> {
-                      store.delete(r.sha256);
-                      return null;
-                    },
-                    false);
+                // deleted by the next scan's worker task, before it copies anything in
+                unstored.add(r.sha256);
               }
               return unused;
             });
