@@ -45,6 +45,7 @@ class PluginHostTest {
     f.awaitActive("alpha", "1.0.0");
 
     assertThat(f.send("alpha", "m1")).isEqualTo("1.0.0:m1");
+    Await.until("the change announced", Duration.ofSeconds(10), () -> f.changes.size() == 1);
     assertThat(f.changes).containsExactly("alpha");
     assertThat(f.host.activeChannels()).containsExactly("alpha");
     JsonObject rec = f.plugin(version("alpha", "1.0.0", "active")).orElseThrow();
@@ -242,6 +243,8 @@ class PluginHostTest {
 
     Files.delete(jar);
     Await.until("gamma gone", Duration.ofSeconds(30), () -> f.active("gamma").isEmpty());
+    // the registry changes first, then the listeners hear of it
+    Await.until("the removal announced", Duration.ofSeconds(10), () -> f.changes.size() == 2);
     assertThat(f.changes).containsExactly("gamma", "gamma");
     Await.until(
         "record and stored copy forgotten",

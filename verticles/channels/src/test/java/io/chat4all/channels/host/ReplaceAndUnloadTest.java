@@ -104,6 +104,7 @@ class ReplaceAndUnloadTest {
             .findFirst()
             .orElseThrow();
     assertThat(stopped.getLong("sends")).isEqualTo(v1);
+    Await.until("the change announced", Duration.ofSeconds(10), () -> f.changes.size() == 2);
     assertThat(f.changes).containsExactly("flow", "flow");
   }
 
