@@ -1,5 +1,7 @@
 package io.chat4all.node;
 
+import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.host.PluginHost;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
 import io.chat4all.node.backends.BackendClients;
@@ -48,6 +50,7 @@ public final class Node implements AutoCloseable {
   private final int grpcPort;
   private HttpEdgeVerticle http;
   private WebChat webChat = WebChat.DISABLED;
+  private PluginHost plugins;
   private volatile boolean closed;
 
   /** Whether this node serves the web chat at {@code /}. */
@@ -160,9 +163,22 @@ public final class Node implements AutoCloseable {
               new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
       Services services =
           await(
-              Services.deploy(vertx, config, clients),
+              Services.deploy(vertx, config, clients, nodeId, registry),
               Duration.ofSeconds(60),
               "deploying the services");
+      // not ready while the message pipeline is stuck retrying (a store or the broker failing)
+      readiness.register(
+          "pipeline",
+          p -> {
+            JsonObject stall = services.pipeline.stall();
+            p.complete(
+                stall == null
+                    ? io.vertx.ext.healthchecks.Status.OK()
+                    : io.vertx.ext.healthchecks.Status.KO(stall));
+          });
+      PluginHost plugins = services.plugins;
+      readiness.register(
+          "plugins", p -> p.complete(io.vertx.ext.healthchecks.Status.OK(plugins.readiness())));
       HttpEdgeVerticle http =
           new HttpEdgeVerticle(
               config.http(),
@@ -192,6 +208,7 @@ public final class Node implements AutoCloseable {
           services.webChat == null
               ? WebChat.DISABLED
               : services.webChat.available() ? WebChat.SERVED : WebChat.NOT_BUILT;
+      node.plugins = plugins;
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
@@ -281,6 +298,16 @@ public final class Node implements AutoCloseable {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** The node's connector registry (its plugin host). */
+  public ConnectorRegistry connectors() {
+    return plugins;
+  }
+
+  /** The plugin host itself (state, scans), for operators' tools and tests. */
+  public PluginHost pluginHost() {
+    return plugins;
   }
 
   public WebChat webChat() {

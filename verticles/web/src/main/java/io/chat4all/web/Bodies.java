@@ -15,7 +15,8 @@ import java.util.UUID;
 /**
  * Reading request bodies and fields with clear 400s: {@code malformed_json} for a body that is not
  * a JSON object, {@code validation_failed} (with {@code details.field}) for a missing, mistyped or
- * out-of-range field.
+ * out-of-range field. Every string and JSON-object field is also checked by {@link StoreSafe} (no
+ * NUL, no lone surrogate, storable keys, numbers and depth).
  */
 public final class Bodies {
   private Bodies() {}
@@ -70,6 +71,7 @@ public final class Bodies {
     if (!(v instanceof String s)) {
       throw invalid(field, "must be a string");
     }
+    StoreSafe.text(field, s);
     int length = s.codePointCount(0, s.length());
     if (length < min || length > max) {
       throw invalid(field, "must be " + min + " to " + max + " characters long");
@@ -156,6 +158,7 @@ public final class Bodies {
     if (!(v instanceof JsonObject o)) {
       throw invalid(field, "must be a JSON object");
     }
+    StoreSafe.document(field, o);
     if (o.encode().length() > maxEncodedBytes) {
       throw invalid(field, "must be at most " + maxEncodedBytes + " bytes of JSON");
     }
