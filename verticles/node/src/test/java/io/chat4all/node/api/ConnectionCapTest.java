@@ -29,9 +29,11 @@ class ConnectionCapTest {
   static final Duration WAIT = Duration.ofSeconds(30);
   static Api api;
   static Vertx client;
+  static TestBackends.Isolation iso;
 
   @BeforeAll
-  static void start(TestBackends.Isolation iso) {
+  static void start(TestBackends.Isolation isolation) {
+    iso = isolation;
     JsonObject limits =
         new JsonObject()
             .put("request_header_timeout_seconds", 120)
@@ -165,5 +167,16 @@ class ConnectionCapTest {
     } finally {
       held.forEach(RawHttp::close);
     }
+  }
+
+  @Test
+  void aPingIntervalNotBelowTheIdleTimeoutIsAConfigurationError() {
+    JsonObject bad =
+        new JsonObject()
+            .put("http", new JsonObject().put("idle_timeout_seconds", 20))
+            .put("realtime", new JsonObject().put("ping_interval_ms", 20_000));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Api.start(iso, bad).close())
+        .isInstanceOf(io.chat4all.node.config.ConfigException.class)
+        .hasMessageContaining("realtime.ping_interval_ms");
   }
 }
