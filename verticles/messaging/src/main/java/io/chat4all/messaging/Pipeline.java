@@ -52,6 +52,8 @@ public class Pipeline extends VerticleBase {
   private final FeedStore feed;
   private final KafkaProducer<String, String> producer;
   private final MessagingConfig config;
+  private final ReadHorizons horizons;
+  private final Receipts receipts;
   private final Map<String, Long> counters = new HashMap<>();
   private KafkaConsumer<String, String> consumer;
   private volatile boolean stopping;
@@ -69,6 +71,8 @@ public class Pipeline extends VerticleBase {
     this.feed = Objects.requireNonNull(feed);
     this.producer = Objects.requireNonNull(producer);
     this.config = Objects.requireNonNull(config);
+    this.horizons = new ReadHorizons(pg);
+    this.receipts = new Receipts(store, horizons, this::deliver);
   }
 
   @Override
@@ -282,7 +286,8 @@ public class Pipeline extends VerticleBase {
                   foreign.add(e.getString("_id"));
                 }
               }
-              return verifyKnown(conv, known)
+              Map<Long, JsonObject> stored = new HashMap<>();
+              return verifyKnown(conv, known, stored)
                   .compose(
                       verified -> {
                         long next = counter;
@@ -306,7 +311,9 @@ public class Pipeline extends VerticleBase {
                           } else {
                             next = Math.max(next, seq);
                           }
-                          docs.add(document(conv, seq, s, members));
+                          // a message stored before is routed as it is now (edited, deleted)
+                          JsonObject before = stored.get(seq);
+                          docs.add(before != null ? before : document(conv, seq, s, members));
                         }
                         final long last = next;
                         if (docs.isEmpty()) {
@@ -318,18 +325,23 @@ public class Pipeline extends VerticleBase {
                             .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
                                 v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
-                            .compose(v -> updateConversation(conv, docs))
+                            .compose(v -> horizons.afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
-                            .compose(v -> route(conv, members, docs));
+                            .compose(
+                                moved ->
+                                    route(conv, members, docs)
+                                        .compose(v -> receipts.afterSends(conv, moved)));
                       });
             });
   }
 
   /**
    * A message id already mapped to a sequence number is trusted only if the stored message under
-   * that number is this message (or missing, when a crash came between the two writes).
+   * that number is this message (or missing, when a crash came between the two writes); the stored
+   * ones are put into {@code stored}.
    */
-  private Future<Map<String, Long>> verifyKnown(String conv, Map<String, Long> known) {
+  private Future<Map<String, Long>> verifyKnown(
+      String conv, Map<String, Long> known, Map<Long, JsonObject> stored) {
     if (known.isEmpty()) {
       return Future.succeededFuture(known);
     }
@@ -340,6 +352,11 @@ public class Pipeline extends VerticleBase {
               Map<Long, String> bySeq = new HashMap<>();
               for (JsonObject d : docs) {
                 bySeq.put(d.getLong("sequence_number"), d.getString("message_id"));
+              }
+              for (JsonObject d : docs) {
+                if (known.containsKey(d.getString("message_id"))) {
+                  stored.put(d.getLong("sequence_number"), d);
+                }
               }
               Map<String, Long> ok = new HashMap<>();
               List<Future<?>> cleanup = new ArrayList<>();
@@ -450,33 +467,6 @@ public class Pipeline extends VerticleBase {
     return out;
   }
 
-  private Future<Void> updateConversation(String conv, List<JsonObject> docs) {
-    JsonObject last = docs.get(docs.size() - 1);
-    for (JsonObject d : docs) {
-      if (d.getLong("sequence_number") > last.getLong("sequence_number")) {
-        last = d;
-      }
-    }
-    JsonObject payload = last.getJsonObject("payload");
-    String snippet = payload.getString("text");
-    if (snippet == null) {
-      snippet = "[" + payload.getString("type") + "]";
-    } else if (snippet.length() > 120) {
-      snippet = snippet.substring(0, 120);
-    }
-    return pg.preparedQuery(
-            "UPDATE conversations SET last_seq = $2, last_message_id = $3, last_message_at = $4,"
-                + " last_message_snippet = $5, updated_at = now() WHERE conversation_id = $1 AND last_seq < $2")
-        .execute(
-            Tuple.of(
-                UUID.fromString(conv),
-                last.getLong("sequence_number"),
-                UUID.fromString(last.getString("message_id")),
-                java.time.OffsetDateTime.parse(last.getString("created_at")),
-                snippet))
-        .mapEmpty();
-  }
-
   private Future<Void> route(String conv, Members members, List<JsonObject> docs) {
     List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
     List<Future<?>> outbound = new ArrayList<>();
@@ -555,7 +545,7 @@ public class Pipeline extends VerticleBase {
               if (topic.equals(config.topic(Topics.MESSAGE_UPDATED))) {
                 return applyUpdateRecord(conv, members, doc, record);
               }
-              return applyStatus(conv, doc, record);
+              return receipts.mark(conv, doc, record);
             });
   }
 
@@ -582,18 +572,6 @@ public class Pipeline extends VerticleBase {
     }
     JsonObject updated = applyUpdate(doc.copy(), record);
     long seq = doc.getLong("sequence_number");
-    JsonObject message = MessageStore.toApi(updated);
-    List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
-    for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
-      if (m.getValue() < seq) {
-        deliveries.add(
-            new AbstractMap.SimpleEntry<>(
-                m.getKey(),
-                new JsonObject()
-                    .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
-                    .put("message", message)));
-      }
-    }
     return store
         .save(updated)
         .compose(
@@ -614,82 +592,23 @@ public class Pipeline extends VerticleBase {
                             .put("message_id", doc.getString("message_id"))
                             .put("event", record.getString("op"))
                             .put("at", record.getString("at")))))
-        .compose(v -> deliver(deliveries));
-  }
-
-  static int rank(String status) {
-    return switch (status == null ? MessageActions.SENT : status) {
-      case MessageActions.DELIVERED -> 1;
-      case MessageActions.READ -> 2;
-      case MessageActions.FAILED -> -1;
-      default -> 0;
-    };
-  }
-
-  private Future<Void> applyStatus(String conv, JsonObject doc, JsonObject record) {
-    String user = record.getString("user_id");
-    String status = record.getString("status");
-    String at = record.getString("at");
-    JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
-    JsonObject current = recipients.getJsonObject(user);
-    if (current != null && rank(status) <= rank(current.getString("status"))) {
-      return Future.succeededFuture(); // statuses only move forward; a redelivery changes nothing
-    }
-    recipients.put(user, new JsonObject().put("status", status).put("at", at));
-    doc.put("recipient_status", recipients);
-    doc.getJsonArray("status_history")
-        .add(new JsonObject().put("status", status).put("timestamp", at).put("user_id", user));
-    String before = doc.getString("status");
-    String messageStatus = lowest(doc);
-    if (!messageStatus.equals(before)) {
-      doc.put("status", messageStatus);
-      doc.getJsonArray("status_history")
-          .add(new JsonObject().put("status", messageStatus).put("timestamp", at));
-    }
-    doc.put("updated_at", at);
-    long seq = doc.getLong("sequence_number");
-    Future<Void> horizon =
-        MessageActions.READ.equals(status)
-            ? pg.preparedQuery(
-                    "UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4,"
-                        + " last_read_message_id = $5 WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3")
-                .execute(
-                    Tuple.of(
-                        UUID.fromString(conv),
-                        UUID.fromString(user),
-                        seq,
-                        java.time.OffsetDateTime.parse(at),
-                        UUID.fromString(doc.getString("message_id"))))
-                .mapEmpty()
-            : Future.succeededFuture();
-    JsonObject envelope =
-        new JsonObject()
-            .put(Envelopes.TYPE, Envelopes.STATUS)
-            .put("message_id", doc.getString("message_id"))
-            .put("conversation_id", conv)
-            .put("sequence_number", seq)
-            .put("user_id", user)
-            .put("status", status)
-            .put("at", at)
-            .put("message_status", messageStatus);
-    List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
-    deliveries.add(new AbstractMap.SimpleEntry<>(doc.getString("from_user_id"), envelope));
-    deliveries.add(new AbstractMap.SimpleEntry<>(user, envelope));
-    return horizon.compose(v -> store.save(doc)).compose(v -> deliver(deliveries));
-  }
-
-  /** The message-level status: the lowest over its recipients (sent while any has not received). */
-  static String lowest(JsonObject doc) {
-    JsonArray to = doc.getJsonArray("to_user_ids", new JsonArray());
-    if (to.isEmpty()) {
-      return doc.getString("status", MessageActions.SENT);
-    }
-    JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
-    int min = Integer.MAX_VALUE;
-    for (Object uid : to) {
-      JsonObject s = recipients.getJsonObject((String) uid);
-      min = Math.min(min, s == null ? 0 : Math.max(0, rank(s.getString("status"))));
-    }
-    return MessageActions.STATUS_ORDER.get(min);
+        .compose(v -> horizons.updateSnippet(conv, updated))
+        .compose(v -> horizons.covering(conv, List.of(updated)))
+        .compose(
+            covering -> {
+              JsonObject message = MessageStore.toApi(ReadHorizons.apply(updated, covering));
+              List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
+              for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
+                if (m.getValue() < seq) {
+                  deliveries.add(
+                      new AbstractMap.SimpleEntry<>(
+                          m.getKey(),
+                          new JsonObject()
+                              .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                              .put("message", message)));
+                }
+              }
+              return deliver(deliveries);
+            });
   }
 }

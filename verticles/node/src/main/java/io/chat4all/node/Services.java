@@ -9,6 +9,7 @@ import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.ChunkIngest;
 import io.chat4all.files.FileGrpc;
 import io.chat4all.files.FileRoutes;
@@ -24,6 +25,7 @@ import io.chat4all.messaging.MessageStore;
 import io.chat4all.messaging.MessagingConfig;
 import io.chat4all.messaging.MessagingVerticle;
 import io.chat4all.messaging.Pipeline;
+import io.chat4all.messaging.ReadHorizons;
 import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.config.ConfigException;
@@ -42,10 +44,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
@@ -108,7 +108,10 @@ final class Services {
     Future<String> pipeline =
         vertx.deployVerticle(
             new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
-    Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
+    Future<String> retention =
+        vertx.deployVerticle(
+            new RetentionJob(
+                store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
     validate(realtimeConfig, config.httpLimits());
@@ -228,24 +231,22 @@ final class Services {
     return readOrCreateSecret(config.dataDir().resolve("jwt-secret"));
   }
 
-  /** Reads the key file, creating it (mode 600) with 48 random bytes when missing. */
+  /**
+   * Reads the key file, creating it with 48 random bytes when missing; the file is mode 600 and its
+   * directory 700 ({@link PrivateFiles}), an existing looser one is tightened.
+   */
   public static String readOrCreateSecret(Path file) {
     try {
       if (Files.exists(file)) {
-        String s = Files.readString(file, StandardCharsets.UTF_8).trim();
+        PrivateFiles.directory(file.toAbsolutePath().getParent());
+        String s = PrivateFiles.read(file).trim();
         checkSecret(s);
         return s;
       }
       byte[] key = new byte[48];
       new SecureRandom().nextBytes(key);
       String s = Base64.getEncoder().encodeToString(key);
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.writeString(file, s + "\n", StandardCharsets.UTF_8);
-      try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException ignored) {
-        // not a POSIX file system
-      }
+      PrivateFiles.write(file, s + "\n");
       return s;
     } catch (IOException e) {
       throw new ConfigException(
