@@ -7,6 +7,7 @@ import io.chat4all.web.Authn;
 import io.chat4all.web.Bodies;
 import io.chat4all.web.Rest;
 import io.chat4all.web.RouteModule;
+import io.chat4all.web.StoreSafe;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -78,6 +79,8 @@ public class MessageRoutes implements RouteModule {
       throw Bodies.invalid("payload", p == null ? "is required" : "must be a JSON object");
     }
     Bodies.onlyFields(payload, Set.of("type", "text", "file_id", "metadata"));
+    // what the pipeline will store: every value storable, errors naming payload.<path>
+    StoreSafe.document("payload", payload);
     String type = Bodies.string(payload, "type", 1, 16);
     if (!MessageActions.PAYLOAD_TYPES.contains(type)) {
       throw Bodies.invalid("payload.type", "must be one of text, file, image, video, audio");

@@ -400,6 +400,11 @@ public class MessagingVerticle extends VerticleBase {
                         ErrorCode.CONFLICT,
                         "the author does not mark their own message " + status));
               }
+              if (MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the message failed: it cannot be marked " + status));
+              }
               String conv = doc.getString("conversation_id");
               JsonObject record =
                   new JsonObject()
@@ -440,6 +445,10 @@ public class MessagingVerticle extends VerticleBase {
               if (doc.getBoolean("is_deleted", false)) {
                 return Future.failedFuture(
                     new ServiceException(ErrorCode.CONFLICT, "the message was deleted"));
+              }
+              if ("edit".equals(op) && MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(ErrorCode.CONFLICT, "the message failed: send it again"));
               }
               if ("edit".equals(op)
                   && !"text".equals(doc.getJsonObject("payload").getString("type"))) {

@@ -42,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * conversation's counters in PostgreSQL, applies status changes and edits, appends every
  * recipient's change feed and publishes the envelope on each recipient's address; outbound channels
  * get a record on {@code message.outbound.<channel>}. Offsets are committed after the effects, so a
- * crash redelivers and the redelivery changes nothing.
+ * crash redelivers and the redelivery changes nothing. Each conversation of a batch is applied on
+ * its own: a record that cannot be applied is retried a bounded number of times, then dead-lettered
+ * (a send becomes a {@code failed} message) without holding up its conversation or the others; see
+ * {@link PipelineFailures}.
  */
 public class Pipeline extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -59,6 +62,10 @@ public class Pipeline extends VerticleBase {
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
+  private PipelineFailures failures;
+
+  /** Bumped whenever partitions move: retries of records this consumer no longer owns stop. */
+  private volatile int generation;
 
   public Pipeline(
       Pool pg,
@@ -89,9 +96,18 @@ public class Pipeline extends VerticleBase {
     props.put("session.timeout.ms", "10000");
     props.put("heartbeat.interval.ms", "1000");
     consumer = KafkaConsumer.create(vertx, props);
+    failures = new PipelineFailures(vertx, producer, config);
     // a new owner must not trust counters of partitions it did not own the whole time
-    consumer.partitionsRevokedHandler(p -> counters.clear());
-    consumer.partitionsAssignedHandler(p -> counters.clear());
+    consumer.partitionsRevokedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
+    consumer.partitionsAssignedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
     Set<String> topics =
         Set.of(
             config.topic(Topics.MESSAGE_SENT),
@@ -100,6 +116,14 @@ public class Pipeline extends VerticleBase {
             config.topic(Topics.MESSAGE_READ));
     loopStopped = Promise.promise();
     return store.ensureIndexes().compose(v -> consumer.subscribe(topics)).onSuccess(v -> loop());
+  }
+
+  /**
+   * Null while the pipeline moves; otherwise what it has been retrying since when (a store or the
+   * broker failing): for readiness.
+   */
+  public JsonObject stall() {
+    return failures == null ? null : failures.stall();
   }
 
   @Override
@@ -124,12 +148,14 @@ public class Pipeline extends VerticleBase {
                     "pipeline batch failed, retrying in {} ms: {}",
                     backoffMs,
                     ar.cause().toString());
+                failures.stall(this, null, ar.cause());
                 counters.clear();
                 long delay = backoffMs;
                 backoffMs = Math.min(5000, backoffMs * 2);
                 vertx.setTimer(delay, t -> loop());
               } else {
                 backoffMs = 100;
+                failures.unstall(this);
                 loop();
               }
             });
@@ -138,18 +164,31 @@ public class Pipeline extends VerticleBase {
   private Future<Void> processAndCommit(KafkaConsumerRecords<String, String> records) {
     Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     Map<String, List<KafkaConsumerRecord<String, String>>> byConversation = new LinkedHashMap<>();
+    List<Future<?>> work = new ArrayList<>();
+    int gen = generation;
+    java.util.function.BooleanSupplier aborted = () -> stopping || generation != gen;
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> r = records.recordAt(i);
       firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-      if (r.key() == null) {
+      String unreadable = PipelineFailures.unreadable(r);
+      if (unreadable != null) {
+        work.add(failures.malformed(r, unreadable, aborted));
         continue;
       }
       byConversation.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
     }
-    List<Future<?>> work = new ArrayList<>();
     for (Map.Entry<String, List<KafkaConsumerRecord<String, String>>> e :
         byConversation.entrySet()) {
-      work.add(processConversation(e.getKey(), e.getValue()));
+      String conv = e.getKey();
+      // each conversation on its own: a record that fails holds up neither it nor the others
+      work.add(
+          failures.isolated(
+              conv,
+              e.getValue(),
+              this::processConversation,
+              this::gaveUp,
+              () -> counters.remove(conv),
+              aborted));
     }
     return Future.all(work)
         .compose(v -> consumer.commit())
@@ -165,6 +204,51 @@ public class Pipeline extends VerticleBase {
               }
               return Future.failedFuture(err);
             });
+  }
+
+  /**
+   * After a record was dead-lettered, a send becomes a {@code failed} placeholder (content dropped)
+   * under the conversation's next number, or under its own number when it was stored but a later
+   * step failed; its sender is told. Other records (statuses, edits) are just not applied.
+   */
+  private Future<Void> gaveUp(
+      String conv, KafkaConsumerRecord<String, String> r, JsonObject failure) {
+    if (!r.topic().equals(config.topic(Topics.MESSAGE_SENT))) {
+      return Future.succeededFuture();
+    }
+    JsonObject placeholder = PipelineFailures.placeholder(conv, r.value(), failure);
+    if (placeholder == null) {
+      return Future.succeededFuture();
+    }
+    String mid = placeholder.getString("message_id");
+    counters.remove(conv);
+    return store
+        .messageIdEntry(mid)
+        .compose(
+            entry ->
+                entry == null || !conv.equals(entry.getString("conversation_id"))
+                    ? Future.<JsonObject>succeededFuture()
+                    : store.message(conv, entry.getLong("seq")))
+        .compose(
+            stored ->
+                loadMembers(UUID.fromString(conv))
+                    .compose(
+                        members -> {
+                          if (stored == null || !mid.equals(stored.getString("message_id"))) {
+                            return applySends(conv, members, List.of(placeholder));
+                          }
+                          List<JsonObject> doc =
+                              List.of(
+                                  document(
+                                      conv,
+                                      stored.getLong("sequence_number"),
+                                      placeholder,
+                                      members));
+                          return store
+                              .save(doc.get(0))
+                              .compose(v -> afterSends(conv, doc))
+                              .compose(v -> route(conv, members, doc));
+                        }));
   }
 
   /** Records of one conversation, in log order: runs of sends in bulk, others one by one. */
@@ -325,7 +409,7 @@ public class Pipeline extends VerticleBase {
                             .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
                                 v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
-                            .compose(v -> horizons.afterSends(conv, docs))
+                            .compose(v -> afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
                             .compose(
                                 moved ->
@@ -448,7 +532,7 @@ public class Pipeline extends VerticleBase {
       Instant expires = Instant.parse(created).plus(config.retentionDays(), ChronoUnit.DAYS);
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
     }
-    return doc;
+    return PipelineFailures.markIfFailed(doc, s);
   }
 
   private static List<JsonObject> historyEntries(List<JsonObject> docs) {
@@ -461,10 +545,25 @@ public class Pipeline extends VerticleBase {
               .put("sequence_number", d.getLong("sequence_number"))
               .put("message_id", d.getString("message_id"))
               .put("from_user_id", d.getString("from_user_id"))
-              .put("event", "message")
+              .put("event", PipelineFailures.isFailed(d) ? MessageActions.FAILED : "message")
               .put("at", d.getString("created_at")));
     }
     return out;
+  }
+
+  /**
+   * After a run of sends was stored: the conversation's last message and the senders' horizons
+   * ({@link ReadHorizons#afterSends}); a failed placeholder (which runs alone) only moves {@code
+   * last_seq}, it is neither the last message nor anyone's horizon.
+   */
+  private Future<List<ReadHorizons.Moved>> afterSends(String conv, List<JsonObject> docs) {
+    if (docs.size() == 1 && PipelineFailures.isFailed(docs.get(0))) {
+      return pg.preparedQuery(
+              "UPDATE conversations SET last_seq = $2 WHERE conversation_id = $1 AND last_seq < $2")
+          .execute(Tuple.of(UUID.fromString(conv), docs.get(0).getLong("sequence_number")))
+          .map(rows -> List.<ReadHorizons.Moved>of());
+    }
+    return horizons.afterSends(conv, docs);
   }
 
   private Future<Void> route(String conv, Members members, List<JsonObject> docs) {
@@ -473,6 +572,16 @@ public class Pipeline extends VerticleBase {
     for (JsonObject d : docs) {
       long seq = d.getLong("sequence_number");
       JsonObject message = MessageStore.toApi(d);
+      if (PipelineFailures.isFailed(d)) {
+        // only its sender hears of a failed message: the placeholder, then why it failed
+        String from = d.getString("from_user_id");
+        deliveries.add(
+            new AbstractMap.SimpleEntry<>(
+                from,
+                new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
+        deliveries.add(new AbstractMap.SimpleEntry<>(from, PipelineFailures.failedEnvelope(d)));
+        continue;
+      }
       for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
         if (m.getValue() < seq) {
           deliveries.add(
@@ -539,8 +648,9 @@ public class Pipeline extends VerticleBase {
         .compose(
             doc -> {
               if (doc == null
-                  || !record.getString("message_id", "").equals(doc.getString("message_id"))) {
-                return Future.succeededFuture();
+                  || !record.getString("message_id", "").equals(doc.getString("message_id"))
+                  || PipelineFailures.isFailed(doc)) {
+                return Future.succeededFuture(); // a failed message takes no statuses or edits
               }
               if (topic.equals(config.topic(Topics.MESSAGE_UPDATED))) {
                 return applyUpdateRecord(conv, members, doc, record);

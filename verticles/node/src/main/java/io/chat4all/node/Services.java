@@ -5,6 +5,13 @@ import io.chat4all.auth.AuthGrpc;
 import io.chat4all.auth.AuthRoutes;
 import io.chat4all.auth.AuthVerticle;
 import io.chat4all.auth.JwtTokens;
+import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.host.HostConfig;
+import io.chat4all.channels.host.JarObjects;
+import io.chat4all.channels.host.PgDesiredState;
+import io.chat4all.channels.host.PluginAdmin;
+import io.chat4all.channels.host.PluginAdminRoutes;
+import io.chat4all.channels.host.PluginHost;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
@@ -28,6 +35,7 @@ import io.chat4all.messaging.Pipeline;
 import io.chat4all.messaging.ReadHorizons;
 import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
+import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
@@ -58,15 +66,31 @@ final class Services {
   final EdgeSecurity security;
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
+  final Pipeline pipeline;
 
-  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+  /** The plugin host: the node's {@link ConnectorRegistry}. */
+  final PluginHost plugins;
+
+  private Services(
+      EdgeSecurity security,
+      List<RouteModule> routes,
+      List<GrpcModule> grpc,
+      Pipeline pipeline,
+      PluginHost plugins) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.pipeline = pipeline;
+    this.plugins = plugins;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
-  static Future<Services> deploy(Vertx vertx, NodeConfig config, BackendClients clients) {
+  static Future<Services> deploy(
+      Vertx vertx,
+      NodeConfig config,
+      BackendClients clients,
+      String nodeId,
+      NodeRegistry registry) {
     JsonObject raw = config.raw();
     AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
     validate(authConfig);
@@ -105,9 +129,9 @@ final class Services {
         vertx.deployVerticle(
             new MessagingVerticle(
                 clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
-    Future<String> pipeline =
-        vertx.deployVerticle(
-            new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
+    Pipeline messagePipeline =
+        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
+    Future<String> pipeline = vertx.deployVerticle(messagePipeline);
     Future<String> retention =
         vertx.deployVerticle(
             new RetentionJob(
@@ -144,8 +168,23 @@ final class Services {
                             filesConfig.cleanupIntervalSeconds() * 1000L)));
     ChunkIngest ingest = new ChunkIngest(vertx, objects);
 
+    HostConfig hostConfig = hostConfig(config);
+    JarObjects jars =
+        new JarObjects(vertx, clients.s3(), config.s3().bucket(), hostConfig.maxJarBytes());
+    PluginHost plugins =
+        new PluginHost(
+            hostConfig,
+            nodeId,
+            new PgDesiredState(clients.pg(), jars),
+            io.vertx.micrometer.backends.BackendRegistries.getDefaultNow(),
+            java.time.Clock.systemUTC());
+    Future<String> pluginHost = vertx.deployVerticle(plugins);
+    PluginAdmin pluginAdmin =
+        new PluginAdmin(vertx, clients.pg(), jars, plugins, () -> memberIds(registry));
+
     OpenApiDocument openApi =
-        OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime", "files"));
+        OpenApiDocument.load(
+            List.of("auth", "conversations", "messaging", "realtime", "files", "plugins"));
     List<RouteModule> routes =
         List.of(
             openApi,
@@ -153,15 +192,38 @@ final class Services {
             new ConversationRoutes(vertx),
             new MessageRoutes(vertx, messaging),
             new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
-            new FileRoutes(vertx, ingest));
+            new FileRoutes(vertx, ingest),
+            new PluginAdminRoutes(vertx, pluginAdmin));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging),
             new FileGrpc(vertx, security.rateLimited(), ingest));
-    return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
-        .map(x -> new Services(security, routes, grpc));
+    return Future.all(
+            List.of(
+                auth, conversations, messages, pipeline, retention, realtime, files, pluginHost))
+        .map(x -> new Services(security, routes, grpc, messagePipeline, plugins));
+  }
+
+  /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */
+  static HostConfig hostConfig(NodeConfig config) {
+    try {
+      return HostConfig.from(config.raw().copy().put("data_dir", config.dataDir().toString()));
+    } catch (HostConfig.Invalid e) {
+      throw new ConfigException(e.key(), e.getMessage());
+    }
+  }
+
+  /** The ids of the cluster's live nodes (from the node registry). */
+  private static Future<List<String>> memberIds(NodeRegistry registry) {
+    return registry
+        .describe()
+        .map(
+            view ->
+                view.getJsonArray("members").stream()
+                    .map(o -> ((JsonObject) o).getString("node_id"))
+                    .toList());
   }
 
   static FilesConfig filesConfig(NodeConfig config) {

@@ -17,7 +17,9 @@ import java.util.UUID;
  * Reading request bodies and fields with clear 400s: {@code malformed_json} for a body that is not
  * a JSON object ({@link StrictJson}: no comments, byte-order mark or repeated key), {@code
  * validation_failed} (with {@code details.field}) for a missing, mistyped, null or out-of-range
- * field, and 415 {@code unsupported_media_type} for a body that is not declared as JSON.
+ * field, and 415 {@code unsupported_media_type} for a body that is not declared as JSON. Every
+ * string and JSON-object field is also checked by {@link StoreSafe} (no NUL, no lone surrogate,
+ * storable keys, numbers and depth).
  */
 public final class Bodies {
   static final String NIL_UUID = "00000000-0000-0000-0000-000000000000";
@@ -119,6 +121,7 @@ public final class Bodies {
     if (!(v instanceof String s)) {
       throw invalid(field, "must be a string");
     }
+    StoreSafe.text(field, s);
     int length = s.codePointCount(0, s.length());
     if (length < min || length > max) {
       throw invalid(field, "must be " + min + " to " + max + " characters long");
@@ -215,6 +218,7 @@ public final class Bodies {
     if (!(v instanceof JsonObject o)) {
       throw invalid(field, "must be a JSON object");
     }
+    StoreSafe.document(field, o);
     if (o.encode().length() > maxEncodedBytes) {
       throw invalid(field, "must be at most " + maxEncodedBytes + " bytes of JSON");
     }

@@ -6,6 +6,7 @@ import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.web.HttpErrors;
 import io.chat4all.web.RouteModule;
+import io.chat4all.web.StoreSafe;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpHeaders;
@@ -105,6 +106,8 @@ public class HttpEdgeVerticle extends VerticleBase {
               bodies.handle(ctx);
             });
     security.install(router);
+    // every query parameter is text a store can hold (or 400 naming it), whatever the route
+    router.route("/v1/*").handler(StoreSafe::queryParameters);
 
     router
         .get("/health/live")

@@ -183,4 +183,51 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("http.max_connections_per_ip");
   }
+
+  @Test
+  void channelBlocksAcceptAnyChannelAndKeyFromEveryLayer(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(
+        file,
+        "channels:\n  scan_interval_ms: 250\n  my_chan:\n    base_url: http://sim\n"
+            + "  whatsapp:\n    phone_id: \"42\"\n  telegram:\n    poll_timeout_seconds: 5\n");
+    Properties props = new Properties();
+    props.setProperty("chat4all.channels.messenger.page_id", "p1");
+    JsonObject c =
+        load(
+            file,
+            Map.of(
+                "CHAT4ALL_CHANNELS_TELEGRAM_BOT_TOKEN", "123:abc",
+                "CHAT4ALL_CHANNELS_MY_CHAN_API_KEY", "k",
+                "CHAT4ALL_CHANNELS_WHATSAPP_APP_SECRET", "s",
+                "CHAT4ALL_ADMIN_USERNAMES", "alice, bob"),
+            props,
+            Map.of("channels.instagram.enabled", "false", "channels.telegram.enabled", "false"));
+    JsonObject ch = c.getJsonObject("channels");
+    assertThat(ch.getInteger("scan_interval_ms")).isEqualTo(250);
+    assertThat(ch.getJsonObject("telegram").getString("bot_token")).isEqualTo("123:abc");
+    assertThat(ch.getJsonObject("telegram").getInteger("poll_timeout_seconds")).isEqualTo(5);
+    // a key the defaults know keeps its type; the defaults of the block stay
+    assertThat(ch.getJsonObject("telegram").getBoolean("enabled")).isFalse();
+    assertThat(ch.getJsonObject("telegram").getString("base_url"))
+        .isEqualTo("https://api.telegram.org");
+    // a channel id with '_' declared in the file takes the longest match
+    assertThat(ch.getJsonObject("my_chan").getString("api_key")).isEqualTo("k");
+    assertThat(ch.getJsonObject("whatsapp").getString("app_secret")).isEqualTo("s");
+    assertThat(ch.getJsonObject("whatsapp").getString("phone_id")).isEqualTo("42");
+    assertThat(ch.getJsonObject("messenger").getString("page_id")).isEqualTo("p1");
+    assertThat(ch.getJsonObject("instagram").getString("enabled")).isEqualTo("false");
+    assertThat(c.getJsonObject("admin").getJsonArray("usernames"))
+        .isEqualTo(new JsonArray().add("alice").add("bob"));
+
+    // scalar keys of the section are still checked
+    Files.writeString(file, "channels:\n  scan_interval: 5\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("channels.scan_interval");
+    Files.writeString(file, "channels:\n  telegram:\n    nested:\n      x: 1\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("channels.telegram.nested");
+  }
 }
