@@ -137,7 +137,15 @@ public class MessageRoutes implements RouteModule {
     JsonObject body = Bodies.object(ctx);
     Bodies.onlyFields(body, Set.of("text", "payload"));
     String text;
-    if (body.getValue("payload") instanceof JsonObject payload) {
+    if (body.containsKey("payload")) {
+      // exactly one of {"text"} and {"payload":{"text"}}; a payload that is not an object is
+      // not silently passed over for the other form
+      if (!(body.getValue("payload") instanceof JsonObject payload)) {
+        throw Bodies.invalid("payload", "must be a JSON object");
+      }
+      if (body.containsKey("text")) {
+        throw Bodies.invalid("text", "and payload.text are exclusive: give one of them");
+      }
       Bodies.onlyFields(payload, Set.of("text"));
       text = Bodies.string(payload, "text", 1, config.maxTextLength());
     } else {

@@ -183,12 +183,14 @@ public final class Node implements AutoCloseable {
           new HttpEdgeVerticle(
               config.http(),
               config.maxBodyBytes(),
+              config.httpLimits(),
               readiness,
               registry,
               services.security,
               services.routes);
       http.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
-      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, services.grpc);
+      GrpcEdgeVerticle grpc =
+          new GrpcEdgeVerticle(config.grpc(), config.grpcLimits(), nodeId, VERSION, services.grpc);
       grpc.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
       await(
           vertx.deployVerticle(http),

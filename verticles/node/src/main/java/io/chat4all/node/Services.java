@@ -144,6 +144,7 @@ final class Services {
                 store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
+    validate(realtimeConfig, config.httpLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -265,6 +266,16 @@ final class Services {
       throw new ConfigException(problem[0], problem[1]);
     }
     return c;
+  }
+
+  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+    long idleMs = http.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
   }
 
   private static void validate(AuthConfig c) {
