@@ -263,6 +263,12 @@ public class MessagingVerticle extends VerticleBase {
             .put("reply_to_message_id", req.getString("reply_to_message_id"))
             .put("channels", req.getJsonArray("channels", new JsonArray()))
             .put("created_at", createdAt);
+    if (req.getString("source_channel") != null) {
+      // an inbound channel message (set by the channels inbound path only, never by an edge)
+      record
+          .put("source_channel", req.getString("source_channel"))
+          .put("source_message_id", req.getString("source_message_id"));
+    }
     return producer
         .send(
             KafkaProducerRecord.create(

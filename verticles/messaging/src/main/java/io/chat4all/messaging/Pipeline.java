@@ -206,12 +206,20 @@ public class Pipeline extends VerticleBase {
             });
   }
 
-  /** Members of a conversation: user id → joined_seq, plus their linked channel identities. */
-  private record Members(Map<String, Long> joinedSeq, Map<String, Map<String, String>> channels) {}
+  /**
+   * Members of a conversation: user id → joined_seq, their linked channel identities, and for
+   * contacts (users who came from a channel) the channel they are reached on.
+   */
+  private record Members(
+      Map<String, Long> joinedSeq,
+      Map<String, Map<String, String>> channels,
+      Map<String, Set<String>> contactChannels) {}
 
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
-            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id FROM conversation_members m"
+            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
+                + " COALESCE(c.channel_metadata->>'contact', 'false') = 'true' AS contact"
+                + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
                 + " WHERE m.conversation_id = $1")
         .execute(Tuple.of(conv))
@@ -219,6 +227,7 @@ public class Pipeline extends VerticleBase {
             rows -> {
               Map<String, Long> joined = new LinkedHashMap<>();
               Map<String, Map<String, String>> channels = new HashMap<>();
+              Map<String, Set<String>> contacts = new HashMap<>();
               for (Row row : rows) {
                 String uid = row.getUUID("user_id").toString();
                 joined.put(uid, row.getLong("joined_seq"));
@@ -226,9 +235,14 @@ public class Pipeline extends VerticleBase {
                   channels
                       .computeIfAbsent(uid, k -> new HashMap<>())
                       .put(row.getString("channel_type"), row.getString("channel_user_id"));
+                  if (Boolean.TRUE.equals(row.getBoolean("contact"))) {
+                    contacts
+                        .computeIfAbsent(uid, k -> new HashSet<>())
+                        .add(row.getString("channel_type"));
+                  }
                 }
               }
-              return new Members(joined, channels);
+              return new Members(joined, channels, contacts);
             });
   }
 
@@ -427,6 +441,11 @@ public class Pipeline extends VerticleBase {
             .put("is_deleted", false)
             .put("created_at", created)
             .put("updated_at", created);
+    if (s.getString("source_channel") != null) {
+      // came in from a channel: which one, and the provider's id of it
+      doc.put("source_channel", s.getString("source_channel"))
+          .put("source_message_id", s.getString("source_message_id"));
+    }
     if (config.retentionDays() > 0) {
       Instant expires = Instant.parse(created).plus(config.retentionDays(), ChronoUnit.DAYS);
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
@@ -496,18 +515,20 @@ public class Pipeline extends VerticleBase {
     return deliver(deliveries).compose(v -> Future.all(outbound)).mapEmpty();
   }
 
-  /** Records for the channel connectors: requested channels × recipients with a linked identity. */
+  /**
+   * Records for the channel connectors, one per recipient and channel: a contact is reached on the
+   * channel they came from without the sender naming it; {@code channels} on the send adds other
+   * linked channels of the recipients. Keyed by recipient, so one recipient's records keep their order.
+   */
   private List<Future<?>> outbound(JsonObject doc, JsonObject message, Members members) {
     JsonArray requested = doc.getJsonArray("target_channels", new JsonArray());
-    if (requested.isEmpty()) {
-      return List.of();
-    }
     boolean all = requested.contains("all");
     List<Future<?>> sends = new ArrayList<>();
     for (Object uid : doc.getJsonArray("to_user_ids")) {
       Map<String, String> linked = members.channels().getOrDefault((String) uid, Map.of());
+      Set<String> reachedOn = members.contactChannels().getOrDefault((String) uid, Set.of());
       for (Map.Entry<String, String> ch : linked.entrySet()) {
-        if (all || requested.contains(ch.getKey())) {
+        if (all || requested.contains(ch.getKey()) || reachedOn.contains(ch.getKey())) {
           JsonObject record =
               new JsonObject()
                   .put("message", message)
@@ -517,9 +538,7 @@ public class Pipeline extends VerticleBase {
           sends.add(
               producer.send(
                   KafkaProducerRecord.create(
-                      config.topic(Topics.outbound(ch.getKey())),
-                      doc.getString("conversation_id"),
-                      record.encode())));
+                      config.topic(Topics.outbound(ch.getKey())), (String) uid, record.encode())));
         }
       }
     }
@@ -626,30 +645,61 @@ public class Pipeline extends VerticleBase {
     };
   }
 
+  /**
+   * Whether a recipient's status may move from {@code current} to {@code next}: forward only
+   * (sent → delivered → read), and failed only from sent (a channel gave up, or a provider reported
+   * the failure of a message it had accepted).
+   */
+  static boolean moves(String current, String next) {
+    if (current == null) {
+      return true;
+    }
+    if (MessageActions.FAILED.equals(next)) {
+      return MessageActions.SENT.equals(current);
+    }
+    return rank(next) > rank(current);
+  }
+
   private Future<Void> applyStatus(String conv, JsonObject doc, JsonObject record) {
     String user = record.getString("user_id");
     String status = record.getString("status");
     String at = record.getString("at");
+    String channel = record.getString("channel");
     JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
     JsonObject current = recipients.getJsonObject(user);
-    if (current != null && rank(status) <= rank(current.getString("status"))) {
+    boolean channelChanged = channel != null && ChannelDelivery.apply(doc, record);
+    boolean moved = moves(current == null ? null : current.getString("status"), status);
+    if (!moved && !channelChanged) {
       return Future.succeededFuture(); // statuses only move forward; a redelivery changes nothing
     }
-    recipients.put(user, new JsonObject().put("status", status).put("at", at));
-    doc.put("recipient_status", recipients);
-    doc.getJsonArray("status_history")
-        .add(new JsonObject().put("status", status).put("timestamp", at).put("user_id", user));
-    String before = doc.getString("status");
-    String messageStatus = lowest(doc);
-    if (!messageStatus.equals(before)) {
-      doc.put("status", messageStatus);
-      doc.getJsonArray("status_history")
-          .add(new JsonObject().put("status", messageStatus).put("timestamp", at));
+    String messageStatus = doc.getString("status");
+    if (moved) {
+      JsonObject entry = new JsonObject().put("status", status).put("at", at);
+      JsonObject history =
+          new JsonObject().put("status", status).put("timestamp", at).put("user_id", user);
+      if (channel != null) {
+        entry.put("channel", channel);
+        history.put("channel", channel);
+        if (record.getString("reason") != null) {
+          entry.put("reason", record.getString("reason"));
+          history.put("details", new JsonObject().put("reason", record.getString("reason")));
+        }
+      }
+      recipients.put(user, entry);
+      doc.put("recipient_status", recipients);
+      doc.getJsonArray("status_history").add(history);
+      String before = doc.getString("status");
+      messageStatus = lowest(doc);
+      if (!messageStatus.equals(before)) {
+        doc.put("status", messageStatus);
+        doc.getJsonArray("status_history")
+            .add(new JsonObject().put("status", messageStatus).put("timestamp", at));
+      }
     }
     doc.put("updated_at", at);
     long seq = doc.getLong("sequence_number");
     Future<Void> horizon =
-        MessageActions.READ.equals(status)
+        moved && MessageActions.READ.equals(status)
             ? pg.preparedQuery(
                     "UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4,"
                         + " last_read_message_id = $5 WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3")
@@ -669,9 +719,18 @@ public class Pipeline extends VerticleBase {
             .put("conversation_id", conv)
             .put("sequence_number", seq)
             .put("user_id", user)
-            .put("status", status)
+            .put("status", moved ? status : current.getString("status"))
             .put("at", at)
             .put("message_status", messageStatus);
+    if (channel != null) {
+      envelope
+          .put("channel", channel)
+          .put("channel_status", record.getString("status"))
+          .put("channel_delivery", doc.getJsonObject("channel_delivery").getJsonObject(channel));
+      if (record.getString("reason") != null) {
+        envelope.put("reason", record.getString("reason"));
+      }
+    }
     List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
     deliveries.add(new AbstractMap.SimpleEntry<>(doc.getString("from_user_id"), envelope));
     deliveries.add(new AbstractMap.SimpleEntry<>(user, envelope));

@@ -1,5 +1,6 @@
 package io.chat4all.node;
 
+import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
 import io.chat4all.node.backends.BackendClients;
@@ -47,6 +48,7 @@ public final class Node implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private HttpEdgeVerticle http;
+  private ConnectorRegistry connectors;
   private volatile boolean closed;
 
   private Node(
@@ -178,6 +180,7 @@ public final class Node implements AutoCloseable {
       Node node =
           new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
       node.http = http;
+      node.connectors = services.connectors;
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
@@ -267,6 +270,11 @@ public final class Node implements AutoCloseable {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** The node's connector registry. */
+  public ConnectorRegistry connectors() {
+    return connectors;
   }
 
   /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */

@@ -5,6 +5,12 @@ import io.chat4all.auth.AuthGrpc;
 import io.chat4all.auth.AuthRoutes;
 import io.chat4all.auth.AuthVerticle;
 import io.chat4all.auth.JwtTokens;
+import io.chat4all.channels.ClasspathConnectorRegistry;
+import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.delivery.DeliveryConfig;
+import io.chat4all.channels.delivery.DeliveryVerticle;
+import io.chat4all.channels.inbound.Inbound;
+import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
@@ -59,10 +65,18 @@ final class Services {
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
 
-  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+  /** The connectors this node runs (until the plugin host: those on the class path). */
+  final ConnectorRegistry connectors;
+
+  private Services(
+      EdgeSecurity security,
+      List<RouteModule> routes,
+      List<GrpcModule> grpc,
+      ConnectorRegistry connectors) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.connectors = connectors;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
@@ -140,24 +154,70 @@ final class Services {
                             filesConfig.cleanupIntervalSeconds() * 1000L)));
     ChunkIngest ingest = new ChunkIngest(vertx, objects);
 
+    JsonObject channels = raw.getJsonObject("channels", new JsonObject());
+    DeliveryConfig deliveryConfig;
+    InboundConfig inboundConfig;
+    try {
+      deliveryConfig =
+          DeliveryConfig.from(
+              channels, config.kafka().topicPrefix(), config.kafka().bootstrapServers());
+      inboundConfig =
+          InboundConfig.from(
+              channels,
+              messaging.maxTextLength(),
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("channels", e.getMessage());
+    }
+    ClasspathConnectorRegistry connectors = new ClasspathConnectorRegistry(vertx, channels);
+    Future<Inbound> inbound =
+        Future.all(messages, conversations, files)
+            .compose(x -> connectors.startAll())
+            .compose(
+                r ->
+                    vertx
+                        .deployVerticle(
+                            new DeliveryVerticle(
+                                connectors, clients.mongo(), clients.producer(), deliveryConfig))
+                        .compose(
+                            id ->
+                                Inbound.deploy(
+                                    vertx,
+                                    inboundConfig,
+                                    connectors,
+                                    clients.pg(),
+                                    clients.mongo(),
+                                    clients.redisApi(),
+                                    clients.producer(),
+                                    ingest)));
+
     OpenApiDocument openApi =
-        OpenApiDocument.load(List.of("auth", "conversations", "messaging", "realtime", "files"));
-    List<RouteModule> routes =
-        List.of(
-            openApi,
-            new AuthRoutes(vertx),
-            new ConversationRoutes(vertx),
-            new MessageRoutes(vertx, messaging),
-            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
-            new FileRoutes(vertx, ingest));
+        OpenApiDocument.load(
+            List.of("auth", "conversations", "messaging", "realtime", "files", "channels"));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging),
             new FileGrpc(vertx, security.rateLimited(), ingest));
-    return Future.all(List.of(auth, conversations, messages, pipeline, retention, realtime, files))
-        .map(x -> new Services(security, routes, grpc));
+    return Future.all(
+            List.of(auth, conversations, messages, pipeline, retention, realtime, files, inbound))
+        .map(
+            x ->
+                new Services(
+                    security,
+                    List.of(
+                        openApi,
+                        new AuthRoutes(vertx),
+                        new ConversationRoutes(vertx),
+                        new MessageRoutes(vertx, messaging),
+                        new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
+                        new FileRoutes(vertx, ingest),
+                        inbound.result().routes()),
+                    grpc,
+                    connectors));
   }
 
   static FilesConfig filesConfig(NodeConfig config) {
