@@ -208,7 +208,8 @@ public class Pipeline extends VerticleBase {
 
   /**
    * Members of a conversation: user id → joined_seq, their linked channel identities, and for
-   * contacts (users who came from a channel) the channel they are reached on.
+   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact}) the
+   * channel they are reached on.
    */
   private record Members(
       Map<String, Long> joinedSeq,
@@ -218,7 +219,8 @@ public class Pipeline extends VerticleBase {
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
             "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
-                + " COALESCE(c.channel_metadata->>'contact', 'false') = 'true' AS contact"
+                + " (c.verified AND COALESCE(c.channel_metadata->>'contact', 'false') = 'true')"
+                + " AS contact"
                 + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
                 + " WHERE m.conversation_id = $1")

@@ -77,6 +77,10 @@ final class BotMethods {
 
   void handle(HttpServerRequest req) {
     if (sim.down) {
+      Matcher hit = METHOD.matcher(req.path());
+      sim.callLog.add(
+          new TelegramSimulator.Call(
+              "down:" + (hit.matches() ? hit.group(2) : req.path()), Instant.now()));
       req.connection().close();
       return;
     }
@@ -178,6 +182,7 @@ final class BotMethods {
 
   private Future<Answer> call(String method, Params p) {
     sim.calls.merge(method, 1, Integer::sum);
+    sim.callLog.add(new TelegramSimulator.Call(method, Instant.now()));
     for (Iterator<TelegramSimulator.Failure> it = sim.failures.iterator(); it.hasNext(); ) {
       TelegramSimulator.Failure f = it.next();
       if (f.method().equals("*") || f.method().equals(method)) {

@@ -55,6 +55,9 @@ public final class TelegramSimulator implements AutoCloseable {
   record Failure(
       String method, int errorCode, String description, Integer retryAfter, boolean html) {}
 
+  /** One call that arrived (also while down), with when. */
+  public record Call(String method, Instant at) {}
+
   /** One POST of an update to the webhook and how the receiver answered (-1: no answer). */
   public record WebhookDelivery(long updateId, int status, Instant at) {}
 
@@ -75,6 +78,7 @@ public final class TelegramSimulator implements AutoCloseable {
   final Deque<JsonObject> updates = new ArrayDeque<>();
   final List<WebhookDelivery> deliveries = new ArrayList<>();
   final Map<String, Integer> calls = new HashMap<>();
+  final List<Call> callLog = new ArrayList<>();
   long nextUpdateId = 1000;
   long nextFileId = 1;
   boolean acceptAnyChat;
@@ -326,6 +330,17 @@ public final class TelegramSimulator implements AutoCloseable {
             });
   }
 
+  /** Sets the webhook as the bot's setWebhook would (queued updates are pushed to it). */
+  public void setWebhook(String url, String secret) {
+    onLoop(
+        () -> {
+          webhookUrl = url;
+          webhookSecret = secret;
+          pushWebhook();
+          return null;
+        });
+  }
+
   /** The webhook URL set by setWebhook, or null. */
   public String webhookUrl() {
     return onLoop(() -> webhookUrl);
@@ -411,6 +426,11 @@ public final class TelegramSimulator implements AutoCloseable {
         });
   }
 
+  /** Every call that arrived, in order (calls refused while down are named {@code down:<method>}). */
+  public List<Call> callLog() {
+    return onLoop(() -> List.copyOf(callLog));
+  }
+
   /** Forgets sends and injected failures (chats, files and updates stay). */
   public void clearRecords() {
     onLoop(
@@ -418,6 +438,7 @@ public final class TelegramSimulator implements AutoCloseable {
           sent.clear();
           failures.clear();
           calls.clear();
+          callLog.clear();
           deliveries.clear();
           return null;
         });
