@@ -160,7 +160,10 @@ final class Services {
     try {
       deliveryConfig =
           DeliveryConfig.from(
-              channels, config.kafka().topicPrefix(), config.kafka().bootstrapServers());
+              channels,
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
       inboundConfig =
           InboundConfig.from(
               channels,
@@ -180,7 +183,11 @@ final class Services {
                     vertx
                         .deployVerticle(
                             new DeliveryVerticle(
-                                connectors, clients.mongo(), clients.producer(), deliveryConfig))
+                                connectors,
+                                clients.mongo(),
+                                clients.redisApi(),
+                                clients.producer(),
+                                deliveryConfig))
                         .compose(
                             id ->
                                 Inbound.deploy(

@@ -38,15 +38,18 @@ public record DeliveryConfig(
     long breakerResetMs,
     Set<String> disabled,
     String topicPrefix,
-    String kafkaBootstrapServers) {
+    String kafkaBootstrapServers,
+    String redisKeyPrefix) {
 
   public DeliveryConfig {
     disabled = Set.copyOf(disabled);
     topicPrefix = topicPrefix == null ? "" : topicPrefix;
+    redisKeyPrefix = redisKeyPrefix == null ? "" : redisKeyPrefix;
   }
 
   /** From the {@code channels} section of the node configuration. */
-  public static DeliveryConfig from(JsonObject channels, String topicPrefix, String bootstrap) {
+  public static DeliveryConfig from(
+      JsonObject channels, String topicPrefix, String bootstrap, String redisKeyPrefix) {
     JsonObject d = channels.getJsonObject("delivery", new JsonObject());
     Set<String> disabled = new HashSet<>();
     for (String key : channels.fieldNames()) {
@@ -71,7 +74,8 @@ public record DeliveryConfig(
             d.getLong("breaker_reset_timeout_ms", 10_000L),
             disabled,
             topicPrefix,
-            bootstrap);
+            bootstrap,
+            redisKeyPrefix);
     c.check();
     return c;
   }

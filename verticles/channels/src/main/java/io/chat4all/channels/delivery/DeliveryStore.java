@@ -9,6 +9,7 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
+import io.vertx.redis.client.RedisAPI;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,26 +23,36 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code channel_deliveries}, one document per (channel, message, user), {@code _id =
  *       <channel>:<message_id>:<user_id>}: outbound sends ({@code direction out}: state {@code
- *       pending} while claimed by a node for one attempt, then {@code sent} with the provider ids
- *       or {@code failed} with the reason) and inbound messages ({@code direction in}, state
- *       {@code received}, the contact's provider message id);
+ *       pending} with the attempts made, then {@code sent} with the provider ids or {@code failed}
+ *       with the reason) and inbound messages ({@code direction in}, state {@code received}, the
+ *       contact's provider message id);
  *   <li>{@code channel_messages}, {@code _id = <channel>:<provider message id>}: the platform
- *       message a provider id stands for (receipts, replies quoting it).
+ *       message a provider id stands for (receipts, replies quoting it);
+ *   <li>{@code channel_contacts}, {@code _id = <channel>:<user_id>}: the latest send the provider
+ *       accepted for that user (their reply goes to its conversation).
  * </ul>
+ *
+ * <p>An attempt holds a lease in Redis ({@code <prefix>channels:lease:<_id>}) so two nodes never
+ * send the same message to the same recipient at once (e.g. around a partition rebalance).
  */
 public final class DeliveryStore {
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryStore.class);
   public static final String DELIVERIES = "channel_deliveries";
   public static final String MESSAGES = "channel_messages";
+  public static final String CONTACTS = "channel_contacts";
   public static final String SENT = "sent";
   public static final String FAILED = "failed";
   public static final String PENDING = "pending";
   public static final String RECEIVED = "received";
 
   private final MongoClient mongo;
+  private final RedisAPI redis;
+  private final String redisPrefix;
 
-  public DeliveryStore(MongoClient mongo) {
+  public DeliveryStore(MongoClient mongo, RedisAPI redis, String redisPrefix) {
     this.mongo = mongo;
+    this.redis = redis;
+    this.redisPrefix = redisPrefix == null ? "" : redisPrefix;
   }
 
   public static String key(String channel, String messageId, String userId) {
@@ -72,7 +83,7 @@ public final class DeliveryStore {
   }
 
   /** The outcome of a claim: owned (attempt now), done (sent or failed before), or busy. */
-  public record Claim(Kind kind, JsonObject doc) {
+  public record Claim(Kind kind, JsonObject doc, long retryInMs) {
     public enum Kind {
       OWNED,
       DONE,
@@ -80,60 +91,79 @@ public final class DeliveryStore {
     }
 
     public int attempts() {
-      return doc.getInteger("attempts", 0);
-    }
-
-    public long leaseUntil() {
-      return doc.getLong("lease_until", 0L);
+      return doc == null ? 0 : doc.getInteger("attempts", 0);
     }
   }
 
+  private String leaseKey(String key) {
+    return redisPrefix + "channels:lease:" + key;
+  }
+
+  /** Takes the lease (or renews it when we hold it already); whether it is ours now. */
+  private Future<Boolean> acquire(String lease, String owner, long leaseMs, boolean again) {
+    return redis
+        .set(List.of(lease, owner, "NX", "PX", Long.toString(leaseMs)))
+        .compose(
+            set -> {
+              if (set != null && "OK".equals(set.toString())) {
+                return Future.succeededFuture(true);
+              }
+              return redis
+                  .get(lease)
+                  .compose(
+                      holder -> {
+                        if (holder == null) {
+                          // expired between the two calls: once more
+                          return again
+                              ? acquire(lease, owner, leaseMs, false)
+                              : Future.succeededFuture(false);
+                        }
+                        if (owner.equals(holder.toString())) {
+                          return redis
+                              .pexpire(List.of(lease, Long.toString(leaseMs)))
+                              .map(x -> true);
+                        }
+                        return Future.succeededFuture(false);
+                      });
+            });
+  }
+
   /**
-   * Claims one attempt at a send for {@code leaseMs}: succeeds unless the send already finished or
-   * another node holds a live claim. {@code fields} describe the send (stored with it).
+   * Claims one attempt at a send for {@code leaseMs}: a lease in Redis ({@code SET NX PX}; ours
+   * again if we hold it) keeps other nodes off it, then the stored state says whether it finished
+   * before (sent or failed: done, not sent again). {@code fields} describe the send (stored with
+   * it). Every MongoDB access is by {@code _id}: the embedded MongoDB-wire server scans the whole
+   * collection for any other filter.
    */
-  public Future<Claim> claim(String key, JsonObject fields, String owner, long now, long leaseMs) {
-    JsonObject filter =
-        new JsonObject()
-            .put("_id", key)
-            .put("state", new JsonObject().put("$nin", new JsonArray().add(SENT).add(FAILED)))
-            .put(
-                "$or",
-                new JsonArray()
-                    .add(new JsonObject().put("lease_until", new JsonObject().put("$lt", now)))
-                    .add(new JsonObject().put("owner", owner)));
-    JsonObject set =
-        fields.copy().put("state", PENDING).put("lease_until", now + leaseMs).put("owner", owner);
-    JsonObject update =
-        new JsonObject()
-            .put("$set", set)
-            .put("$setOnInsert", new JsonObject().put("attempts", 0).put("created_at_ms", now));
-    return mongo
-        .findOneAndUpdateWithOptions(
-            DELIVERIES,
-            filter,
-            update,
-            new FindOptions(),
-            new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
-        .map(doc -> new Claim(Claim.Kind.OWNED, doc))
-        .recover(
-            err -> {
-              if (!isDuplicateKey(err)) {
-                return Future.failedFuture(err);
+  public Future<Claim> claim(String key, JsonObject fields, String owner, long leaseMs) {
+    String lease = leaseKey(key);
+    return acquire(lease, owner, leaseMs, true)
+        .compose(
+            mine -> {
+              if (!mine) {
+                return redis
+                    .pttl(lease)
+                    .map(
+                        ttl ->
+                            new Claim(
+                                Claim.Kind.BUSY,
+                                null,
+                                Math.max(100, ttl == null ? leaseMs : ttl.toLong() + 50)));
               }
               return mongo
                   .findOne(DELIVERIES, new JsonObject().put("_id", key), null)
-                  .map(
+                  .compose(
                       doc -> {
-                        if (doc == null) {
-                          throw new IllegalStateException("claim of " + key + " raced; retrying");
+                        if (doc != null
+                            && (SENT.equals(doc.getString("state"))
+                                || FAILED.equals(doc.getString("state")))) {
+                          return redis
+                              .del(List.of(lease))
+                              .map(x -> new Claim(Claim.Kind.DONE, doc, 0));
                         }
-                        String state = doc.getString("state");
-                        return new Claim(
-                            SENT.equals(state) || FAILED.equals(state)
-                                ? Claim.Kind.DONE
-                                : Claim.Kind.BUSY,
-                            doc);
+                        // never tried, or tried and failed before: ours for one attempt
+                        return Future.succeededFuture(
+                            new Claim(Claim.Kind.OWNED, doc == null ? fields : doc, 0));
                       });
             });
   }
@@ -143,49 +173,87 @@ public final class DeliveryStore {
     return m.contains("E11000") || m.contains("duplicate key");
   }
 
-  /** A failed attempt: counted or not, and the claim released for the next one. */
-  public Future<Void> release(String key, boolean counted, String lastError) {
-    JsonObject update =
-        new JsonObject()
-            .put(
-                "$set",
-                new JsonObject().put("lease_until", 0L).put("last_error", truncate(lastError)));
-    if (counted) {
-      update.put("$inc", new JsonObject().put("attempts", 1));
-    }
-    return mongo
-        .updateCollection(DELIVERIES, new JsonObject().put("_id", key), update)
-        .mapEmpty();
+  /**
+   * A failed attempt: counted (stored with the send's {@code fields}) or not, and the lease
+   * released for the next one.
+   */
+  public Future<Void> release(String key, JsonObject fields, boolean counted, String lastError) {
+    Future<Void> count =
+        counted
+            ? mongo
+                .updateCollectionWithOptions(
+                    DELIVERIES,
+                    new JsonObject().put("_id", key),
+                    new JsonObject()
+                        .put("$inc", new JsonObject().put("attempts", 1))
+                        .put(
+                            "$set",
+                            fields
+                                .copy()
+                                .put("state", PENDING)
+                                .put("last_error", truncate(lastError))),
+                    new UpdateOptions().setUpsert(true))
+                .mapEmpty()
+            : Future.succeededFuture();
+    return count.compose(v -> redis.del(List.of(leaseKey(key)))).mapEmpty();
   }
 
-  /** The provider accepted the send: its ids, and the reverse entries for receipts. */
+  /**
+   * The provider accepted the send: its ids, the reverse entries for receipts, and the contact's
+   * latest conversation on the channel (where their reply goes).
+   */
   public Future<Void> markSent(
-      String key, String channel, JsonObject message, List<String> ids, Instant at) {
+      String key,
+      JsonObject fields,
+      String channel,
+      JsonObject message,
+      List<String> ids,
+      Instant at) {
     JsonObject set =
-        new JsonObject()
+        fields
+            .copy()
             .put("state", SENT)
             .put("provider_message_ids", new JsonArray(ids))
             .put("sent_at", at.toString())
-            .put("sent_at_ms", at.toEpochMilli())
-            .put("lease_until", 0L);
+            .put("sent_at_ms", at.toEpochMilli());
+    JsonObject latest =
+        new JsonObject()
+            .put("conversation_id", message.getString("conversation_id"))
+            .put("message_id", message.getString("message_id"))
+            .put("at_ms", at.toEpochMilli());
     return mongo
-        .updateCollection(
-            DELIVERIES, new JsonObject().put("_id", key), new JsonObject().put("$set", set))
+        .updateCollectionWithOptions(
+            DELIVERIES,
+            new JsonObject().put("_id", key),
+            new JsonObject().put("$set", set),
+            new UpdateOptions().setUpsert(true))
         .compose(r -> reverse(channel, ids, message))
+        .compose(
+            v ->
+                mongo.updateCollectionWithOptions(
+                    CONTACTS,
+                    new JsonObject().put("_id", channel + ":" + message.getString("user_id")),
+                    new JsonObject().put("$set", latest),
+                    new UpdateOptions().setUpsert(true)))
+        .compose(v -> redis.del(List.of(leaseKey(key))))
         .mapEmpty();
   }
 
   /** The send failed for good. */
-  public Future<Void> markFailed(String key, JsonObject failure, Instant at) {
+  public Future<Void> markFailed(String key, JsonObject fields, JsonObject failure, Instant at) {
     JsonObject set =
-        new JsonObject()
+        fields
+            .copy()
             .put("state", FAILED)
             .put("failure", failure)
-            .put("failed_at", at.toString())
-            .put("lease_until", 0L);
+            .put("failed_at", at.toString());
     return mongo
-        .updateCollection(
-            DELIVERIES, new JsonObject().put("_id", key), new JsonObject().put("$set", set))
+        .updateCollectionWithOptions(
+            DELIVERIES,
+            new JsonObject().put("_id", key),
+            new JsonObject().put("$set", set),
+            new UpdateOptions().setUpsert(true))
+        .compose(v -> redis.del(List.of(leaseKey(key))))
         .mapEmpty();
   }
 
@@ -243,18 +311,12 @@ public final class DeliveryStore {
         MESSAGES, new JsonObject().put("_id", channel + ":" + providerMessageId), null);
   }
 
-  /** The newest send to {@code userId} on {@code channel} the provider accepted, or null. */
+  /**
+   * The newest send to {@code userId} on {@code channel} the provider accepted ({@code
+   * conversation_id}, {@code message_id}, {@code at_ms}), or null.
+   */
   public Future<JsonObject> latestSent(String channel, String userId) {
-    return mongo
-        .findWithOptions(
-            DELIVERIES,
-            new JsonObject()
-                .put("recipient_user_id", userId)
-                .put("channel", channel)
-                .put("direction", "out")
-                .put("state", SENT),
-            new FindOptions().setSort(new JsonObject().put("sent_at_ms", -1)).setLimit(1))
-        .map(list -> list.isEmpty() ? null : list.get(0));
+    return mongo.findOne(CONTACTS, new JsonObject().put("_id", channel + ":" + userId), null);
   }
 
   /** Sends to {@code userId} on {@code channel} accepted at or before {@code at} (watermarks). */

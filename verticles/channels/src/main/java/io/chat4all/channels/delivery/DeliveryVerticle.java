@@ -20,6 +20,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.redis.client.RedisAPI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -46,6 +47,7 @@ public final class DeliveryVerticle extends VerticleBase {
 
   private final ConnectorRegistry registry;
   private final MongoClient mongo;
+  private final RedisAPI redis;
   private final KafkaProducer<String, String> producer;
   private final DeliveryConfig config;
   private final DeliveryMetrics metrics = new DeliveryMetrics();
@@ -80,10 +82,12 @@ public final class DeliveryVerticle extends VerticleBase {
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
+      RedisAPI redis,
       KafkaProducer<String, String> producer,
       DeliveryConfig config) {
     this.registry = registry;
     this.mongo = mongo;
+    this.redis = redis;
     this.producer = producer;
     this.config = config;
   }
@@ -95,7 +99,7 @@ public final class DeliveryVerticle extends VerticleBase {
         vertx.createHttpClient(
             new HttpClientOptions().setKeepAlive(true).setConnectTimeout(10_000),
             new PoolOptions().setHttp1MaxSize(32));
-    DeliveryStore store = new DeliveryStore(mongo);
+    DeliveryStore store = new DeliveryStore(mongo, redis, config.redisKeyPrefix());
     sender =
         new Sender(
             config,

@@ -95,16 +95,13 @@ final class Sender {
     if (active.isEmpty()) {
       return Future.succeededFuture(Result.WAIT_CONNECTOR);
     }
-    long now = System.currentTimeMillis();
     return store
-        .claim(item.storeKey(), fields(item), owner, now, config.leaseMs())
+        .claim(item.storeKey(), fields(item), owner, config.leaseMs())
         .compose(
             claim ->
                 switch (claim.kind()) {
                   case DONE -> replay(item, claim.doc());
-                  case BUSY ->
-                      Future.succeededFuture(
-                          Result.retry(Math.max(100, claim.leaseUntil() - now + 50)));
+                  case BUSY -> Future.succeededFuture(Result.retry(claim.retryInMs()));
                   case OWNED -> prepareAndSend(item, active.get(), breaker, claim.attempts());
                 })
         .recover(this::storageTrouble);
@@ -225,7 +222,7 @@ final class Sender {
             .put("user_id", item.recipient)
             .put("direction", "out");
     return store
-        .markSent(item.storeKey(), item.channel, target, ids, at)
+        .markSent(item.storeKey(), fields(item), item.channel, target, ids, at)
         .compose(v -> status.sent(item.message, item.recipient, item.channel, ids, at))
         .onSuccess(v -> metrics.sent(item.channel));
   }
@@ -233,10 +230,10 @@ final class Sender {
   private Future<Result> failedCall(
       Item item, CircuitBreaker breaker, Throwable err, int attempts) {
     if (err instanceof ConnectorGoneException) {
-      return store.release(item.storeKey(), false, null).map(Result.AGAIN);
+      return store.release(item.storeKey(), fields(item), false, null).map(Result.AGAIN);
     }
     if (err instanceof OpenCircuitException) {
-      return store.release(item.storeKey(), false, null).map(Result.WAIT_BREAKER);
+      return store.release(item.storeKey(), fields(item), false, null).map(Result.WAIT_BREAKER);
     }
     ConnectorException ce =
         err instanceof ConnectorException c
@@ -268,7 +265,7 @@ final class Sender {
     long delay = delay(Math.max(1, used), ce.retryAfter());
     metrics.retried(item.channel);
     return store
-        .release(item.storeKey(), counted, ce.getMessage())
+        .release(item.storeKey(), fields(item), counted, ce.getMessage())
         .map(Result.retry(delay));
   }
 
@@ -303,7 +300,7 @@ final class Sender {
     Instant at = Instant.now();
     return status
         .deadLetter(item.channel, item.recordKey, item.record, failure)
-        .compose(v -> store.markFailed(item.storeKey(), failure, at))
+        .compose(v -> store.markFailed(item.storeKey(), fields(item), failure, at))
         .compose(v -> status.failed(item.message, item.recipient, item.channel, failure, at))
         .onSuccess(v -> metrics.failed(item.channel, reason))
         .map(Result.DONE);

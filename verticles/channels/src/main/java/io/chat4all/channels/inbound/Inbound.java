@@ -35,7 +35,7 @@ public final class Inbound {
       RedisAPI redis,
       KafkaProducer<String, String> producer,
       ChunkIngest ingest) {
-    DeliveryStore store = new DeliveryStore(mongo);
+    DeliveryStore store = new DeliveryStore(mongo, redis, config.redisKeyPrefix());
     InboundProcessor processor =
         new InboundProcessor(
             vertx,
