@@ -41,9 +41,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <ol>
  *   <li>the bare simulator: {@code sendMessage} calls straight from a Vert.x client, closed loop
  *       with as many calls in flight as delivery may have;
- *   <li>the whole path: {@code POST /v1/messages} (channels: telegram) → Kafka → pipeline →
- *       {@code message.outbound.telegram} → delivery → connector → simulator, messages/s from the
- *       first send to the last arrival, and each message's latency from its send to its arrival;
+ *   <li>the whole path: {@code POST /v1/messages} (channels: telegram) → Kafka → pipeline → {@code
+ *       message.outbound.telegram} → delivery → connector → simulator, messages/s from the first
+ *       send to the last arrival, and each message's latency from its send to its arrival;
  *   <li>delivery alone: a backlog of outbound records written straight to Kafka while no connector
  *       runs, then drained once one is back.
  * </ol>
@@ -129,14 +129,15 @@ public final class ChannelsBench {
                     .put("channel_user_id", Long.toString(chat))));
         String uid = await(json(port, HttpMethod.GET, "/v1/me", tok, null)).getString("user_id");
         convs.add(
-            await(json(
-                    port,
-                    HttpMethod.POST,
-                    "/v1/conversations",
-                    sender,
-                    new JsonObject()
-                        .put("type", "private")
-                        .put("member_ids", new JsonArray().add(uid))))
+            await(
+                    json(
+                        port,
+                        HttpMethod.POST,
+                        "/v1/conversations",
+                        sender,
+                        new JsonObject()
+                            .put("type", "private")
+                            .put("member_ids", new JsonArray().add(uid))))
                 .getString("conversation_id"));
         targets.add(new String[] {uid, Long.toString(chat)});
       }
@@ -174,8 +175,7 @@ public final class ChannelsBench {
               });
       awaitCount(sim, messages, 600);
       List<TelegramSimulator.Sent> arrived = sim.sent();
-      long lastArrival =
-          arrived.stream().mapToLong(s -> s.at().toEpochMilli()).max().orElse(wall0);
+      long lastArrival = arrived.stream().mapToLong(s -> s.at().toEpochMilli()).max().orElse(wall0);
       double wholeRate = messages / ((lastArrival - wall0) / 1000.0);
       Histogram latency = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
       for (TelegramSimulator.Sent s : arrived) {
@@ -194,8 +194,7 @@ public final class ChannelsBench {
       long d0 = System.currentTimeMillis();
       await(registry.register(new TelegramConnector()));
       awaitCount(sim, messages, 600);
-      long dLast =
-          sim.sent().stream().mapToLong(s -> s.at().toEpochMilli()).max().orElse(d0);
+      long dLast = sim.sent().stream().mapToLong(s -> s.at().toEpochMilli()).max().orElse(d0);
       double drainRate = messages / ((dLast - d0) / 1000.0);
 
       System.out.println();
@@ -346,12 +345,13 @@ public final class ChannelsBench {
                     .put("email", name + "@bench.test")
                     .put("password", "password1"))
             .recover(e -> Future.succeededFuture(new JsonObject())));
-    return await(json(
-            port,
-            HttpMethod.POST,
-            "/v1/auth/token",
-            null,
-            new JsonObject().put("username", name).put("password", "password1")))
+    return await(
+            json(
+                port,
+                HttpMethod.POST,
+                "/v1/auth/token",
+                null,
+                new JsonObject().put("username", name).put("password", "password1")))
         .getString("access_token");
   }
 

@@ -50,7 +50,9 @@ public final class ClasspathConnectorRegistry implements ConnectorRegistry {
     this.channels = channelsSection == null ? new JsonObject() : channelsSection;
   }
 
-  /** Starts every connector on the class path whose channel is not disabled; failures are logged. */
+  /**
+   * Starts every connector on the class path whose channel is not disabled; failures are logged.
+   */
   public Future<ClasspathConnectorRegistry> startAll() {
     return vertx
         .executeBlocking(

@@ -22,8 +22,8 @@ public final class FileActions {
 
   /**
    * For channel delivery only (no REST or gRPC route): where a connector gets a completed file the
-   * recipient may see: {@code {file, link (public presigned GET), internal_url (presigned GET of the
-   * node's own S3 endpoint, for streaming an upload)}}, each valid {@code link_ttl_seconds}.
+   * recipient may see: {@code {file, link (public presigned GET), internal_url (presigned GET of
+   * the node's own S3 endpoint, for streaming an upload)}}, each valid {@code link_ttl_seconds}.
    */
   public static final String MEDIA_SOURCE = "media_source";
 

@@ -27,8 +27,9 @@ final class ChannelDelivery {
     JsonObject cd = all.getJsonObject(channel, new JsonObject());
     JsonObject recipients = cd.getJsonObject("recipients", new JsonObject());
     JsonObject r = recipients.getJsonObject(user);
-    if (!Pipeline.moves(r == null ? null : r.getString("status"), status)) {
-      return false;
+    String current = r == null ? null : r.getString("status");
+    if (MessageActions.FAILED.equals(current) || !Pipeline.moves(current, status)) {
+      return false; // forward only; failed is final on a channel
     }
     r = r == null ? new JsonObject() : r.copy();
     r.put("status", status).put("at", at).put(status + "_at", at);

@@ -208,8 +208,8 @@ public class Pipeline extends VerticleBase {
 
   /**
    * Members of a conversation: user id → joined_seq, their linked channel identities, and for
-   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact}) the
-   * channel they are reached on.
+   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact})
+   * the channel they are reached on.
    */
   private record Members(
       Map<String, Long> joinedSeq,
@@ -520,7 +520,8 @@ public class Pipeline extends VerticleBase {
   /**
    * Records for the channel connectors, one per recipient and channel: a contact is reached on the
    * channel they came from without the sender naming it; {@code channels} on the send adds other
-   * linked channels of the recipients. Keyed by recipient, so one recipient's records keep their order.
+   * linked channels of the recipients. Keyed by recipient, so one recipient's records keep their
+   * order.
    */
   private List<Future<?>> outbound(JsonObject doc, JsonObject message, Members members) {
     JsonArray requested = doc.getJsonArray("target_channels", new JsonArray());
@@ -648,9 +649,9 @@ public class Pipeline extends VerticleBase {
   }
 
   /**
-   * Whether a recipient's status may move from {@code current} to {@code next}: forward only
-   * (sent → delivered → read), and failed only from sent (a channel gave up, or a provider reported
-   * the failure of a message it had accepted).
+   * Whether a recipient's status may move from {@code current} to {@code next}: forward only (sent
+   * → delivered → read), and failed only from sent (a channel gave up, or a provider reported the
+   * failure of a message it had accepted).
    */
   static boolean moves(String current, String next) {
     if (current == null) {
@@ -670,7 +671,14 @@ public class Pipeline extends VerticleBase {
     JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
     JsonObject current = recipients.getJsonObject(user);
     boolean channelChanged = channel != null && ChannelDelivery.apply(doc, record);
-    boolean moved = moves(current == null ? null : current.getString("status"), status);
+    String was = current == null ? null : current.getString("status");
+    // a failure on a channel is final for that channel; another channel (or a client) may still
+    // reach the recipient
+    boolean moved =
+        moves(was, status)
+            && !(MessageActions.FAILED.equals(was)
+                && channel != null
+                && channel.equals(current.getString("channel")));
     if (!moved && !channelChanged) {
       return Future.succeededFuture(); // statuses only move forward; a redelivery changes nothing
     }

@@ -12,8 +12,8 @@ import java.util.function.Supplier;
 /**
  * Delivery's meters (Prometheus {@code /metrics}, JMX): {@code chat4all.delivery.sent}, {@code
  * .failed} (by reason), {@code .retried}, {@code .skipped} (redeliveries of finished sends), {@code
- * .provider.calls} (timer by outcome), and the gauges {@code .buffered} (records read, not done) and
- * {@code .waiting} (records waiting for a connector), all tagged with the channel.
+ * .provider.calls} (timer by outcome), and the gauges {@code .buffered} (records read, not done)
+ * and {@code .waiting} (records waiting for a connector), all tagged with the channel.
  */
 final class DeliveryMetrics {
   private final MeterRegistry registry = BackendRegistries.getDefaultNow();
@@ -26,7 +26,9 @@ final class DeliveryMetrics {
 
   void failed(String channel, String reason) {
     if (registry != null) {
-      registry.counter("chat4all.delivery.failed", "channel", channel, "reason", reason).increment();
+      registry
+          .counter("chat4all.delivery.failed", "channel", channel, "reason", reason)
+          .increment();
     }
   }
 

@@ -242,11 +242,7 @@ public final class DeliveryStore {
   /** The send failed for good. */
   public Future<Void> markFailed(String key, JsonObject fields, JsonObject failure, Instant at) {
     JsonObject set =
-        fields
-            .copy()
-            .put("state", FAILED)
-            .put("failure", failure)
-            .put("failed_at", at.toString());
+        fields.copy().put("state", FAILED).put("failure", failure).put("failed_at", at.toString());
     return mongo
         .updateCollectionWithOptions(
             DELIVERIES,

@@ -13,13 +13,13 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.ext.mongo.MongoClient;
 import io.vertx.redis.client.RedisAPI;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -36,11 +36,12 @@ import org.slf4j.LoggerFactory;
  * Outbound delivery: one Kafka consumer group over every {@code message.outbound.<channel>} topic
  * (records keyed by recipient, so a recipient's messages share a partition and keep their order).
  * Each record goes into its recipient's {@link Lane}; lanes of a channel take turns at that
- * channel's active connector, at most {@code max_in_flight} at a time, through the channel's circuit
- * breaker. An offset is committed only when its record and every record before it in the partition
- * are done (sent, or failed and dead-lettered), so nothing is lost on a crash or a rebalance and a
- * redelivery is recognised by the {@link DeliveryStore}. A channel without an active connector keeps
- * its records in Kafka: its partitions are paused until the registry reports a connector.
+ * channel's active connector, at most {@code max_in_flight} at a time, through the channel's
+ * circuit breaker. An offset is committed only when its record and every record before it in the
+ * partition are done (sent, or failed and dead-lettered), so nothing is lost on a crash or a
+ * rebalance and a redelivery is recognised by the {@link DeliveryStore}. A channel without an
+ * active connector keeps its records in Kafka: its partitions are paused until the registry reports
+ * a connector.
  */
 public final class DeliveryVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
@@ -225,7 +226,8 @@ public final class DeliveryVerticle extends VerticleBase {
     try {
       value = new JsonObject(r.value());
     } catch (RuntimeException e) {
-      LOG.warn("dropping a malformed outbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
+      LOG.warn(
+          "dropping a malformed outbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
       return null;
     }
     Item item = new Item(tp, r.offset(), r.key(), value, channel);
@@ -402,24 +404,28 @@ public final class DeliveryVerticle extends VerticleBase {
       }
       paused.remove(tp);
     }
-    lanes.values().removeIf(
-        lane -> {
-          if (!tps.contains(lane.partition)) {
-            return false;
-          }
-          lane.dropped = true;
-          if (lane.timer >= 0) {
-            vertx.cancelTimer(lane.timer);
-            lane.timer = -1;
-          }
-          ChannelState cs = channels.get(lane.channel);
-          if (cs != null) {
-            cs.buffered -= lane.items.size();
-          }
-          return true;
-        });
+    lanes
+        .values()
+        .removeIf(
+            lane -> {
+              if (!tps.contains(lane.partition)) {
+                return false;
+              }
+              lane.dropped = true;
+              if (lane.timer >= 0) {
+                vertx.cancelTimer(lane.timer);
+                lane.timer = -1;
+              }
+              ChannelState cs = channels.get(lane.channel);
+              if (cs != null) {
+                cs.buffered -= lane.items.size();
+              }
+              return true;
+            });
     if (!last.isEmpty()) {
-      consumer.commit(last).onFailure(e -> LOG.debug("commit at revocation failed: {}", e.toString()));
+      consumer
+          .commit(last)
+          .onFailure(e -> LOG.debug("commit at revocation failed: {}", e.toString()));
     }
   }
 

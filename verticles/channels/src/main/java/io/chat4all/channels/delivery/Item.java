@@ -5,8 +5,8 @@ import io.vertx.kafka.client.common.TopicPartition;
 import java.util.List;
 
 /**
- * One outbound record being delivered: which message to which recipient on which channel, and
- * where it sits in Kafka (its offset is committed only once it is done).
+ * One outbound record being delivered: which message to which recipient on which channel, and where
+ * it sits in Kafka (its offset is committed only once it is done).
  */
 final class Item {
   final TopicPartition partition;
@@ -17,6 +17,7 @@ final class Item {
   final JsonObject message;
   final String recipient;
   final String channelUserId;
+
   /** The partition's state it was read into (its offset is marked done there). */
   PartitionState state;
 

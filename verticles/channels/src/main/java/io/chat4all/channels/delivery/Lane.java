@@ -12,12 +12,16 @@ final class Lane {
   final String channel;
   final TopicPartition partition;
   final ArrayDeque<Item> items = new ArrayDeque<>();
+
   /** The head is being attempted. */
   boolean busy;
+
   /** The head waits for a retry timer. */
   long timer = -1;
+
   /** In its channel's ready queue. */
   boolean queued;
+
   /** Its partition was revoked: nothing more is attempted. */
   boolean dropped;
 

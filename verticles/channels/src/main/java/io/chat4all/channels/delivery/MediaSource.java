@@ -86,7 +86,8 @@ final class MediaSource {
                   kind,
                   fileId,
                   file.getString("filename", ref.getString("filename", "file")),
-                  file.getString("mime_type", ref.getString("mime_type", "application/octet-stream")),
+                  file.getString(
+                      "mime_type", ref.getString("mime_type", "application/octet-stream")),
                   size,
                   file.getString("checksum"),
                   link ? src.getString("link") : null,

@@ -155,7 +155,10 @@ final class Sender {
           "text_too_long",
           null,
           null,
-          "the text has " + text.length() + " characters; the channel takes " + caps.maxTextLength(),
+          "the text has "
+              + text.length()
+              + " characters; the channel takes "
+              + caps.maxTextLength(),
           attempts);
     }
     String replyTo = item.message.getString("reply_to_message_id");
@@ -260,7 +263,12 @@ final class Sender {
     int used = attempts + (counted ? 1 : 0);
     if (counted && used >= config.maxAttempts()) {
       return fail(
-          item, ce.errorClass().reason(), ce.errorClass(), ce.providerCode(), ce.getMessage(), used);
+          item,
+          ce.errorClass().reason(),
+          ce.errorClass(),
+          ce.providerCode(),
+          ce.getMessage(),
+          used);
     }
     long delay = delay(Math.max(1, used), ce.retryAfter());
     metrics.retried(item.channel);

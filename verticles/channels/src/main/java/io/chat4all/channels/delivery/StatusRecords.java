@@ -69,7 +69,8 @@ public final class StatusRecords {
   }
 
   /** The original outbound record plus why it was given up, on the channel's dead-letter topic. */
-  public Future<Void> deadLetter(String channel, String key, JsonObject record, JsonObject failure) {
+  public Future<Void> deadLetter(
+      String channel, String key, JsonObject record, JsonObject failure) {
     return producer
         .send(
             KafkaProducerRecord.create(

@@ -111,9 +111,10 @@ final class AttachmentStore {
           ConnectorException.of(
               ErrorClass.MEDIA_REJECTED, null, "the provider did not say how large it is"));
     }
-    String mime = d.mimeType() != null && MIME.matcher(d.mimeType()).matches()
-        ? d.mimeType()
-        : "application/octet-stream";
+    String mime =
+        d.mimeType() != null && MIME.matcher(d.mimeType()).matches()
+            ? d.mimeType()
+            : "application/octet-stream";
     JsonObject init =
         new JsonObject()
             .put("user_id", contact)
@@ -169,7 +170,12 @@ final class AttachmentStore {
   }
 
   private Future<Void> chunks(
-      ReadStream<Buffer> stream, String contact, String fileId, long size, long chunkSize, int n,
+      ReadStream<Buffer> stream,
+      String contact,
+      String fileId,
+      long size,
+      long chunkSize,
+      int n,
       int total) {
     return chunks(new Source(stream), contact, fileId, size, chunkSize, n, total);
   }
@@ -237,8 +243,7 @@ final class AttachmentStore {
     }
     if (!done.future().isComplete()) {
       if (src.ended) {
-        done.tryFail(
-            ConnectorException.of(ErrorClass.RETRYABLE, null, "the download ended early"));
+        done.tryFail(ConnectorException.of(ErrorClass.RETRYABLE, null, "the download ended early"));
       } else {
         stream.resume();
       }

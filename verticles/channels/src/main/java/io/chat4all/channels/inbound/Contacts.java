@@ -97,7 +97,8 @@ final class Contacts {
                                           // the identity was linked meanwhile: undo this user
                                           : Future.failedFuture(new Concurrent()));
                         }))
-        .recover(e -> e instanceof Concurrent ? Future.succeededFuture(null) : Future.failedFuture(e))
+        .recover(
+            e -> e instanceof Concurrent ? Future.succeededFuture(null) : Future.failedFuture(e))
         .compose(
             id ->
                 id != null
@@ -159,11 +160,16 @@ final class Contacts {
                         if (users.size() == 0) {
                           throw new ServiceException(
                               ErrorCode.UNAVAILABLE,
-                              "the inbox user " + name + " of channel " + channel + " does not exist");
+                              "the inbox user "
+                                  + name
+                                  + " of channel "
+                                  + channel
+                                  + " does not exist");
                         }
                         Row row = users.iterator().next();
                         String id = row.getUUID(0).toString();
-                        inboxes.put(channel, new CachedInbox(id, System.currentTimeMillis() + 60_000));
+                        inboxes.put(
+                            channel, new CachedInbox(id, System.currentTimeMillis() + 60_000));
                         return id;
                       });
             });

@@ -53,7 +53,8 @@ public final class Inbound {
                 new InboundPoller(channel, registry, mongo, producer, config.topicPrefix())));
       }
     }
-    return Future.all(deployed).map(x -> new Inbound(new WebhookRoutes(registry, producer, config)));
+    return Future.all(deployed)
+        .map(x -> new Inbound(new WebhookRoutes(registry, producer, config)));
   }
 
   public RouteModule routes() {

@@ -5,8 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * The inbound settings: {@code channels.webhook_max_body_bytes}, {@code channels.inbound.*} and,
- * per channel,
- * {@code channels.<channel>.inbox_username} and {@code inbound_mode}.
+ * per channel, {@code channels.<channel>.inbox_username} and {@code inbound_mode}.
  *
  * @param maxBodyBytes largest webhook body accepted (413 above)
  * @param consumerGroup Kafka consumer group over {@code channel.inbound}

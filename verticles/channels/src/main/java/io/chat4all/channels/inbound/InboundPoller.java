@@ -73,7 +73,10 @@ public final class InboundPoller extends VerticleBase {
     if (connectorBack != null) {
       connectorBack.tryComplete();
     }
-    return stopped.future().timeout(60, java.util.concurrent.TimeUnit.SECONDS).recover(e -> Future.succeededFuture());
+    return stopped
+        .future()
+        .timeout(60, java.util.concurrent.TimeUnit.SECONDS)
+        .recover(e -> Future.succeededFuture());
   }
 
   /** Waits for the cluster-wide right to poll this channel. */

@@ -118,8 +118,7 @@ final class InboundProcessor {
                 JsonObject payload = payloads.get(i);
                 String id = messageId(channel, m.dedupKey(), i);
                 String quoted = i == 0 ? reply : null;
-                chain =
-                    chain.compose(v -> send(channel, m, contact, conv, id, payload, quoted));
+                chain = chain.compose(v -> send(channel, m, contact, conv, id, payload, quoted));
               }
               return chain;
             })
@@ -155,7 +154,8 @@ final class InboundProcessor {
       text = text == null || text.isEmpty() ? n : text + "\n" + n;
     }
     if (stored != null && stored.fileId() != null) {
-      JsonObject p = new JsonObject().put("type", stored.payloadType()).put("file_id", stored.fileId());
+      JsonObject p =
+          new JsonObject().put("type", stored.payloadType()).put("file_id", stored.fileId());
       String caption = text;
       if (caption != null && caption.length() <= config.maxTextLength()) {
         p.put("text", caption);
@@ -215,8 +215,7 @@ final class InboundProcessor {
                     ? Future.succeededFuture()
                     : Future.failedFuture(err))
         .compose(
-            v ->
-                store.recordInbound(channel, messageId, contact, m.providerMessageId(), target));
+            v -> store.recordInbound(channel, messageId, contact, m.providerMessageId(), target));
   }
 
   // --- receipts ---
@@ -227,7 +226,8 @@ final class InboundProcessor {
         .compose(
             doc -> {
               if (doc == null || !"out".equals(doc.getString("direction"))) {
-                LOG.debug("channel {}: receipt for unknown message {}", channel, r.providerMessageId());
+                LOG.debug(
+                    "channel {}: receipt for unknown message {}", channel, r.providerMessageId());
                 return Future.succeededFuture();
               }
               String s = r.status().name().toLowerCase(Locale.ROOT);
@@ -236,11 +236,17 @@ final class InboundProcessor {
               }
               JsonObject record =
                   StatusRecords.status(
-                      doc, doc.getString("user_id"), channel, s, r.at() == null ? Instant.now() : r.at());
+                      doc,
+                      doc.getString("user_id"),
+                      channel,
+                      s,
+                      r.at() == null ? Instant.now() : r.at());
               record.put("external_message_id", r.providerMessageId());
               if (s.equals("failed")) {
                 record
-                    .put("reason", r.errorClass() == null ? "provider_error" : r.errorClass().reason())
+                    .put(
+                        "reason",
+                        r.errorClass() == null ? "provider_error" : r.errorClass().reason())
                     .put("provider_code", r.providerCode());
               }
               return status.receipt(record);

@@ -63,9 +63,7 @@ public final class InboundVerticle extends VerticleBase {
     props.put("heartbeat.interval.ms", "1000");
     consumer = KafkaConsumer.create(vertx, props);
     loopStopped = Promise.promise();
-    return consumer
-        .subscribe(config.topic(Topics.CHANNEL_INBOUND))
-        .onSuccess(v -> loop());
+    return consumer.subscribe(config.topic(Topics.CHANNEL_INBOUND)).onSuccess(v -> loop());
   }
 
   @Override
@@ -86,7 +84,9 @@ public final class InboundVerticle extends VerticleBase {
             ar -> {
               if (ar.failed()) {
                 LOG.warn(
-                    "inbound batch failed, retrying in {} ms: {}", backoffMs, ar.cause().toString());
+                    "inbound batch failed, retrying in {} ms: {}",
+                    backoffMs,
+                    ar.cause().toString());
                 long delay = backoffMs;
                 backoffMs = Math.min(30_000, backoffMs * 2);
                 vertx.setTimer(delay, t -> loop());
@@ -135,7 +135,8 @@ public final class InboundVerticle extends VerticleBase {
       value = new JsonObject(r.value());
       event = InboundCodec.decode(value);
     } catch (RuntimeException bad) {
-      LOG.warn("dropping a malformed inbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
+      LOG.warn(
+          "dropping a malformed inbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
       return Future.succeededFuture();
     }
     String channel = value.getString("channel");
@@ -153,20 +154,22 @@ public final class InboundVerticle extends VerticleBase {
                             redis
                                 .set(
                                     List.of(
-                                        key, DONE, "EX", Integer.toString(config.dedupTtlSeconds())))
+                                        key,
+                                        DONE,
+                                        "EX",
+                                        Integer.toString(config.dedupTtlSeconds())))
                                 .<Void>mapEmpty())
                     .recover(
                         err ->
-                            redis
-                                .del(List.of(key))
-                                .transform(x -> Future.<Void>failedFuture(err)));
+                            redis.del(List.of(key)).transform(x -> Future.<Void>failedFuture(err)));
               }
               return redis
                   .get(key)
                   .compose(
                       held -> {
                         if (held != null && DONE.equals(held.toString())) {
-                          LOG.debug("channel {}: event {} already processed", channel, event.dedupKey());
+                          LOG.debug(
+                              "channel {}: event {} already processed", channel, event.dedupKey());
                           return Future.<Void>succeededFuture();
                         }
                         if (held == null || owner.equals(held.toString())) {
@@ -176,7 +179,11 @@ public final class InboundVerticle extends VerticleBase {
                         // claimed by a consumer that is still at it (or died: the claim expires)
                         return Future.<Void>failedFuture(
                             new IllegalStateException(
-                                "event " + event.dedupKey() + " of " + channel + " is in progress elsewhere"));
+                                "event "
+                                    + event.dedupKey()
+                                    + " of "
+                                    + channel
+                                    + " is in progress elsewhere"));
                       });
             });
   }

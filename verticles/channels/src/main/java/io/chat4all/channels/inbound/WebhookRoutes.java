@@ -93,7 +93,8 @@ public final class WebhookRoutes implements RouteModule {
   }
 
   /** A pure connector call, once more with the new connector if it was replaced meanwhile. */
-  private <T> T callNow(RoutingContext ctx, Function<io.chat4all.channel.spi.ChannelConnector, T> fn) {
+  private <T> T callNow(
+      RoutingContext ctx, Function<io.chat4all.channel.spi.ChannelConnector, T> fn) {
     try {
       return connector(ctx).callNow(fn);
     } catch (ConnectorGoneException gone) {
@@ -146,7 +147,8 @@ public final class WebhookRoutes implements RouteModule {
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                LOG.warn("channel {}: inbound events not stored: {}", channel, ar.cause().toString());
+                LOG.warn(
+                    "channel {}: inbound events not stored: {}", channel, ar.cause().toString());
                 ctx.fail(
                     new ServiceException(
                         ErrorCode.UNAVAILABLE, "the events could not be stored; retry later"));

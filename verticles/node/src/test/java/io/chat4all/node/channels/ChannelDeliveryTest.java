@@ -40,9 +40,7 @@ class ChannelDeliveryTest {
   static void start(TestBackends.Isolation iso) {
     fx =
         new ChannelsFixture(
-            iso,
-            new JsonObject().put("max_attempts", 3).put("breaker_max_failures", 50),
-            null);
+            iso, new JsonObject().put("max_attempts", 3).put("breaker_max_failures", 50), null);
   }
 
   @AfterAll
@@ -64,7 +62,9 @@ class ChannelDeliveryTest {
       String id = fx.sendText(bob, conv, "hello on telegram");
       JsonObject m = fx.awaitMessage(bob, id, "telegram sent", telegramStatus("sent"));
       List<TelegramSimulator.Sent> sent = fx.sim.sentTo(7001);
-      assertThat(sent).extracting(TelegramSimulator.Sent::text).containsExactly("hello on telegram");
+      assertThat(sent)
+          .extracting(TelegramSimulator.Sent::text)
+          .containsExactly("hello on telegram");
       JsonObject cd = telegramDelivery(m);
       assertThat(cd.getString("external_message_id")).isEqualTo("7001:" + sent.get(0).messageId());
       assertThat(cd.getString("sent_at")).isNotBlank();
@@ -186,7 +186,8 @@ class ChannelDeliveryTest {
     // the recipient's later messages still go out, in order
     String after = fx.sendText(bob, conv, "and now?");
     fx.awaitMessage(bob, after, "sent", telegramStatus("sent"));
-    assertThat(fx.sim.sentTo(7003)).extracting(TelegramSimulator.Sent::text)
+    assertThat(fx.sim.sentTo(7003))
+        .extracting(TelegramSimulator.Sent::text)
         .containsExactly("and now?");
   }
 
@@ -234,7 +235,8 @@ class ChannelDeliveryTest {
     }
     String next = fx.sendText(bob, conv, "the next one");
     fx.awaitMessage(bob, next, "sent", telegramStatus("sent"));
-    assertThat(fx.sim.sentTo(7006)).extracting(TelegramSimulator.Sent::text)
+    assertThat(fx.sim.sentTo(7006))
+        .extracting(TelegramSimulator.Sent::text)
         .containsExactly("only once", "the next one");
   }
 

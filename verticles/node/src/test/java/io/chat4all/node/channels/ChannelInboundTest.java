@@ -99,7 +99,9 @@ class ChannelInboundTest {
                 .put(
                     "chat",
                     new JsonObject().put("id", chat).put("type", "private").put("first_name", "T"))
-                .put("from", new JsonObject().put("id", chat).put("is_bot", false).put("first_name", "T"))
+                .put(
+                    "from",
+                    new JsonObject().put("id", chat).put("is_bot", false).put("first_name", "T"))
                 .put("text", text));
   }
 
@@ -124,7 +126,8 @@ class ChannelInboundTest {
     fx.sim.userWrites(9002, "still me");
     String conv = inboxConversation(9002);
     List<JsonObject> h = awaitHistory(fx.inbox, conv, 2);
-    assertThat(h).extracting(x -> x.getJsonObject("payload").getString("text"))
+    assertThat(h)
+        .extracting(x -> x.getJsonObject("payload").getString("text"))
         .containsExactly("hello, anyone?", "still me");
     long withZoe =
         fx.conversations(fx.inbox).stream()
@@ -145,7 +148,8 @@ class ChannelInboundTest {
     JsonObject u = update(9003, "only one of me");
     List<CompletableFuture<HttpResponse<String>>> posts = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      posts.add(CompletableFuture.supplyAsync(() -> fx.postWebhook("telegram", u.encode(), SECRET)));
+      posts.add(
+          CompletableFuture.supplyAsync(() -> fx.postWebhook("telegram", u.encode(), SECRET)));
     }
     for (CompletableFuture<HttpResponse<String>> p : posts) {
       assertThat(p.join().statusCode()).isEqualTo(200);
@@ -157,7 +161,8 @@ class ChannelInboundTest {
     assertThat(fx.postWebhook("telegram", update(9003, "next").encode(), SECRET).statusCode())
         .isEqualTo(200);
     List<JsonObject> h = awaitHistory(fx.inbox, conv, 2);
-    assertThat(h).extracting(x -> x.getJsonObject("payload").getString("text"))
+    assertThat(h)
+        .extracting(x -> x.getJsonObject("payload").getString("text"))
         .containsExactly("only one of me", "next");
   }
 
@@ -199,7 +204,9 @@ class ChannelInboundTest {
             .getString("conversation_id");
     // no "channels" on the send: the contact is reached where they came from
     String id = UUID.randomUUID().toString();
-    fx.api.post("/v1/messages", bob.accessToken(), Api.textMessage(conv, id, "Bob here")).expect(202);
+    fx.api
+        .post("/v1/messages", bob.accessToken(), Api.textMessage(conv, id, "Bob here"))
+        .expect(202);
     fx.awaitMessage(bob, id, "sent on telegram", ChannelsFixture.telegramStatus("sent"));
     TelegramSimulator.Sent out = fx.sim.sentTo(9005).get(0);
     assertThat(out.text()).isEqualTo("Bob here");
@@ -243,7 +250,8 @@ class ChannelInboundTest {
     expectError(fx.postWebhook("telegram", "{\"hello\":1}", SECRET), 400, "bad_request");
     expectError(fx.postWebhook("telegram", "[]", SECRET), 400, "bad_request");
     expectError(
-        fx.postWebhook("telegram", "{\"update_id\":1,\"pad\":\"" + "x".repeat(1_100_000) + "\"}", SECRET),
+        fx.postWebhook(
+            "telegram", "{\"update_id\":1,\"pad\":\"" + "x".repeat(1_100_000) + "\"}", SECRET),
         413,
         "payload_too_large");
     expectError(fx.postWebhook("nosuchchannel", good, SECRET), 404, "not_found");
@@ -269,7 +277,8 @@ class ChannelInboundTest {
     try {
       return java.net.http.HttpClient.newHttpClient()
           .send(
-              java.net.http.HttpRequest.newBuilder(java.net.URI.create(fx.api.base() + path)).build(),
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(fx.api.base() + path))
+                  .build(),
               HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new AssertionError(e);
@@ -297,7 +306,8 @@ class ChannelInboundTest {
             .post(
                 "/v1/messages",
                 bob.accessToken(),
-                Api.textMessage(conv, id, "m" + i).put("channels", new JsonArray().add("messenger")))
+                Api.textMessage(conv, id, "m" + i)
+                    .put("channels", new JsonArray().add("messenger")))
             .expect(202);
         ids.add(id);
         fx.awaitMessage(bob, id, "sent", messenger("sent"));
@@ -315,6 +325,19 @@ class ChannelInboundTest {
       JsonObject m = fx.message(bob, ids.get(0));
       assertThat(m.getJsonObject("recipient_status").getJsonObject(mia.id()).getString("status"))
           .isEqualTo("delivered");
+      // the provider reports the second message failed after accepting it
+      String mid2 = messengerDelivery(fx.message(bob, ids.get(1))).getString("external_message_id");
+      JsonObject failedReceipt =
+          new JsonObject()
+              .put(
+                  "receipts",
+                  new JsonArray().add(new JsonObject().put("id", mid2).put("status", "failed")));
+      assertThat(postMessenger(failedReceipt).statusCode()).isEqualTo(200);
+      JsonObject failed = fx.awaitMessage(bob, ids.get(1), "failed", messenger("failed"));
+      assertThat(
+              failed.getJsonObject("recipient_status").getJsonObject(mia.id()).getString("status"))
+          .isEqualTo("failed");
+      assertThat(messengerDelivery(failed).getString("reason")).isEqualTo("provider_error");
       // read up to now: every message sent so far is read
       JsonObject wm =
           new JsonObject()
@@ -327,10 +350,16 @@ class ChannelInboundTest {
                               .put("status", "read")
                               .put("at", Instant.now().plusSeconds(1).toString())));
       assertThat(postMessenger(wm).statusCode()).isEqualTo(200);
-      for (String id : ids) {
+      for (String id : List.of(ids.get(0), ids.get(2))) {
         JsonObject read = fx.awaitMessage(bob, id, "read", messenger("read"));
         assertThat(read.getString("status")).isEqualTo("read");
       }
+      // a failure is final on its channel: the watermark did not turn it into read
+      JsonObject still = fx.message(bob, ids.get(1));
+      assertThat(messengerDelivery(still).getString("status")).isEqualTo("failed");
+      assertThat(
+              still.getJsonObject("recipient_status").getJsonObject(mia.id()).getString("status"))
+          .isEqualTo("failed");
     } finally {
       Await.result(fx.registry().remove("messenger"));
     }

@@ -120,8 +120,7 @@ class ChannelOutageTest {
     } finally {
       fx.addConnector();
     }
-    Await.until(
-        "the backlog drains", ChannelsFixture.WAIT, () -> fx.sim.sentTo(8103).size() == 5);
+    Await.until("the backlog drains", ChannelsFixture.WAIT, () -> fx.sim.sentTo(8103).size() == 5);
     assertThat(texts(8103)).containsExactlyElementsOf(expected("while away", 5));
   }
 
@@ -153,10 +152,7 @@ class ChannelOutageTest {
         fx.addConnector();
       }
     }
-    Await.until(
-        "all 200 delivered",
-        ChannelsFixture.WAIT,
-        () -> fx.sim.sentCount() >= ids.size());
+    Await.until("all 200 delivered", ChannelsFixture.WAIT, () -> fx.sim.sentCount() >= ids.size());
     for (long chat = 8110; chat < 8114; chat++) {
       assertThat(texts(chat)).as("chat " + chat).containsExactlyElementsOf(expected("flow", 50));
     }

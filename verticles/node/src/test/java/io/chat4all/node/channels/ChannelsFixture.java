@@ -32,9 +32,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * A node running the Telegram connector against the Bot API simulator, with helpers for the
- * channel tests: users with Telegram identities, messages and their stored state, webhook posts,
- * the dead-letter topic, and the connector taken away and given back.
+ * A node running the Telegram connector against the Bot API simulator, with helpers for the channel
+ * tests: users with Telegram identities, messages and their stored state, webhook posts, the
+ * dead-letter topic, and the connector taken away and given back.
  */
 final class ChannelsFixture implements AutoCloseable {
   static final String TOKEN = "4242:simulated-token";
@@ -310,7 +310,8 @@ final class ChannelsFixture implements AutoCloseable {
   List<JsonObject> usersNamed(String name) {
     Api.Res r =
         api.get(
-            "/v1/users?username=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8),
+            "/v1/users?username="
+                + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8),
             inbox.accessToken());
     if (r.status() != 200) {
       return List.of();

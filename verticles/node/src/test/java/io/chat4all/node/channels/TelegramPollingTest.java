@@ -48,7 +48,8 @@ class TelegramPollingTest {
           return false;
         });
     List<JsonObject> h = fx.history(fx.inbox, conv[0]);
-    assertThat(h).extracting(m -> m.getJsonObject("payload").getString("text"))
+    assertThat(h)
+        .extracting(m -> m.getJsonObject("payload").getString("text"))
         .containsExactly("polled 0", "polled 1", "polled 2", "polled 3", "polled 4");
     // the next getUpdates carries offset = last update_id + 1, which confirms them
     Await.until("updates confirmed", ChannelsFixture.WAIT, () -> fx.sim.pendingUpdates() == 0);

@@ -426,7 +426,9 @@ public final class TelegramSimulator implements AutoCloseable {
         });
   }
 
-  /** Every call that arrived, in order (calls refused while down are named {@code down:<method>}). */
+  /**
+   * Every call that arrived, in order (calls refused while down are named {@code down:<method>}).
+   */
   public List<Call> callLog() {
     return onLoop(() -> List.copyOf(callLog));
   }
