@@ -1,11 +1,11 @@
 package io.chat4all.bench;
 
 import io.chat4all.channel.telegram.TelegramConnector;
-import io.chat4all.channels.ClasspathConnectorRegistry;
 import io.chat4all.codecs.Topics;
 import io.chat4all.node.Node;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
+import io.chat4all.testkit.PluginJars;
 import io.chat4all.testkit.telegram.TelegramSimulator;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -86,6 +86,9 @@ public final class ChannelsBench {
     TelegramSimulator sim = TelegramSimulator.start(TOKEN);
     sim.acceptAnyChat(true);
     Path data = Files.createTempDirectory("chat4all-bench-channels");
+    byte[] jar = telegramJar();
+    Path pluginsDir = data.resolve("plugins");
+    PluginJars.drop(pluginsDir, "telegram.jar", jar);
     JsonObject cfg = ConfigLoader.defaults();
     cfg.put("data_dir", data.toString());
     cfg.getJsonObject("http").put("port", 0).put("host", "127.0.0.1");
@@ -93,6 +96,7 @@ public final class ChannelsBench {
     cfg.getJsonObject("rate_limit").put("per_user_per_minute", 0).put("per_ip_per_minute", 0);
     cfg.getJsonObject("auth").put("password_iterations", 1000);
     JsonObject channels = cfg.getJsonObject("channels");
+    channels.put("scan_interval_ms", 200);
     channels.getJsonObject("delivery").put("max_in_flight", inFlight);
     channels
         .getJsonObject("telegram")
@@ -101,6 +105,7 @@ public final class ChannelsBench {
         .put("webhook_secret", "bench-secret");
     System.err.println("starting an embedded node under " + data + " ...");
     Node node = Node.start(NodeConfig.from(cfg));
+    awaitConnector(node, true);
     vertx = Vertx.vertx();
     client =
         vertx.createHttpClient(
@@ -188,11 +193,12 @@ public final class ChannelsBench {
       sim.clearRecords();
 
       System.err.println("delivery alone: a backlog of " + messages + " records ...");
-      ClasspathConnectorRegistry registry = (ClasspathConnectorRegistry) node.connectors();
-      await(registry.remove("telegram"));
+      Files.delete(pluginsDir.resolve("telegram.jar"));
+      awaitConnector(node, false);
       produceBacklog(node.config().kafka().bootstrapServers(), targets);
+      PluginJars.drop(pluginsDir, "telegram.jar", jar);
+      awaitConnector(node, true);
       long d0 = System.currentTimeMillis();
-      await(registry.register(new TelegramConnector()));
       awaitCount(sim, messages, 600);
       long dLast = sim.sent().stream().mapToLong(s -> s.at().toEpochMilli()).max().orElse(d0);
       double drainRate = messages / ((dLast - d0) / 1000.0);
@@ -226,6 +232,38 @@ public final class ChannelsBench {
       await(vertx.close());
       node.close();
       sim.close();
+    }
+  }
+
+  /** The Telegram plugin jar (the built one, or one made from the classes when run from them). */
+  private static byte[] telegramJar() throws Exception {
+    Path where =
+        Path.of(
+            TelegramConnector.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    if (Files.isRegularFile(where)) {
+      return Files.readAllBytes(where);
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(out);
+        java.util.stream.Stream<Path> files = Files.walk(where)) {
+      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        zip.putNextEntry(
+            new java.util.zip.ZipEntry(where.relativize(f).toString().replace('\\', '/')));
+        zip.write(Files.readAllBytes(f));
+        zip.closeEntry();
+      }
+    }
+    return out.toByteArray();
+  }
+
+  private static void awaitConnector(Node node, boolean present) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (node.connectors().active("telegram").isPresent() != present) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "the Telegram connector did not " + (present ? "start" : "stop"));
+      }
+      Thread.sleep(50);
     }
   }
 

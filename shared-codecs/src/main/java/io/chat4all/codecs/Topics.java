@@ -15,6 +15,12 @@ public final class Topics {
   public static final String CONVERSATION_CREATED = "conversation.created";
   public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
 
+  /**
+   * Pipeline records that could not be applied after {@code messaging.pipeline_max_attempts} tries
+   * (the raw record with the reason); a send among them is stored as a {@code failed} message.
+   */
+  public static final String PIPELINE_DEAD_LETTER = "message.deadletter.pipeline";
+
   /** Channels a message can be delivered to outside the platform (one outbound topic each). */
   public static final List<String> CHANNELS =
       List.of("whatsapp", "instagram", "telegram", "messenger");
@@ -50,6 +56,7 @@ public final class Topics {
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
           CHANNEL_INBOUND,
+          PIPELINE_DEAD_LETTER,
           outbound("whatsapp"),
           outbound("instagram"),
           outbound("telegram"),

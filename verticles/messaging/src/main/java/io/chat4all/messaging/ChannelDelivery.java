@@ -28,7 +28,7 @@ final class ChannelDelivery {
     JsonObject recipients = cd.getJsonObject("recipients", new JsonObject());
     JsonObject r = recipients.getJsonObject(user);
     String current = r == null ? null : r.getString("status");
-    if (MessageActions.FAILED.equals(current) || !Pipeline.moves(current, status)) {
+    if (MessageActions.FAILED.equals(current) || !moves(current, status)) {
       return false; // forward only; failed is final on a channel
     }
     r = r == null ? new JsonObject() : r.copy();
@@ -56,12 +56,27 @@ final class ChannelDelivery {
     return true;
   }
 
+  /**
+   * Whether a status may move from {@code current} to {@code next}: forward only (sent → delivered
+   * → read), and failed only from sent (a channel gave up, or a provider reported the failure of a
+   * message it had accepted) or from nothing.
+   */
+  static boolean moves(String current, String next) {
+    if (current == null) {
+      return true;
+    }
+    if (MessageActions.FAILED.equals(next)) {
+      return MessageActions.SENT.equals(current);
+    }
+    return ReadHorizons.rank(next) > ReadHorizons.rank(current);
+  }
+
   private static String aggregate(JsonObject recipients) {
     int min = Integer.MAX_VALUE;
     for (String uid : recipients.fieldNames()) {
       String s = recipients.getJsonObject(uid).getString("status");
       if (!MessageActions.FAILED.equals(s)) {
-        min = Math.min(min, Pipeline.rank(s));
+        min = Math.min(min, ReadHorizons.rank(s));
       }
     }
     return min == Integer.MAX_VALUE

@@ -287,8 +287,11 @@ class ChannelInboundTest {
 
   @Test
   void providerReceiptsAndWatermarksMoveTheStatusesOfOutboundMessages() {
-    ReceiptsConnector connector = new ReceiptsConnector();
-    Await.result(fx.registry().register(connector));
+    fx.dropPlugin(
+        "messenger",
+        ReceiptsConnector.VERSION,
+        ChannelsFixture.testClassJar(
+            ReceiptsConnector.class, "messenger", ReceiptsConnector.VERSION));
     try {
       Api.User bob = fx.api.newUser("bob");
       Api.User mia = fx.api.newUser("mia");
@@ -361,7 +364,7 @@ class ChannelInboundTest {
               still.getJsonObject("recipient_status").getJsonObject(mia.id()).getString("status"))
           .isEqualTo("failed");
     } finally {
-      Await.result(fx.registry().remove("messenger"));
+      fx.removePlugin("messenger");
     }
   }
 

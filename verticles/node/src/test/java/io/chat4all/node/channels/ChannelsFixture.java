@@ -2,11 +2,11 @@ package io.chat4all.node.channels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.chat4all.channel.telegram.TelegramConnector;
-import io.chat4all.channels.ClasspathConnectorRegistry;
+import io.chat4all.channels.ActiveConnector;
 import io.chat4all.codecs.Topics;
 import io.chat4all.node.api.Api;
 import io.chat4all.testkit.Await;
+import io.chat4all.testkit.PluginJars;
 import io.chat4all.testkit.TestBackends;
 import io.chat4all.testkit.WsTestSocket;
 import io.chat4all.testkit.telegram.TelegramSimulator;
@@ -18,6 +18,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,9 +34,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * A node running the Telegram connector against the Bot API simulator, with helpers for the channel
- * tests: users with Telegram identities, messages and their stored state, webhook posts, the
- * dead-letter topic, and the connector taken away and given back.
+ * A node running the Telegram connector (the plugin jar built by the Maven build, dropped into the
+ * node's plugins folder) against the Bot API simulator, with helpers for the channel tests: users
+ * with Telegram identities, messages and their stored state, webhook posts, the dead-letter topic,
+ * and connector jars taken away, replaced and given back.
  */
 final class ChannelsFixture implements AutoCloseable {
   static final String TOKEN = "4242:simulated-token";
@@ -45,6 +48,8 @@ final class ChannelsFixture implements AutoCloseable {
   final Api api;
   final TestBackends.Isolation iso;
   final Api.User inbox;
+  final Path plugins;
+  private int versions;
   private final Vertx client = Vertx.vertx();
   private final WebSocketClient ws = client.createWebSocketClient();
   private final HttpClient http = HttpClient.newHttpClient();
@@ -71,6 +76,12 @@ final class ChannelsFixture implements AutoCloseable {
             .put("lease_ms", 20_000)
             .put("commit_interval_ms", 100)
             .mergeIn(delivery == null ? new JsonObject() : delivery);
+    try {
+      plugins = Files.createTempDirectory("chat4all-channels-" + iso.base());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    PluginJars.drop(plugins.resolve("plugins"), "telegram.jar", telegramJar("0.9.0"));
     api =
         Api.start(
             iso,
@@ -78,10 +89,14 @@ final class ChannelsFixture implements AutoCloseable {
                 .put(
                     "channels",
                     new JsonObject()
+                        .put("plugins_dir", plugins.resolve("plugins").toString())
+                        .put("store_dir", plugins.resolve("store").toString())
+                        .put("scan_interval_ms", 100)
                         .put("delivery", d)
                         .put("telegram", tg)
                         // a channel switched off: its messages fail with channel_not_configured
                         .put("whatsapp", new JsonObject().put("enabled", false))));
+    awaitVersion("telegram", "0.9.0");
     inbox = registerNamed(inboxName);
     if (!"polling".equals(tg.getString("inbound_mode"))) {
       sim.setWebhook(api.base() + "/webhooks/telegram", SECRET);
@@ -108,18 +123,87 @@ final class ChannelsFixture implements AutoCloseable {
         t.getString("user_id"), name, t.getString("access_token"), t.getString("refresh_token"));
   }
 
-  ClasspathConnectorRegistry registry() {
-    return (ClasspathConnectorRegistry) api.node().connectors();
+  /** The Telegram connector jar of the build, as {@code version}. */
+  static byte[] telegramJar(String version) {
+    String dir = System.getProperty("chat4all.test.plugins");
+    byte[] jar = PluginJars.read(Path.of(dir, "telegram.jar"));
+    JsonObject d =
+        new JsonObject()
+            .put("channel", "telegram")
+            .put("version", version)
+            .put("spi_version", "1.0")
+            .put("main_class", "io.chat4all.channel.telegram.TelegramConnector")
+            .put("name", "Telegram Bot API");
+    return PluginJars.rewrite(
+        jar,
+        Map.of(
+            PluginJars.DESCRIPTOR,
+            d.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            "io/chat4all/channel/telegram/connector.properties",
+            ("version=" + version + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
-  /** Takes the Telegram connector away (calls in flight finish). */
+  /** A plugin jar whose connector is {@code type} (a class of these tests) on {@code channel}. */
+  static byte[] testClassJar(Class<?> type, String channel, String version) {
+    String entry = type.getName().replace('.', '/') + ".class";
+    byte[] bytes;
+    try (java.io.InputStream in = type.getClassLoader().getResourceAsStream(entry)) {
+      bytes = in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    JsonObject d =
+        new JsonObject()
+            .put("channel", channel)
+            .put("version", version)
+            .put("spi_version", "1.0")
+            .put("main_class", type.getName())
+            .put("name", type.getSimpleName());
+    return PluginJars.rewrite(
+        PluginJars.read(PluginJars.testConnector()),
+        Map.of(
+            PluginJars.DESCRIPTOR,
+            d.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            entry,
+            bytes));
+  }
+
+  String activeVersion(String channel) {
+    return api.node().connectors().active(channel).map(ActiveConnector::version).orElse(null);
+  }
+
+  void awaitVersion(String channel, String version) {
+    Await.until(
+        channel + " " + version + " active: " + api.node().pluginHost().snapshot().encode(),
+        WAIT,
+        () -> java.util.Objects.equals(version, activeVersion(channel)));
+  }
+
+  /** Drops {@code jar} as {@code <channel>.jar} and waits until it serves the channel. */
+  void dropPlugin(String channel, String version, byte[] jar) {
+    PluginJars.drop(plugins.resolve("plugins"), channel + ".jar", jar);
+    awaitVersion(channel, version);
+  }
+
+  /** Deletes {@code <channel>.jar}: the channel has no connector any more (calls in flight end). */
+  void removePlugin(String channel) {
+    try {
+      Files.deleteIfExists(plugins.resolve("plugins").resolve(channel + ".jar"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    awaitVersion(channel, null);
+  }
+
+  /** Takes the Telegram connector away. */
   void removeConnector() {
-    Await.result(registry().remove("telegram"));
+    removePlugin("telegram");
   }
 
-  /** Starts a new Telegram connector, replacing the active one. */
+  /** A new version of the Telegram connector, replacing the active one (or none). */
   void addConnector() {
-    Await.result(registry().register(new TelegramConnector()));
+    String version = "1.0." + (++versions);
+    dropPlugin("telegram", version, telegramJar(version));
   }
 
   /** A registered user whose Telegram identity is chat {@code chatId} (the chat exists). */

@@ -17,24 +17,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A connector for the receipt paths Telegram does not have (delivery and read receipts, read
  * watermarks), on the {@code messenger} channel: sends succeed with ids {@code mid.<n>}; a webhook
  * body {@code {"receipts":[{"id","status"}], "watermarks":[{"user","status","at"}]}} with the
- * header {@code X-Test-Secret: ok} becomes receipt and watermark events.
+ * header {@code X-Test-Secret: ok} becomes receipt and watermark events. It runs as a plugin: the
+ * tests put this class file into a jar for the plugin host.
  */
-final class ReceiptsConnector implements ChannelConnector {
-  final List<OutboundMessage> sent = new CopyOnWriteArrayList<>();
+public final class ReceiptsConnector implements ChannelConnector {
+  static final String VERSION = "0.0.1-test";
   private final AtomicInteger ids = new AtomicInteger();
+
+  public ReceiptsConnector() {}
 
   @Override
   public ConnectorDescriptor descriptor() {
     return new ConnectorDescriptor(
         "messenger",
-        "0.0.1-test",
+        VERSION,
         Spi.VERSION,
         List.of(),
         new Capabilities(
@@ -68,7 +70,6 @@ final class ReceiptsConnector implements ChannelConnector {
 
   @Override
   public Future<SendResult> send(OutboundMessage message) {
-    sent.add(message);
     return Future.succeededFuture(SendResult.of("mid." + ids.incrementAndGet()));
   }
 
