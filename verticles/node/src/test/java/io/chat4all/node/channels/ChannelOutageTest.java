@@ -142,19 +142,27 @@ class ChannelOutageTest {
     for (long chat = 8110; chat < 8114; chat++) {
       convs.add(fx.api.privateChat(bob, fx.telegramUser("or" + chat, chat)));
     }
-    // a new connector after every 20 messages, while the earlier ones are being sent
+    // ten new versions of the jar while the messages flow (-Dchat4all.test.flow_per_recipient=1250
+    // makes it the 5,000-message run)
+    int perRecipient = Integer.getInteger("chat4all.test.flow_per_recipient", 50);
+    int every = Math.max(1, perRecipient / 10);
     List<String> ids = new ArrayList<>();
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < perRecipient; i++) {
       for (String conv : convs) {
         ids.add(fx.sendText(bob, conv, "flow " + i));
       }
-      if (i % 5 == 0) {
+      if (i % every == 0) {
         fx.addConnector();
       }
     }
-    Await.until("all 200 delivered", ChannelsFixture.WAIT, () -> fx.sim.sentCount() >= ids.size());
+    Await.until(
+        "all " + ids.size() + " delivered",
+        java.time.Duration.ofSeconds(60 + perRecipient),
+        () -> fx.sim.sentCount() >= ids.size());
     for (long chat = 8110; chat < 8114; chat++) {
-      assertThat(texts(chat)).as("chat " + chat).containsExactlyElementsOf(expected("flow", 50));
+      assertThat(texts(chat))
+          .as("chat " + chat)
+          .containsExactlyElementsOf(expected("flow", perRecipient));
     }
     for (String id : ids) {
       fx.awaitMessage(bob, id, "sent", telegramStatus("sent"));

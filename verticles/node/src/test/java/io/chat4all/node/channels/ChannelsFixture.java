@@ -87,6 +87,9 @@ final class ChannelsFixture implements AutoCloseable {
             iso,
             new JsonObject()
                 .put(
+                    "rate_limit",
+                    new JsonObject().put("per_user_per_minute", 0).put("per_ip_per_minute", 0))
+                .put(
                     "channels",
                     new JsonObject()
                         .put("plugins_dir", plugins.resolve("plugins").toString())
