@@ -30,10 +30,19 @@ public final class Topics {
     return "message.outbound." + channel;
   }
 
-  /** Records a connector gave up on (after retries): {@code message.deadletter.<channel>}. */
+  /**
+   * Records delivery gave up on (a permanent provider error, or the last retry): {@code
+   * message.outbound.<channel>.dlq}.
+   */
   public static String deadLetter(String channel) {
-    return "message.deadletter." + channel;
+    return outbound(channel) + ".dlq";
   }
+
+  /**
+   * Inbound channel events made durable by the webhook edge or a poller before they are processed
+   * (key: channel and the provider's user, so one contact's events keep their order).
+   */
+  public static final String CHANNEL_INBOUND = "channel.inbound";
 
   /** Every topic the platform creates at start. */
   public static final List<String> ALL =
@@ -46,6 +55,7 @@ public final class Topics {
           USER_PRESENCE,
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
+          CHANNEL_INBOUND,
           PIPELINE_DEAD_LETTER,
           outbound("whatsapp"),
           outbound("instagram"),

@@ -76,7 +76,8 @@ public class FilesVerticle extends VerticleBase {
                             FileActions.COMPLETE, this::complete,
                             FileActions.ABORT, this::abort,
                             FileActions.DOWNLOAD, this::download,
-                            FileActions.SHARE, this::share))
+                            FileActions.SHARE, this::share,
+                            FileActions.MEDIA_SOURCE, this::mediaSource))
                     .completion());
   }
 
@@ -779,6 +780,29 @@ public class FilesVerticle extends VerticleBase {
                       .put("url", d.url())
                       .put("expires_at", Wire.timestamp(d.expiresAt()))
                       .put("file", reference(doc)));
+            });
+  }
+
+  private Future<JsonObject> mediaSource(JsonObject req) {
+    int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
+    return visible(req.getString("file_id"), req.getString("user_id"))
+        .compose(
+            doc -> {
+              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the file is " + doc.getString("upload_status")));
+              }
+              String key = doc.getJsonObject("storage").getString("key");
+              ObjectStorage.Download link =
+                  storage.downloadUrl(
+                      key, doc.getString("original_filename"), doc.getString("mime_type"), ttl);
+              return Future.succeededFuture(
+                  new JsonObject()
+                      .put("file", reference(doc))
+                      .put("link", link.url())
+                      .put("internal_url", storage.internalUrl(key, ttl).url())
+                      .put("expires_at", Wire.timestamp(link.expiresAt())));
             });
   }
 

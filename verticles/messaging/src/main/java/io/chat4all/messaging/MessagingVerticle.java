@@ -238,14 +238,22 @@ public class MessagingVerticle extends VerticleBase {
 
   /** The message.sent record of a send. */
   private static JsonObject record(JsonObject req, String createdAt) {
-    return new JsonObject()
-        .put("message_id", req.getString("message_id"))
-        .put("conversation_id", req.getString("conversation_id"))
-        .put("from_user_id", req.getString("user_id"))
-        .put("payload", req.getJsonObject("payload"))
-        .put("reply_to_message_id", req.getString("reply_to_message_id"))
-        .put("channels", req.getJsonArray("channels", new JsonArray()))
-        .put("created_at", createdAt);
+    JsonObject record =
+        new JsonObject()
+            .put("message_id", req.getString("message_id"))
+            .put("conversation_id", req.getString("conversation_id"))
+            .put("from_user_id", req.getString("user_id"))
+            .put("payload", req.getJsonObject("payload"))
+            .put("reply_to_message_id", req.getString("reply_to_message_id"))
+            .put("channels", req.getJsonArray("channels", new JsonArray()))
+            .put("created_at", createdAt);
+    if (req.getString("source_channel") != null) {
+      // an inbound channel message (set by the channels inbound path only, never by an edge)
+      record
+          .put("source_channel", req.getString("source_channel"))
+          .put("source_message_id", req.getString("source_message_id"));
+    }
+    return record;
   }
 
   /** The reply to a send: the message as accepted, before the pipeline numbers it. */

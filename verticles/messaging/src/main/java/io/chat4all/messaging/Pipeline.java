@@ -63,6 +63,7 @@ public class Pipeline extends VerticleBase {
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
   private PipelineFailures failures;
+  private final ChannelStatuses channelStatuses;
 
   /** Bumped whenever partitions move: retries of records this consumer no longer owns stop. */
   private volatile int generation;
@@ -80,6 +81,7 @@ public class Pipeline extends VerticleBase {
     this.config = Objects.requireNonNull(config);
     this.horizons = new ReadHorizons(pg);
     this.receipts = new Receipts(store, horizons, this::deliver);
+    this.channelStatuses = new ChannelStatuses(store, receipts, this::deliver);
   }
 
   @Override
@@ -294,12 +296,22 @@ public class Pipeline extends VerticleBase {
             });
   }
 
-  /** Members of a conversation: user id → joined_seq, plus their linked channel identities. */
-  private record Members(Map<String, Long> joinedSeq, Map<String, Map<String, String>> channels) {}
+  /**
+   * Members of a conversation: user id → joined_seq, their linked channel identities, and for
+   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact})
+   * the channel they are reached on.
+   */
+  private record Members(
+      Map<String, Long> joinedSeq,
+      Map<String, Map<String, String>> channels,
+      Map<String, Set<String>> contactChannels) {}
 
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
-            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id FROM conversation_members m"
+            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
+                + " (c.verified AND COALESCE(c.channel_metadata->>'contact', 'false') = 'true')"
+                + " AS contact"
+                + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
                 + " WHERE m.conversation_id = $1")
         .execute(Tuple.of(conv))
@@ -307,6 +319,7 @@ public class Pipeline extends VerticleBase {
             rows -> {
               Map<String, Long> joined = new LinkedHashMap<>();
               Map<String, Map<String, String>> channels = new HashMap<>();
+              Map<String, Set<String>> contacts = new HashMap<>();
               for (Row row : rows) {
                 String uid = row.getUUID("user_id").toString();
                 joined.put(uid, row.getLong("joined_seq"));
@@ -314,9 +327,14 @@ public class Pipeline extends VerticleBase {
                   channels
                       .computeIfAbsent(uid, k -> new HashMap<>())
                       .put(row.getString("channel_type"), row.getString("channel_user_id"));
+                  if (Boolean.TRUE.equals(row.getBoolean("contact"))) {
+                    contacts
+                        .computeIfAbsent(uid, k -> new HashSet<>())
+                        .add(row.getString("channel_type"));
+                  }
                 }
               }
-              return new Members(joined, channels);
+              return new Members(joined, channels, contacts);
             });
   }
 
@@ -528,6 +546,11 @@ public class Pipeline extends VerticleBase {
             .put("is_deleted", false)
             .put("created_at", created)
             .put("updated_at", created);
+    if (s.getString("source_channel") != null) {
+      // came in from a channel: which one, and the provider's id of it
+      doc.put("source_channel", s.getString("source_channel"))
+          .put("source_message_id", s.getString("source_message_id"));
+    }
     if (config.retentionDays() > 0) {
       Instant expires = Instant.parse(created).plus(config.retentionDays(), ChronoUnit.DAYS);
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
@@ -595,18 +618,21 @@ public class Pipeline extends VerticleBase {
     return deliver(deliveries).compose(v -> Future.all(outbound)).mapEmpty();
   }
 
-  /** Records for the channel connectors: requested channels × recipients with a linked identity. */
+  /**
+   * Records for the channel connectors, one per recipient and channel: a contact is reached on the
+   * channel they came from without the sender naming it; {@code channels} on the send adds other
+   * linked channels of the recipients. Keyed by recipient, so one recipient's records keep their
+   * order.
+   */
   private List<Future<?>> outbound(JsonObject doc, JsonObject message, Members members) {
     JsonArray requested = doc.getJsonArray("target_channels", new JsonArray());
-    if (requested.isEmpty()) {
-      return List.of();
-    }
     boolean all = requested.contains("all");
     List<Future<?>> sends = new ArrayList<>();
     for (Object uid : doc.getJsonArray("to_user_ids")) {
       Map<String, String> linked = members.channels().getOrDefault((String) uid, Map.of());
+      Set<String> reachedOn = members.contactChannels().getOrDefault((String) uid, Set.of());
       for (Map.Entry<String, String> ch : linked.entrySet()) {
-        if (all || requested.contains(ch.getKey())) {
+        if (all || requested.contains(ch.getKey()) || reachedOn.contains(ch.getKey())) {
           JsonObject record =
               new JsonObject()
                   .put("message", message)
@@ -616,9 +642,7 @@ public class Pipeline extends VerticleBase {
           sends.add(
               producer.send(
                   KafkaProducerRecord.create(
-                      config.topic(Topics.outbound(ch.getKey())),
-                      doc.getString("conversation_id"),
-                      record.encode())));
+                      config.topic(Topics.outbound(ch.getKey())), (String) uid, record.encode())));
         }
       }
     }
@@ -654,6 +678,9 @@ public class Pipeline extends VerticleBase {
               }
               if (topic.equals(config.topic(Topics.MESSAGE_UPDATED))) {
                 return applyUpdateRecord(conv, members, doc, record);
+              }
+              if (record.getString("channel") != null) {
+                return channelStatuses.apply(conv, doc, record);
               }
               return receipts.mark(conv, doc, record);
             });

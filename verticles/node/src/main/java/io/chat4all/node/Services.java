@@ -6,12 +6,16 @@ import io.chat4all.auth.AuthRoutes;
 import io.chat4all.auth.AuthVerticle;
 import io.chat4all.auth.JwtTokens;
 import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.delivery.DeliveryConfig;
+import io.chat4all.channels.delivery.DeliveryVerticle;
 import io.chat4all.channels.host.HostConfig;
 import io.chat4all.channels.host.JarObjects;
 import io.chat4all.channels.host.PgDesiredState;
 import io.chat4all.channels.host.PluginAdmin;
 import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.channels.inbound.Inbound;
+import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
@@ -188,9 +192,49 @@ final class Services {
     PluginAdmin pluginAdmin =
         new PluginAdmin(vertx, clients.pg(), jars, plugins, () -> memberIds(registry));
 
+    // outbound delivery and inbound webhooks, served by the plugin host's connectors
+    JsonObject channels = raw.getJsonObject("channels", new JsonObject());
+    DeliveryConfig deliveryConfig;
+    InboundConfig inboundConfig;
+    try {
+      deliveryConfig =
+          DeliveryConfig.from(
+              channels,
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
+      inboundConfig =
+          InboundConfig.from(
+              channels,
+              messaging.maxTextLength(),
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("channels", e.getMessage());
+    }
+    Future<String> delivery =
+        vertx.deployVerticle(
+            new DeliveryVerticle(
+                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+    Future<Inbound> inbound =
+        Future.all(messages, conversations, files)
+            .compose(
+                x ->
+                    Inbound.deploy(
+                        vertx,
+                        inboundConfig,
+                        plugins,
+                        clients.pg(),
+                        clients.mongo(),
+                        clients.redisApi(),
+                        clients.producer(),
+                        ingest));
+
     OpenApiDocument openApi =
         OpenApiDocument.load(
-            List.of("auth", "conversations", "messaging", "realtime", "files", "plugins"));
+            List.of(
+                "auth", "conversations", "messaging", "realtime", "files", "plugins", "channels"));
     // the web chat is mounted last: it answers only GET/HEAD paths no other module has
     WebChatRoutes webChat =
         WebChatRoutes.enabled(raw)
@@ -209,9 +253,6 @@ final class Services {
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
                 new PluginAdminRoutes(vertx, pluginAdmin)));
-    if (webChat != null) {
-      routes.add(webChat);
-    }
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
@@ -220,11 +261,25 @@ final class Services {
             new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(
             List.of(
-                auth, conversations, messages, pipeline, retention, realtime, files, pluginHost))
+                auth,
+                conversations,
+                messages,
+                pipeline,
+                retention,
+                realtime,
+                files,
+                pluginHost,
+                delivery,
+                inbound))
         .map(
-            x ->
-                new Services(
-                    security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat));
+            x -> {
+              routes.add(inbound.result().routes());
+              if (webChat != null) {
+                routes.add(webChat);
+              }
+              return new Services(
+                  security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat);
+            });
   }
 
   /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */

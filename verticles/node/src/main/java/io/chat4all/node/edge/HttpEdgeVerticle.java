@@ -221,15 +221,16 @@ public class HttpEdgeVerticle extends VerticleBase {
   }
 
   /**
-   * The API routes as "METHOD /path" with OpenAPI-style parameters ({@code /v1/users/{user_id}}),
-   * for checking them against the OpenAPI document.
+   * The API routes ({@code /v1/*} and the channel webhooks {@code /webhooks/*}) as "METHOD /path"
+   * with OpenAPI-style parameters ({@code /v1/users/{user_id}}), for checking them against the
+   * OpenAPI document.
    */
   public java.util.SortedSet<String> apiRoutes() {
     java.util.SortedSet<String> out = new java.util.TreeSet<>();
     for (io.vertx.ext.web.Route route : router.getRoutes()) {
       String path = route.getPath();
       if (path == null
-          || !path.startsWith("/v1/")
+          || !(path.startsWith("/v1/") || path.startsWith("/webhooks/"))
           || path.endsWith("*")
           || route.methods() == null) {
         continue;
