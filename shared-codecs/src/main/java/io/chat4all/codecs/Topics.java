@@ -15,6 +15,13 @@ public final class Topics {
   public static final String CONVERSATION_CREATED = "conversation.created";
   public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
 
+  /**
+   * What the pipeline applied, keyed by conversation: {@code {type:"message"|"message_updated",
+   * message}} or {@code {type:"status", …}} (the live envelope without its cursor). Consumed by the
+   * webhooks dispatcher.
+   */
+  public static final String MESSAGE_STORED = "message.stored";
+
   /** Channels a message can be delivered to outside the platform (one outbound topic each). */
   public static final List<String> CHANNELS =
       List.of("whatsapp", "instagram", "telegram", "messenger");
@@ -40,6 +47,7 @@ public final class Topics {
           USER_PRESENCE,
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
+          MESSAGE_STORED,
           outbound("whatsapp"),
           outbound("instagram"),
           outbound("telegram"),

@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * assigns gapless sequence numbers, stores the messages (idempotent on message_id), moves the
  * conversation's counters in PostgreSQL, applies status changes and edits, appends every
  * recipient's change feed and publishes the envelope on each recipient's address; outbound channels
- * get a record on {@code message.outbound.<channel>}. Offsets are committed after the effects, so a
- * crash redelivers and the redelivery changes nothing.
+ * get a record on {@code message.outbound.<channel>}, and each applied change one on {@code
+ * message.stored}. Offsets are committed after the effects, so a crash redelivers and the
+ * redelivery changes nothing.
  */
 public class Pipeline extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -492,6 +493,10 @@ public class Pipeline extends VerticleBase {
         }
       }
       outbound.addAll(outbound(d, message, members));
+      outbound.add(
+          stored(
+              conv,
+              new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
     }
     return deliver(deliveries).compose(v -> Future.all(outbound)).mapEmpty();
   }
@@ -524,6 +529,15 @@ public class Pipeline extends VerticleBase {
       }
     }
     return sends;
+  }
+
+  /** What was applied, on {@code message.stored} (for consumers of stored facts: webhooks). */
+  private Future<Void> stored(String conv, JsonObject envelope) {
+    return producer
+        .send(
+            KafkaProducerRecord.create(
+                config.topic(Topics.MESSAGE_STORED), conv, envelope.encode()))
+        .mapEmpty();
   }
 
   /** Appends each envelope to its user's feed, then publishes it (with the cursor) live. */
@@ -614,7 +628,14 @@ public class Pipeline extends VerticleBase {
                             .put("message_id", doc.getString("message_id"))
                             .put("event", record.getString("op"))
                             .put("at", record.getString("at")))))
-        .compose(v -> deliver(deliveries));
+        .compose(v -> deliver(deliveries))
+        .compose(
+            v ->
+                stored(
+                    conv,
+                    new JsonObject()
+                        .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                        .put("message", message)));
   }
 
   static int rank(String status) {
@@ -675,7 +696,10 @@ public class Pipeline extends VerticleBase {
     List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
     deliveries.add(new AbstractMap.SimpleEntry<>(doc.getString("from_user_id"), envelope));
     deliveries.add(new AbstractMap.SimpleEntry<>(user, envelope));
-    return horizon.compose(v -> store.save(doc)).compose(v -> deliver(deliveries));
+    return horizon
+        .compose(v -> store.save(doc))
+        .compose(v -> deliver(deliveries))
+        .compose(v -> stored(conv, envelope));
   }
 
   /** The message-level status: the lowest over its recipients (sent while any has not received). */
