@@ -83,7 +83,9 @@ public class DeliveryScheduler extends VerticleBase {
                   }
                 });
     pollTimer = vertx.setPeriodic(config.pollIntervalMs(), t -> poll());
-    depthTimer = vertx.setPeriodic(10_000, t -> refreshDepths());
+    // the depth gauges follow every fifth poll (at least every 10 s)
+    depthTimer =
+        vertx.setPeriodic(Math.min(10_000, config.pollIntervalMs() * 5), t -> refreshDepths());
     return wakes.completion();
   }
 

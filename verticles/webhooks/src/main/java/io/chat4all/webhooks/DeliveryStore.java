@@ -4,6 +4,7 @@ import io.chat4all.codecs.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -231,7 +232,14 @@ public final class DeliveryStore {
                 status,
                 OffsetDateTime.ofInstant(nextAttemptAt, ZoneOffset.UTC))
             .addString(node);
-    Future<?> saved = pg.preparedQuery(RECORD).execute(t);
+    Future<?> saved =
+        pg.preparedQuery(RECORD)
+            .execute(t)
+            .recover(
+                err ->
+                    err instanceof PgException pe && "23503".equals(pe.getSqlState())
+                        ? Future.succeededFuture() // the webhook was deleted meanwhile
+                        : Future.failedFuture(err));
     if (o.delivered()) {
       return saved
           .compose(x -> pg.preparedQuery(HEALTHY).execute(Tuple.of(c.webhookId())))

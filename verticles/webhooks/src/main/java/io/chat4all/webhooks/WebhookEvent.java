@@ -89,15 +89,16 @@ public record WebhookEvent(
           String conv = value.getString("conversation_id", key);
           JsonObject data = value.copy();
           data.remove(Outbox.EVENT_ID);
+          boolean created = topic.equals(Topics.CONVERSATION_CREATED);
+          // a creation names every member; a change names the users it concerns (a removed
+          // member still learns of it), the others are the members when it is dispatched
           return new WebhookEvent(
               value.getString(Outbox.EVENT_ID, nameId(topic + ":" + coordinates)),
-              topic.equals(Topics.CONVERSATION_CREATED)
-                  ? CONVERSATION_CREATED
-                  : CONVERSATION_MEMBERS_CHANGED,
+              created ? CONVERSATION_CREATED : CONVERSATION_MEMBERS_CHANGED,
               time(value.getString("at"), recordTime),
               data,
               conv,
-              conv,
+              created ? null : conv,
               strings(value.getJsonArray("user_ids")),
               null);
         }
@@ -204,10 +205,29 @@ public record WebhookEvent(
     }
   }
 
+  /**
+   * A message event: seen by its author and recipients as stored (members when it was numbered), so
+   * a user who joins later never sees it, whenever it is dispatched. A status event carries no
+   * recipient list: the conversation's members see it.
+   */
   private static WebhookEvent messageEvent(
       String type, String id, String at, JsonObject data, String key, Instant recordTime) {
     String conv = data.getString("conversation_id", key);
-    return new WebhookEvent(id, type, time(at, recordTime), data, conv, conv, List.of(), null);
+    JsonArray to = data.getJsonArray("to_user_ids");
+    if (to == null) {
+      List<String> audience = new ArrayList<>();
+      if (data.getString("user_id") != null) {
+        audience.add(data.getString("user_id"));
+      }
+      return new WebhookEvent(
+          id, type, time(at, recordTime), data, conv, conv, List.copyOf(audience), null);
+    }
+    List<String> audience = new ArrayList<>(strings(to));
+    if (data.getString("from_user_id") != null) {
+      audience.add(data.getString("from_user_id"));
+    }
+    return new WebhookEvent(
+        id, type, time(at, recordTime), data, conv, null, List.copyOf(audience), null);
   }
 
   /** A ping of the test endpoint. */
