@@ -20,30 +20,30 @@ import java.util.function.Predicate;
  * answers each path from a script of replies (then its default, 200): a status with headers, or a
  * hang (no answer until the client gives up).
  */
-final class Receiver implements AutoCloseable {
+public final class Receiver implements AutoCloseable {
 
   /** One received request. */
-  record Hit(String path, MultiMap headers, String body, long receivedAtMs) {
-    JsonObject json() {
+  public record Hit(String path, MultiMap headers, String body, long receivedAtMs) {
+    public JsonObject json() {
       return new JsonObject(body);
     }
 
-    String header(String name) {
+    public String header(String name) {
       return headers.get(name);
     }
   }
 
   /** How to answer one request. */
-  record Reply(int status, Map<String, String> headers, boolean hangs) {
-    static Reply status(int status) {
+  public record Reply(int status, Map<String, String> headers, boolean hangs) {
+    public static Reply status(int status) {
       return new Reply(status, Map.of(), false);
     }
 
-    static Reply status(int status, Map<String, String> headers) {
+    public static Reply status(int status, Map<String, String> headers) {
       return new Reply(status, headers, false);
     }
 
-    static Reply hang() {
+    public static Reply hang() {
       return new Reply(0, Map.of(), true);
     }
   }
@@ -58,22 +58,22 @@ final class Receiver implements AutoCloseable {
     this.server = vertx.createHttpServer().requestHandler(this::handle);
   }
 
-  static Receiver start(Vertx vertx) {
+  public static Receiver start(Vertx vertx) {
     Receiver r = new Receiver(vertx);
     Await.result(r.server.listen(0, "127.0.0.1"));
     return r;
   }
 
-  int port() {
+  public int port() {
     return server.actualPort();
   }
 
-  String url(String path) {
+  public String url(String path) {
     return "http://127.0.0.1:" + port() + path;
   }
 
   /** The next requests to {@code path} get these replies, in order. */
-  Receiver script(String path, Reply... replies) {
+  public Receiver script(String path, Reply... replies) {
     Deque<Reply> q = scripts.computeIfAbsent(path, p -> new ArrayDeque<>());
     synchronized (q) {
       q.addAll(List.of(replies));
@@ -82,7 +82,7 @@ final class Receiver implements AutoCloseable {
   }
 
   /** Requests to {@code path} beyond its script get {@code reply}. */
-  Receiver otherwise(String path, Reply reply) {
+  public Receiver otherwise(String path, Reply reply) {
     defaults.put(path, reply);
     return this;
   }
@@ -128,7 +128,7 @@ final class Receiver implements AutoCloseable {
   }
 
   /** The requests to {@code path} so far. */
-  List<Hit> hits(String path) {
+  public List<Hit> hits(String path) {
     List<Hit> list = hits.computeIfAbsent(path, p -> new ArrayList<>());
     synchronized (list) {
       return List.copyOf(list);
@@ -136,17 +136,17 @@ final class Receiver implements AutoCloseable {
   }
 
   /** Requests to {@code path} that hang and whose connection is still open. */
-  int hanging(String path) {
+  public int hanging(String path) {
     return hanging.getOrDefault(path, 0);
   }
 
   /** Waits until {@code path} has at least {@code n} requests; returns them. */
-  List<Hit> awaitHits(String path, int n, Duration timeout) {
+  public List<Hit> awaitHits(String path, int n, Duration timeout) {
     return awaitMatching(path, h -> true, n, timeout);
   }
 
   /** Waits until {@code path} has {@code n} requests matching {@code p}; returns those. */
-  List<Hit> awaitMatching(String path, Predicate<Hit> p, int n, Duration timeout) {
+  public List<Hit> awaitMatching(String path, Predicate<Hit> p, int n, Duration timeout) {
     List<Hit> list = hits.computeIfAbsent(path, k -> new ArrayList<>());
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (list) {
