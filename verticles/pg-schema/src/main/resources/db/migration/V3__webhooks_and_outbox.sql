@@ -46,6 +46,9 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX idx_webhook_deliveries_heads ON webhook_deliveries (webhook_id, ordering_key, seq)
     WHERE status = 'pending';
+-- attempts in flight (or left by a dead node) per webhook, for its concurrency limit
+CREATE INDEX idx_webhook_deliveries_leased ON webhook_deliveries (webhook_id)
+    WHERE status = 'pending' AND lease_until IS NOT NULL;
 CREATE INDEX idx_webhook_deliveries_log ON webhook_deliveries (webhook_id, seq DESC);
 CREATE INDEX idx_webhook_deliveries_done ON webhook_deliveries (created_at)
     WHERE status <> 'pending';

@@ -51,30 +51,48 @@ public final class DeliveryStore {
   /**
    * Claims due deliveries: the head (lowest seq) of each (webhook, ordering key) among pending
    * ones, if due and not leased, at most as many per webhook as its free concurrency across the
-   * cluster, earliest due first; $1 one webhook or null for all, $2 lease ms, $3 node, $4
-   * concurrency per webhook, $5 limit.
+   * cluster, earliest due first; $1 one webhook (or null for all), $2 lease ms, $3 node, $4
+   * concurrency per webhook, $5 limit. The heads are found by a loose index scan (one index probe
+   * per group), so a long backlog of one group costs nothing.
    */
-  private static final String CLAIM =
-      "UPDATE webhook_deliveries d SET lease_until = now() + $2::bigint * interval '1 millisecond',"
-          + " leased_by = $3 FROM webhooks w"
-          + " WHERE d.delivery_id IN ("
-          + "  SELECT c.delivery_id FROM ("
-          + "   SELECT h.delivery_id, h.webhook_id, h.next_attempt_at, row_number() OVER"
-          + "    (PARTITION BY h.webhook_id ORDER BY h.next_attempt_at, h.seq) AS rank FROM ("
-          + "     SELECT DISTINCT ON (p.webhook_id, p.ordering_key) p.delivery_id, p.webhook_id,"
-          + "      p.next_attempt_at, p.lease_until, p.seq FROM webhook_deliveries p"
-          + "     WHERE p.status = 'pending' AND ($1::uuid IS NULL OR p.webhook_id = $1)"
-          + "     ORDER BY p.webhook_id, p.ordering_key, p.seq) h"
-          + "   WHERE h.next_attempt_at <= now() AND (h.lease_until IS NULL OR h.lease_until < now())"
-          + "  ) c JOIN webhooks cw ON cw.webhook_id = c.webhook_id AND cw.is_active"
-          + "  WHERE c.rank <= $4::int - (SELECT count(*) FROM webhook_deliveries l"
-          + "   WHERE l.webhook_id = c.webhook_id AND l.status = 'pending' AND l.lease_until > now())"
-          + "  ORDER BY c.next_attempt_at LIMIT $5::int)"
-          + " AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())"
-          + " AND w.webhook_id = d.webhook_id AND w.is_active"
-          + " RETURNING d.delivery_id, d.webhook_id, d.event_type, d.body, d.attempts,"
-          + " d.round_start, d.event_at, w.url, w.secret,"
-          + " CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous";
+  private static String claimSql(boolean oneWebhook) {
+    String f = oneWebhook ? "p.webhook_id = $1::uuid" : "$1::uuid IS NULL";
+    return "WITH RECURSIVE heads AS ("
+        + " (SELECT p.webhook_id, p.ordering_key, p.seq FROM webhook_deliveries p"
+        + "  WHERE p.status = 'pending' AND "
+        + f
+        + "  ORDER BY p.webhook_id, p.ordering_key, p.seq LIMIT 1)"
+        + " UNION ALL"
+        + " SELECT n.webhook_id, n.ordering_key, n.seq FROM heads h CROSS JOIN LATERAL ("
+        + "  SELECT p.webhook_id, p.ordering_key, p.seq FROM webhook_deliveries p"
+        + "  WHERE p.status = 'pending' AND "
+        + f
+        + "  AND (p.webhook_id, p.ordering_key) > (h.webhook_id, h.ordering_key)"
+        + "  ORDER BY p.webhook_id, p.ordering_key, p.seq LIMIT 1) n"
+        + "), due AS ("
+        + " SELECT d.delivery_id, d.webhook_id, d.next_attempt_at, row_number() OVER"
+        + "  (PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.seq) AS rank"
+        + " FROM heads h JOIN webhook_deliveries d ON d.seq = h.seq"
+        + " WHERE d.next_attempt_at <= now() AND (d.lease_until IS NULL OR d.lease_until < now())"
+        + ")"
+        + " UPDATE webhook_deliveries d"
+        + " SET lease_until = now() + $2::bigint * interval '1 millisecond', leased_by = $3"
+        + " FROM webhooks w WHERE d.delivery_id IN ("
+        + "  SELECT due.delivery_id FROM due"
+        + "  JOIN webhooks cw ON cw.webhook_id = due.webhook_id AND cw.is_active"
+        + "  WHERE due.rank <= $4::int - (SELECT count(*) FROM webhook_deliveries l"
+        + "   WHERE l.webhook_id = due.webhook_id AND l.status = 'pending'"
+        + "   AND l.lease_until IS NOT NULL AND l.lease_until > now())"
+        + "  ORDER BY due.next_attempt_at LIMIT $5::int)"
+        + " AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until < now())"
+        + " AND w.webhook_id = d.webhook_id AND w.is_active"
+        + " RETURNING d.delivery_id, d.webhook_id, d.event_type, d.body, d.attempts,"
+        + " d.round_start, d.event_at, w.url, w.secret,"
+        + " CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS previous";
+  }
+
+  private static final String CLAIM_ONE = claimSql(true);
+  private static final String CLAIM_ALL = claimSql(false);
 
   private static final String RECORD =
       "WITH a AS (INSERT INTO webhook_attempts"
@@ -179,7 +197,7 @@ public final class DeliveryStore {
   /** Claims up to {@code limit} due deliveries (of one webhook, or of all when null). */
   public Future<List<Claimed>> claim(
       String webhookId, String node, long leaseMs, int perWebhook, int limit) {
-    return pg.preparedQuery(CLAIM)
+    return pg.preparedQuery(webhookId == null ? CLAIM_ALL : CLAIM_ONE)
         .execute(
             Tuple.tuple()
                 .addUUID(webhookId == null ? null : UUID.fromString(webhookId))
