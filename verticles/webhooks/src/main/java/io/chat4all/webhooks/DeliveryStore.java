@@ -97,15 +97,15 @@ public final class DeliveryStore {
   private static final String RECORD =
       "WITH a AS (INSERT INTO webhook_attempts"
           + " (delivery_id, attempt, started_at, duration_ms, status_code, error)"
-          + " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING)"
-          + " UPDATE webhook_deliveries SET attempts = GREATEST(attempts, $2), status = $7,"
+          + " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING),"
+          // a success ends the webhook's failing streak, in the same round trip
+          + " h AS (UPDATE webhooks SET failing_since = NULL WHERE webhook_id = $10"
+          + "  AND failing_since IS NOT NULL AND $7::text = 'delivered')"
+          + " UPDATE webhook_deliveries SET attempts = GREATEST(attempts, $2), status = $7::text,"
           + " next_attempt_at = $8, lease_until = NULL, leased_by = NULL, last_status_code = $5,"
           + " last_error = $6, last_duration_ms = $4, last_attempt_at = $3,"
-          + " delivered_at = CASE WHEN $7 = 'delivered' THEN now() ELSE delivered_at END"
+          + " delivered_at = CASE WHEN $7::text = 'delivered' THEN now() ELSE delivered_at END"
           + " WHERE delivery_id = $1 AND status = 'pending' AND leased_by = $9";
-
-  private static final String HEALTHY =
-      "UPDATE webhooks SET failing_since = NULL WHERE webhook_id = $1 AND failing_since IS NOT NULL";
 
   /** A failure: remember since when; disable when that is longer ago than $2 seconds. */
   private static final String FAILING =
@@ -249,7 +249,8 @@ public final class DeliveryStore {
                 error,
                 status,
                 OffsetDateTime.ofInstant(nextAttemptAt, ZoneOffset.UTC))
-            .addString(node);
+            .addString(node)
+            .addUUID(c.webhookId());
     Future<?> saved =
         pg.preparedQuery(RECORD)
             .execute(t)
@@ -259,9 +260,7 @@ public final class DeliveryStore {
                         ? Future.succeededFuture() // the webhook was deleted meanwhile
                         : Future.failedFuture(err));
     if (o.delivered()) {
-      return saved
-          .compose(x -> pg.preparedQuery(HEALTHY).execute(Tuple.of(c.webhookId())))
-          .map(false);
+      return saved.map(false);
     }
     return saved
         .compose(

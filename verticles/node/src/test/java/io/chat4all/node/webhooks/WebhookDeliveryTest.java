@@ -96,6 +96,16 @@ class WebhookDeliveryTest {
         .expect(202);
     api.post("/v1/messages/" + m1 + "/read", a.accessToken(), null).expect(202);
     String m2 = send(b, c2, "before a joined");
+    // numbered before a joins (a message numbered after the join would be a's too)
+    Await.until(
+        "m2 stored",
+        WAIT,
+        () ->
+            api.get("/v1/conversations/" + c2 + "/messages?after_seq=0", b.accessToken())
+                    .json()
+                    .getJsonArray("items")
+                    .size()
+                == 1);
     api.post(
             "/v1/conversations/" + c2 + "/members",
             b.accessToken(),
@@ -142,6 +152,24 @@ class WebhookDeliveryTest {
     assertThat(read.json().getJsonObject("data").getString("user_id")).isEqualTo(a.id());
     assertThat(everything).allMatch(h -> all.equals(h.header("Chat4All-Webhook-Id")));
     assertThat(onlyCreated).allMatch(h -> created.equals(h.header("Chat4All-Webhook-Id")));
+  }
+
+  @Test
+  void presenceReachesWebhooksOfUsersSharingAConversation() {
+    Api.User a = api.newUser("pa");
+    Api.User friend = api.newUser("pfriend");
+    Api.User stranger = api.newUser("pstranger");
+    Hooks.create(api, a, receiver.url("/presence"), "user.presence");
+    group(friend, "friends", a);
+    api.post("/v1/presence/heartbeat", stranger.accessToken(), null).expect(204);
+    api.post("/v1/presence/heartbeat", friend.accessToken(), null).expect(204);
+    Hit online =
+        receiver
+            .awaitMatching("/presence", event("user.presence", "user_id", friend.id()), 1, WAIT)
+            .get(0);
+    assertThat(online.json().getJsonObject("data").getString("status")).isEqualTo("online");
+    assertThat(receiver.hits("/presence"))
+        .noneMatch(event("user.presence", "user_id", stranger.id()));
   }
 
   @Test
