@@ -22,6 +22,12 @@ public final class Topics {
    */
   public static final String MESSAGE_STORED = "message.stored";
 
+  /**
+   * Pipeline records that could not be applied after {@code messaging.pipeline_max_attempts} tries
+   * (the raw record with the reason); a send among them is stored as a {@code failed} message.
+   */
+  public static final String PIPELINE_DEAD_LETTER = "message.deadletter.pipeline";
+
   /** Channels a message can be delivered to outside the platform (one outbound topic each). */
   public static final List<String> CHANNELS =
       List.of("whatsapp", "instagram", "telegram", "messenger");
@@ -48,6 +54,7 @@ public final class Topics {
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
           MESSAGE_STORED,
+          PIPELINE_DEAD_LETTER,
           outbound("whatsapp"),
           outbound("instagram"),
           outbound("telegram"),

@@ -23,4 +23,16 @@ public record AuthConfig(
         section.getInteger("login_max_failures", 5),
         section.getInteger("login_failure_window_seconds", 900));
   }
+
+  /** Without the signing key, so that a log line never carries it. */
+  @Override
+  public String toString() {
+    return "AuthConfig[issuer="
+        + issuer
+        + ", accessTokenTtlSeconds="
+        + accessTokenTtlSeconds
+        + ", refreshTokenTtlSeconds="
+        + refreshTokenTtlSeconds
+        + ", jwtSecret=<redacted>]";
+  }
 }

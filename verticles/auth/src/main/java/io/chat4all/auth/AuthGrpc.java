@@ -88,7 +88,8 @@ public class AuthGrpc implements GrpcModule {
                                       new JsonObject()
                                           .put("user_id", p.userId())
                                           .put("jti", p.tokenId())
-                                          .put("exp", p.expiresAt());
+                                          .put("exp", p.expiresAt())
+                                          .put("family_id", p.familyId());
                                   if (!req.getRefreshToken().isEmpty()) {
                                     body.put("refresh_token", req.getRefreshToken());
                                   }

@@ -106,7 +106,8 @@ public class AuthRoutes implements RouteModule {
         new JsonObject()
             .put("user_id", p.userId())
             .put("jti", p.tokenId())
-            .put("exp", p.expiresAt());
+            .put("exp", p.expiresAt())
+            .put("family_id", p.familyId());
     if (ctx.body() != null && ctx.body().length() > 0) {
       JsonObject body = Bodies.object(ctx);
       Bodies.onlyFields(body, Set.of("refresh_token"));

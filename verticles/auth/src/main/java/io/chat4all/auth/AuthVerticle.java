@@ -15,10 +15,8 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -37,6 +35,7 @@ public class AuthVerticle extends VerticleBase {
   private final JwtTokens tokens;
   private final AuthConfig config;
   private final RateLimiter limiter;
+  private Logins logins;
 
   public AuthVerticle(
       Pool pg, RedisAPI redis, String redisKeyPrefix, JwtTokens tokens, AuthConfig config) {
@@ -49,14 +48,15 @@ public class AuthVerticle extends VerticleBase {
 
   @Override
   public final Future<?> start() {
+    logins = new Logins(vertx, pg, tokens, config);
     return ServiceBus.bind(
             vertx,
             Addresses.AUTH,
             Map.ofEntries(
                 Map.entry(AuthActions.REGISTER, this::register),
                 Map.entry(AuthActions.TOKEN, this::token),
-                Map.entry(AuthActions.REFRESH, this::refresh),
-                Map.entry(AuthActions.LOGOUT, this::logout),
+                Map.entry(AuthActions.REFRESH, req -> logins.refresh(req)),
+                Map.entry(AuthActions.LOGOUT, req -> logins.logout(req)),
                 Map.entry(AuthActions.ME, this::me),
                 Map.entry(AuthActions.USER_GET, this::userGet),
                 Map.entry(AuthActions.USER_FIND, this::userFind),
@@ -153,141 +153,10 @@ public class AuthVerticle extends VerticleBase {
                                   ErrorCode.FORBIDDEN,
                                   "this account is " + row.getString("status")));
                         }
-                        return issueLogin(
-                            row.getUUID("user_id").toString(),
-                            row.getString("username"),
-                            UUID.randomUUID().toString());
+                        return logins.start(
+                            row.getUUID("user_id").toString(), row.getString("username"));
                       });
             });
-  }
-
-  /** Access token + a new refresh token in {@code familyId}. */
-  private Future<JsonObject> issueLogin(String userId, String username, String familyId) {
-    return pg.withConnection(conn -> issueLogin(conn, userId, username, familyId));
-  }
-
-  private Future<JsonObject> issueLogin(
-      SqlConnection conn, String userId, String username, String familyId) {
-    JsonObject access = tokens.issue(userId, username);
-    String refresh = Passwords.randomToken(32);
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-    return conn.preparedQuery(
-            "INSERT INTO access_tokens (user_id, token_hash, expires_at) VALUES ($1, $2, $3)")
-        .execute(
-            Tuple.of(
-                UUID.fromString(userId),
-                Passwords.sha256(access.getString("jti")),
-                now.plusSeconds(config.accessTokenTtlSeconds())))
-        .compose(
-            x ->
-                conn.preparedQuery(
-                        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)")
-                    .execute(
-                        Tuple.of(
-                            UUID.fromString(userId),
-                            UUID.fromString(familyId),
-                            Passwords.sha256(refresh),
-                            now.plusSeconds(config.refreshTokenTtlSeconds()))))
-        .map(
-            x ->
-                new JsonObject()
-                    .put("access_token", access.getString("token"))
-                    .put("refresh_token", refresh)
-                    .put("token_type", "Bearer")
-                    .put("expires_in", config.accessTokenTtlSeconds())
-                    .put("refresh_expires_in", config.refreshTokenTtlSeconds())
-                    .put("user_id", userId));
-  }
-
-  /** Rotates a refresh token. A token used twice revokes its whole family (theft detection). */
-  private Future<JsonObject> refresh(JsonObject req) {
-    String hash = Passwords.sha256(req.getString("refresh_token"));
-    return pg.withTransaction(
-            conn ->
-                conn.preparedQuery(
-                        "SELECT r.token_id, r.user_id, r.family_id, r.expires_at, r.used_at, r.revoked_at,"
-                            + " u.username, u.status FROM refresh_tokens r JOIN users u USING (user_id)"
-                            + " WHERE r.token_hash = $1 FOR UPDATE OF r")
-                    .execute(Tuple.of(hash))
-                    .compose(
-                        rows -> {
-                          if (rows.size() == 0) {
-                            return Future.succeededFuture(
-                                failure(ErrorCode.TOKEN_INVALID, "unknown refresh token"));
-                          }
-                          Row row = rows.iterator().next();
-                          UUID family = row.getUUID("family_id");
-                          if (row.getOffsetDateTime("used_at") != null
-                              || row.getOffsetDateTime("revoked_at") != null) {
-                            return conn.preparedQuery(
-                                    "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
-                                .execute(Tuple.of(family))
-                                .map(
-                                    x ->
-                                        failure(
-                                            ErrorCode.TOKEN_REVOKED,
-                                            "refresh token already used or revoked; every session of this login is now revoked"));
-                          }
-                          if (row.getOffsetDateTime("expires_at")
-                              .isBefore(OffsetDateTime.now(ZoneOffset.UTC))) {
-                            return Future.succeededFuture(
-                                failure(ErrorCode.TOKEN_EXPIRED, "refresh token expired"));
-                          }
-                          if (!"active".equals(row.getString("status"))) {
-                            return Future.succeededFuture(
-                                failure(
-                                    ErrorCode.FORBIDDEN,
-                                    "this account is " + row.getString("status")));
-                          }
-                          return conn.preparedQuery(
-                                  "UPDATE refresh_tokens SET used_at = now() WHERE token_id = $1")
-                              .execute(Tuple.of(row.getUUID("token_id")))
-                              .compose(
-                                  x ->
-                                      issueLogin(
-                                          conn,
-                                          row.getUUID("user_id").toString(),
-                                          row.getString("username"),
-                                          family.toString()));
-                        }))
-        .compose(
-            result ->
-                result.containsKey("_failure")
-                    ? Future.failedFuture(
-                        new ServiceException(
-                            ErrorCode.fromWireName(result.getString("_failure")),
-                            result.getString("_message")))
-                    : Future.succeededFuture(result));
-  }
-
-  /** A failure that must not roll back the transaction (the family revocation must stick). */
-  private static JsonObject failure(ErrorCode code, String message) {
-    return new JsonObject().put("_failure", code.wireName()).put("_message", message);
-  }
-
-  private Future<JsonObject> logout(JsonObject req) {
-    String userId = req.getString("user_id");
-    String jti = req.getString("jti");
-    long exp = req.getLong("exp", 0L);
-    Future<Void> access =
-        tokens
-            .revoke(jti, exp)
-            .compose(
-                x ->
-                    pg.preparedQuery(
-                            "UPDATE access_tokens SET revoked_at = now() WHERE token_hash = $1")
-                        .execute(Tuple.of(Passwords.sha256(jti)))
-                        .mapEmpty());
-    String refresh = req.getString("refresh_token");
-    Future<Void> family =
-        refresh == null
-            ? Future.succeededFuture()
-            : pg.preparedQuery(
-                    "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id ="
-                        + " (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND user_id = $2)")
-                .execute(Tuple.of(Passwords.sha256(refresh), UUID.fromString(userId)))
-                .mapEmpty();
-    return Future.all(access, family).map(new JsonObject());
   }
 
   private Future<JsonObject> me(JsonObject req) {

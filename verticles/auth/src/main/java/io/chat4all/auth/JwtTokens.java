@@ -9,19 +9,29 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.redis.client.RedisAPI;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 /**
- * Access tokens: HS256 JWTs ({@code sub} = user id, {@code jti}, {@code typ} = access) signed with
- * the cluster-wide key, so any node verifies any node's token. Revocation (logout) is a Redis key
- * per token id that lives as long as the token would.
+ * Access tokens: HS256 JWTs ({@code sub} = user id, {@code jti}, {@code fam} = the login's refresh
+ * family, {@code typ} = access, {@code exp}) signed with the cluster-wide key, so any node verifies
+ * any node's token. Revocation is a Redis key per token id (logout) and per family (logout, refresh
+ * reuse) that lives as long as any token it covers would still be accepted.
  */
 public final class JwtTokens implements TokenVerifier {
+  /** Clock skew tolerated on {@code exp}: a token is accepted up to this long after it. */
+  static final int LEEWAY_SECONDS = 5;
+
+  /** Extra life of a revocation entry beyond the last second its token could be accepted. */
+  static final int REVOCATION_MARGIN_SECONDS = 30;
+
   private final JWTAuth jwt;
   private final AuthConfig config;
   private final RedisAPI redis;
@@ -37,11 +47,12 @@ public final class JwtTokens implements TokenVerifier {
             new JWTAuthOptions()
                 .addPubSecKey(
                     new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(config.jwtSecret()))
-                .setJWTOptions(new JWTOptions().setIssuer(config.issuer()).setLeeway(5)));
+                .setJWTOptions(
+                    new JWTOptions().setIssuer(config.issuer()).setLeeway(LEEWAY_SECONDS)));
   }
 
-  /** A fresh access token: {@code {token, jti, expires_in}}. */
-  public JsonObject issue(String userId, String username) {
+  /** A fresh access token of the login {@code familyId}: {@code {token, jti, expires_in}}. */
+  public JsonObject issue(String userId, String username, String familyId) {
     String jti = UUID.randomUUID().toString();
     String token =
         jwt.generateToken(
@@ -49,6 +60,7 @@ public final class JwtTokens implements TokenVerifier {
                 .put("sub", userId)
                 .put("username", username)
                 .put("jti", jti)
+                .put("fam", familyId)
                 .put("typ", "access"),
             new JWTOptions()
                 .setAlgorithm("HS256")
@@ -64,10 +76,33 @@ public final class JwtTokens implements TokenVerifier {
     return keyPrefix + "revoked:" + jti;
   }
 
-  /** Marks a token id revoked until {@code expSeconds} (epoch seconds). */
+  String revokedFamilyKey(String familyId) {
+    return keyPrefix + "revoked-family:" + familyId;
+  }
+
+  /**
+   * Marks one token id revoked for as long as the token could still be accepted: until {@code
+   * expSeconds} (epoch seconds) plus the leeway. An unknown expiry ({@code <= 0}) counts as a token
+   * issued now.
+   */
   public Future<Void> revoke(String jti, long expSeconds) {
-    long ttl = Math.max(1, expSeconds - System.currentTimeMillis() / 1000 + 10);
-    return redis.setex(revokedKey(jti), Long.toString(ttl), "1").mapEmpty();
+    long now = System.currentTimeMillis() / 1000;
+    long exp = expSeconds > 0 ? expSeconds : now + config.accessTokenTtlSeconds();
+    return setex(revokedKey(jti), exp - now);
+  }
+
+  /**
+   * Marks every access token of the login {@code familyId} revoked. Once the family's refresh
+   * tokens are revoked no new access token is issued in it, so the newest one expires at the latest
+   * one access-token lifetime from now.
+   */
+  public Future<Void> revokeFamily(String familyId) {
+    return setex(revokedFamilyKey(familyId), config.accessTokenTtlSeconds());
+  }
+
+  private Future<Void> setex(String key, long secondsLeft) {
+    long ttl = Math.max(0, secondsLeft) + LEEWAY_SECONDS + REVOCATION_MARGIN_SECONDS;
+    return redis.setex(key, Long.toString(ttl), "1").mapEmpty();
   }
 
   @Override
@@ -75,7 +110,7 @@ public final class JwtTokens implements TokenVerifier {
     return jwt.authenticate(new TokenCredentials(accessToken))
         .recover(
             err -> {
-              String m = String.valueOf(err.getMessage()).toLowerCase(java.util.Locale.ROOT);
+              String m = String.valueOf(err.getMessage()).toLowerCase(Locale.ROOT);
               return Future.failedFuture(
                   m.contains("expired")
                       ? new ServiceException(ErrorCode.TOKEN_EXPIRED)
@@ -83,24 +118,44 @@ public final class JwtTokens implements TokenVerifier {
             })
         .compose(
             user -> {
-              JsonObject claims = user.principal();
+              JsonObject claims = claims(user);
               String sub = claims.getString("sub");
               String jti = claims.getString("jti");
-              if (sub == null || jti == null || !"access".equals(claims.getString("typ"))) {
+              String family = claims.getValue("fam") instanceof String f ? f : null;
+              long exp = claims.getValue("exp") instanceof Number n ? n.longValue() : 0L;
+              // a token without an expiry would be valid forever: every token this service issues
+              // has one
+              if (sub == null
+                  || jti == null
+                  || exp <= 0
+                  || !"access".equals(claims.getString("typ"))) {
                 return Future.failedFuture(new ServiceException(ErrorCode.TOKEN_INVALID));
               }
+              List<String> keys = new ArrayList<>(2);
+              keys.add(revokedKey(jti));
+              if (family != null) {
+                keys.add(revokedFamilyKey(family));
+              }
               return redis
-                  .exists(List.of(revokedKey(jti)))
+                  .exists(keys)
                   .compose(
                       r ->
                           r.toInteger() > 0
                               ? Future.failedFuture(new ServiceException(ErrorCode.TOKEN_REVOKED))
                               : Future.succeededFuture(
                                   new Principal(
-                                      sub,
-                                      claims.getString("username"),
-                                      jti,
-                                      claims.getLong("exp", 0L))));
+                                      sub, claims.getString("username"), jti, exp, family)));
             });
+  }
+
+  /**
+   * The token's claims. Vert.x keeps the decoded token under the {@code rootClaim} attribute
+   * ({@code accessToken}); the principal holds a copy without {@code exp}, {@code iat} and {@code
+   * nbf}, so the expiry must not be read from it (it would read as 0).
+   */
+  static JsonObject claims(User user) {
+    String root = user.attributes().getString("rootClaim", "accessToken");
+    JsonObject decoded = user.attributes().getJsonObject(root);
+    return decoded != null ? decoded : user.principal();
   }
 }

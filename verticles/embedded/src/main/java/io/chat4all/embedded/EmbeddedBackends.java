@@ -61,8 +61,8 @@ public final class EmbeddedBackends implements AutoCloseable {
   }
 
   private void doStart() throws Exception {
-    Path data = settings.dataDir().toAbsolutePath();
-    Files.createDirectories(data);
+    // every server's data and the secrets live here: owner only
+    Path data = PrivateFiles.directory(settings.dataDir());
     acquireLock(data);
     String host = settings.host();
 

@@ -1,5 +1,6 @@
 package io.chat4all.messaging;
 
+import io.chat4all.codecs.Envelopes;
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Wire;
@@ -20,7 +21,9 @@ import java.util.regex.Pattern;
 /**
  * Each user's change feed: a Redis stream of the envelopes sent to them (messages, edits, deletes,
  * status changes), capped at {@code feed_max_entries}. A stream id is the position; the API hands
- * it out as an opaque cursor.
+ * it out as an opaque cursor. A message envelope is kept as a reference ({@code message_ref}:
+ * conversation, sequence number, id), never with the message's content: readers of the feed get the
+ * message as it is when they read (so an edit or a delete reaches old entries too).
  */
 public final class FeedStore {
   private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
@@ -77,7 +80,7 @@ public final class FeedStore {
               .arg(maxEntries)
               .arg("*")
               .arg("e")
-              .arg(e.getValue().encode()));
+              .arg(reference(e.getValue()).encode()));
     }
     return redis
         .batch(batch)
@@ -147,6 +150,27 @@ public final class FeedStore {
                     return page(items, encode(last), false);
                   });
         });
+  }
+
+  /** The key under which an envelope's message is referenced instead of copied. */
+  public static final String MESSAGE_REF = "message_ref";
+
+  /** What is kept of an envelope: a message is replaced by its reference. */
+  static JsonObject reference(JsonObject envelope) {
+    String type = envelope.getString(Envelopes.TYPE);
+    if ((Envelopes.MESSAGE.equals(type) || Envelopes.MESSAGE_UPDATED.equals(type))
+        && envelope.getValue("message") instanceof JsonObject m) {
+      JsonObject kept = envelope.copy();
+      kept.remove("message");
+      kept.put(
+          MESSAGE_REF,
+          new JsonObject()
+              .put("conversation_id", m.getString("conversation_id"))
+              .put("sequence_number", m.getLong("sequence_number"))
+              .put("message_id", m.getString("message_id")));
+      return kept;
+    }
+    return envelope;
   }
 
   private static JsonObject page(List<Object> items, String next, boolean resync) {

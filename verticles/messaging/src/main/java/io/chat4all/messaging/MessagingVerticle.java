@@ -7,7 +7,6 @@ import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,6 +38,8 @@ public class MessagingVerticle extends VerticleBase {
   private final MessageStore store;
   private final FeedStore feed;
   private final MessagingConfig config;
+  private final MessageViews views;
+  private SendClaims claims;
 
   public MessagingVerticle(
       Pool pg,
@@ -53,10 +54,19 @@ public class MessagingVerticle extends VerticleBase {
     this.store = Objects.requireNonNull(store);
     this.feed = Objects.requireNonNull(feed);
     this.config = Objects.requireNonNull(config);
+    this.views = new MessageViews(store, new ReadHorizons(pg));
+    SendClaims.checkLease(config.idempotencyLeaseMs());
   }
 
   @Override
   public final Future<?> start() {
+    claims =
+        new SendClaims(
+            vertx,
+            redis,
+            config.redisKeyPrefix(),
+            config.idempotencyTtlSeconds(),
+            config.idempotencyLeaseMs());
     return ServiceBus.bind(
             vertx,
             Addresses.MESSAGES,
@@ -90,11 +100,8 @@ public class MessagingVerticle extends VerticleBase {
 
   // --- send ---
 
-  private String idemKey(String messageId) {
-    return config.redisKeyPrefix() + "idem:msg:" + messageId;
-  }
-
-  static String fingerprint(JsonObject req) {
+  /** The idempotency fingerprint of a validated send request (what makes two sends the same). */
+  public static String fingerprint(JsonObject req) {
     JsonObject canonical =
         new JsonObject()
             .put("conversation_id", req.getString("conversation_id"))
@@ -112,16 +119,94 @@ public class MessagingVerticle extends VerticleBase {
   }
 
   /**
-   * Idempotent per (from_user_id, message_id): the first request claims the key in Redis (SET NX),
-   * writes to Kafka and records the reply; a retry with the same body gets the same reply (waiting
-   * while the first is in flight); the same key with another body, or another user's key, is 409.
+   * Idempotent per (from_user_id, message_id) through {@link SendClaims}: the attempt holding the
+   * claim writes to Kafka and records the reply; a retry with the same body gets the same reply
+   * (waiting while the first is in flight, finishing it when the first went away); the same key
+   * with another body, or another user's key, is 409.
    */
   private Future<JsonObject> send(JsonObject req) {
     String userId = req.getString("user_id");
     String conversationId = req.getString("conversation_id");
     return requireMember(conversationId, userId)
-        .compose(m -> withFile(req))
-        .compose(r -> claim(r, 0));
+        .compose(m -> replyTarget(req, m))
+        .compose(x -> withFile(req))
+        .compose(
+            r ->
+                claims.send(
+                    r.getString("message_id"),
+                    userId,
+                    fingerprint(r),
+                    (createdAt, resumed) -> sendOnce(r, createdAt, resumed)));
+  }
+
+  /**
+   * A reply names a message of the same conversation that the sender can see (numbered after they
+   * joined, still stored): otherwise 404 on reply_to_message_id.
+   */
+  private Future<Void> replyTarget(JsonObject req, JsonObject membership) {
+    String target = req.getString("reply_to_message_id");
+    if (target == null) {
+      return Future.succeededFuture();
+    }
+    String conv = req.getString("conversation_id");
+    ServiceException missing =
+        new ServiceException(
+            ErrorCode.NOT_FOUND,
+            "reply_to_message_id names no message of this conversation you can see",
+            new JsonObject().put("field", "reply_to_message_id"));
+    return store
+        .messageIdEntry(target)
+        .compose(
+            entry -> {
+              if (entry == null
+                  || !conv.equals(entry.getString("conversation_id"))
+                  || entry.getLong("seq") <= membership.getLong("joined_seq", 0L)) {
+                return Future.failedFuture(missing);
+              }
+              return store
+                  .message(conv, entry.getLong("seq"))
+                  .compose(
+                      doc ->
+                          doc != null && target.equals(doc.getString("message_id"))
+                              ? Future.<Void>succeededFuture()
+                              : Future.failedFuture(missing));
+            });
+  }
+
+  /**
+   * The send itself, run by the attempt holding the claim. A stored message with this id means the
+   * id is taken, unless this attempt resumes an interrupted one of the same sender and
+   * conversation: then the first attempt reached Kafka and its reply is given without a second
+   * write. Otherwise the record goes to Kafka (again, for a resumed attempt: the pipeline keeps the
+   * first copy).
+   */
+  private Future<JsonObject> sendOnce(JsonObject req, String createdAt, boolean resumed) {
+    String messageId = req.getString("message_id");
+    JsonObject record = record(req, createdAt);
+    return store
+        .messageIdEntry(messageId)
+        .compose(
+            stored -> {
+              if (stored == null) {
+                return producer
+                    .send(
+                        KafkaProducerRecord.create(
+                            config.topic(Topics.MESSAGE_SENT),
+                            record.getString("conversation_id"),
+                            record.encode()))
+                    .map(meta -> accepted(record));
+              }
+              if (resumed
+                  && record.getString("conversation_id").equals(stored.getString("conversation_id"))
+                  && record.getString("from_user_id").equals(stored.getString("from_user_id"))) {
+                return Future.succeededFuture(accepted(record));
+              }
+              return Future.failedFuture(
+                  new ServiceException(
+                      ErrorCode.IDEMPOTENCY_CONFLICT,
+                      "message_id " + messageId + " was already used",
+                      new JsonObject().put("field", "message_id")));
+            });
   }
 
   /**
@@ -151,145 +236,42 @@ public class MessagingVerticle extends VerticleBase {
             });
   }
 
-  private Future<JsonObject> claim(JsonObject req, int attempt) {
-    String messageId = req.getString("message_id");
-    String hash = fingerprint(req);
-    String createdAt = Wire.timestamp(Instant.now());
-    JsonObject claimValue =
-        new JsonObject()
-            .put("from_user_id", req.getString("user_id"))
-            .put("hash", hash)
-            .put("state", "pending")
-            .put("created_at", createdAt);
-    String ttl = Integer.toString(config.idempotencyTtlSeconds());
-    return redis
-        .set(List.of(idemKey(messageId), claimValue.encode(), "NX", "EX", ttl))
-        .compose(
-            r -> {
-              if (r != null && "OK".equals(r.toString())) {
-                // the Redis claim expires; the stored message_ids map (unique key) does not
-                return store
-                    .messageIdEntry(messageId)
-                    .compose(
-                        stored ->
-                            stored == null
-                                ? Future.succeededFuture()
-                                : redis
-                                    .del(List.of(idemKey(messageId)))
-                                    .transform(
-                                        x ->
-                                            Future.failedFuture(
-                                                new ServiceException(
-                                                    ErrorCode.IDEMPOTENCY_CONFLICT,
-                                                    "message_id " + messageId + " was already used",
-                                                    new JsonObject().put("field", "message_id")))))
-                    .compose(x -> produce(req, createdAt))
-                    .compose(
-                        reply ->
-                            redis
-                                .set(
-                                    List.of(
-                                        idemKey(messageId),
-                                        claimValue
-                                            .copy()
-                                            .put("state", "done")
-                                            .put("reply", reply)
-                                            .encode(),
-                                        "XX",
-                                        "EX",
-                                        ttl))
-                                .map(x -> reply))
-                    .recover(
-                        err ->
-                            err instanceof ServiceException se
-                                    && se.code() == ErrorCode.IDEMPOTENCY_CONFLICT
-                                ? Future.failedFuture(err)
-                                : redis
-                                    .del(List.of(idemKey(messageId)))
-                                    .transform(
-                                        x ->
-                                            Future.failedFuture(
-                                                new ServiceException(
-                                                    ErrorCode.UNAVAILABLE,
-                                                    "the message could not be stored durably; retry with the same message_id"))));
-              }
-              return awaitExisting(req, hash, attempt, 0);
-            });
+  /** The message.sent record of a send. */
+  private static JsonObject record(JsonObject req, String createdAt) {
+    return new JsonObject()
+        .put("message_id", req.getString("message_id"))
+        .put("conversation_id", req.getString("conversation_id"))
+        .put("from_user_id", req.getString("user_id"))
+        .put("payload", req.getJsonObject("payload"))
+        .put("reply_to_message_id", req.getString("reply_to_message_id"))
+        .put("channels", req.getJsonArray("channels", new JsonArray()))
+        .put("created_at", createdAt);
   }
 
-  private Future<JsonObject> awaitExisting(JsonObject req, String hash, int attempt, int polls) {
-    String messageId = req.getString("message_id");
-    return redis
-        .get(idemKey(messageId))
-        .compose(
-            r -> {
-              if (r == null) {
-                // the first attempt failed and released the key: try to claim it again
-                return attempt < 3
-                    ? claim(req, attempt + 1)
-                    : Future.failedFuture(new ServiceException(ErrorCode.UNAVAILABLE));
-              }
-              JsonObject existing = new JsonObject(r.toString());
-              if (!req.getString("user_id").equals(existing.getString("from_user_id"))
-                  || !hash.equals(existing.getString("hash"))) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.IDEMPOTENCY_CONFLICT,
-                        "message_id " + messageId + " was already used for a different message",
-                        new JsonObject().put("field", "message_id")));
-              }
-              if ("done".equals(existing.getString("state"))) {
-                return Future.succeededFuture(existing.getJsonObject("reply"));
-              }
-              if (polls > 400) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.TIMEOUT, "the first send of this message_id is still in flight"));
-              }
-              Promise<Void> later = Promise.promise();
-              vertx.setTimer(25, t -> later.complete());
-              return later.future().compose(x -> awaitExisting(req, hash, attempt, polls + 1));
-            });
-  }
-
-  private Future<JsonObject> produce(JsonObject req, String createdAt) {
-    String conversationId = req.getString("conversation_id");
-    JsonObject record =
-        new JsonObject()
-            .put("message_id", req.getString("message_id"))
-            .put("conversation_id", conversationId)
-            .put("from_user_id", req.getString("user_id"))
-            .put("payload", req.getJsonObject("payload"))
-            .put("reply_to_message_id", req.getString("reply_to_message_id"))
-            .put("channels", req.getJsonArray("channels", new JsonArray()))
-            .put("created_at", createdAt);
-    return producer
-        .send(
-            KafkaProducerRecord.create(
-                config.topic(Topics.MESSAGE_SENT), conversationId, record.encode()))
-        .map(
-            meta ->
-                new JsonObject()
-                    .put("message_id", record.getString("message_id"))
-                    .put("conversation_id", conversationId)
-                    .put("from_user_id", record.getString("from_user_id"))
-                    .put("sequence_number", (Object) null)
-                    .put("payload", storedPayload(record.getJsonObject("payload")))
-                    .put("reply_to_message_id", record.getString("reply_to_message_id"))
-                    .put("target_channels", record.getJsonArray("channels"))
-                    .put("status", MessageActions.SENT)
-                    .put(
-                        "status_history",
-                        new JsonArray()
-                            .add(
-                                new JsonObject()
-                                    .put("status", MessageActions.SENT)
-                                    .put("timestamp", createdAt)))
-                    .put("recipient_status", new JsonObject())
-                    .put("is_edited", false)
-                    .put("is_deleted", false)
-                    .put("created_at", createdAt)
-                    .put("updated_at", createdAt));
+  /** The reply to a send: the message as accepted, before the pipeline numbers it. */
+  private static JsonObject accepted(JsonObject record) {
+    String createdAt = record.getString("created_at");
+    return new JsonObject()
+        .put("message_id", record.getString("message_id"))
+        .put("conversation_id", record.getString("conversation_id"))
+        .put("from_user_id", record.getString("from_user_id"))
+        .put("sequence_number", (Object) null)
+        .put("payload", storedPayload(record.getJsonObject("payload")))
+        .put("reply_to_message_id", record.getString("reply_to_message_id"))
+        .put("target_channels", record.getJsonArray("channels"))
+        .put("status", MessageActions.SENT)
+        .put(
+            "status_history",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("status", MessageActions.SENT)
+                        .put("timestamp", createdAt)))
+        .put("recipient_status", new JsonObject())
+        .put("is_edited", false)
+        .put("is_deleted", false)
+        .put("created_at", createdAt)
+        .put("updated_at", createdAt);
   }
 
   /** The payload as stored and returned later: file_id becomes file_reference.file_id. */
@@ -341,7 +323,9 @@ public class MessagingVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> get(JsonObject req) {
-    return visible(req.getString("message_id"), req.getString("user_id")).map(MessageStore::toApi);
+    return visible(req.getString("message_id"), req.getString("user_id"))
+        .compose(doc -> views.of(doc.getString("conversation_id"), List.of(doc)))
+        .map(l -> l.get(0));
   }
 
   /**
@@ -387,12 +371,10 @@ public class MessagingVerticle extends VerticleBase {
               final long hi = to;
               return store
                   .messages(conv, seqs)
+                  .compose(docs -> views.of(conv, docs))
                   .map(
-                      docs -> {
-                        List<Object> items = new ArrayList<>();
-                        for (JsonObject d : docs) {
-                          items.add(MessageStore.toApi(d));
-                        }
+                      views -> {
+                        List<Object> items = new ArrayList<>(views);
                         String next = null;
                         if (forward && hi < last && hi >= lo) {
                           next = HistoryCursor.encode(true, hi);
@@ -417,6 +399,11 @@ public class MessagingVerticle extends VerticleBase {
                     new ServiceException(
                         ErrorCode.CONFLICT,
                         "the author does not mark their own message " + status));
+              }
+              if (MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the message failed: it cannot be marked " + status));
               }
               String conv = doc.getString("conversation_id");
               JsonObject record =
@@ -459,6 +446,10 @@ public class MessagingVerticle extends VerticleBase {
                 return Future.failedFuture(
                     new ServiceException(ErrorCode.CONFLICT, "the message was deleted"));
               }
+              if ("edit".equals(op) && MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(ErrorCode.CONFLICT, "the message failed: send it again"));
+              }
               if ("edit".equals(op)
                   && !"text".equals(doc.getJsonObject("payload").getString("type"))) {
                 return Future.failedFuture(
@@ -478,12 +469,26 @@ public class MessagingVerticle extends VerticleBase {
                   .send(
                       KafkaProducerRecord.create(
                           config.topic(Topics.MESSAGE_UPDATED), conv, record.encode()))
-                  .map(x -> Pipeline.applyUpdate(doc.copy(), record))
-                  .map(MessageStore::toApi);
+                  .compose(x -> "delete".equals(op) ? forgetText(record) : Future.succeededFuture())
+                  .compose(x -> views.of(conv, List.of(Pipeline.applyUpdate(doc.copy(), record))))
+                  .map(l -> l.get(0));
             });
   }
 
+  /** A deleted message's text also leaves the reply its send recorded for retries. */
+  private Future<Void> forgetText(JsonObject record) {
+    return claims
+        .rewriteReply(record.getString("message_id"), reply -> Pipeline.applyUpdate(reply, record))
+        .recover(
+            err ->
+                Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.UNAVAILABLE,
+                        "the delete is recorded but not yet applied everywhere; retry it")));
+  }
+
   private Future<JsonObject> sync(JsonObject req) {
-    return feed.since(req.getString("user_id"), req.getString("cursor"), req.getInteger("limit"));
+    return feed.since(req.getString("user_id"), req.getString("cursor"), req.getInteger("limit"))
+        .compose(views::hydrate);
   }
 }

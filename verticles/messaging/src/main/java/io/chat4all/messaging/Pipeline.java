@@ -42,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * conversation's counters in PostgreSQL, applies status changes and edits, appends every
  * recipient's change feed and publishes the envelope on each recipient's address; outbound channels
  * get a record on {@code message.outbound.<channel>}, and each applied change one on {@code
- * message.stored}. Offsets are committed after the effects, so a crash redelivers and the
- * redelivery changes nothing.
+ * message.stored} (for the webhooks). Offsets are committed after the effects, so a crash
+ * redelivers and the redelivery changes nothing. Each conversation of a batch is applied on its
+ * own: a record that cannot be applied is retried a bounded number of times, then dead-lettered (a
+ * send becomes a {@code failed} message) without holding up its conversation or the others; see
+ * {@link PipelineFailures}.
  */
 public class Pipeline extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -53,11 +56,17 @@ public class Pipeline extends VerticleBase {
   private final FeedStore feed;
   private final KafkaProducer<String, String> producer;
   private final MessagingConfig config;
+  private final ReadHorizons horizons;
+  private final Receipts receipts;
   private final Map<String, Long> counters = new HashMap<>();
   private KafkaConsumer<String, String> consumer;
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
+  private PipelineFailures failures;
+
+  /** Bumped whenever partitions move: retries of records this consumer no longer owns stop. */
+  private volatile int generation;
 
   public Pipeline(
       Pool pg,
@@ -70,6 +79,10 @@ public class Pipeline extends VerticleBase {
     this.feed = Objects.requireNonNull(feed);
     this.producer = Objects.requireNonNull(producer);
     this.config = Objects.requireNonNull(config);
+    this.horizons = new ReadHorizons(pg);
+    this.receipts =
+        new Receipts(
+            store, horizons, events -> deliver(events).compose(v -> storedStatuses(events)));
   }
 
   @Override
@@ -86,9 +99,18 @@ public class Pipeline extends VerticleBase {
     props.put("session.timeout.ms", "10000");
     props.put("heartbeat.interval.ms", "1000");
     consumer = KafkaConsumer.create(vertx, props);
+    failures = new PipelineFailures(vertx, producer, config);
     // a new owner must not trust counters of partitions it did not own the whole time
-    consumer.partitionsRevokedHandler(p -> counters.clear());
-    consumer.partitionsAssignedHandler(p -> counters.clear());
+    consumer.partitionsRevokedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
+    consumer.partitionsAssignedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
     Set<String> topics =
         Set.of(
             config.topic(Topics.MESSAGE_SENT),
@@ -97,6 +119,14 @@ public class Pipeline extends VerticleBase {
             config.topic(Topics.MESSAGE_READ));
     loopStopped = Promise.promise();
     return store.ensureIndexes().compose(v -> consumer.subscribe(topics)).onSuccess(v -> loop());
+  }
+
+  /**
+   * Null while the pipeline moves; otherwise what it has been retrying since when (a store or the
+   * broker failing): for readiness.
+   */
+  public JsonObject stall() {
+    return failures == null ? null : failures.stall();
   }
 
   @Override
@@ -121,12 +151,14 @@ public class Pipeline extends VerticleBase {
                     "pipeline batch failed, retrying in {} ms: {}",
                     backoffMs,
                     ar.cause().toString());
+                failures.stall(this, null, ar.cause());
                 counters.clear();
                 long delay = backoffMs;
                 backoffMs = Math.min(5000, backoffMs * 2);
                 vertx.setTimer(delay, t -> loop());
               } else {
                 backoffMs = 100;
+                failures.unstall(this);
                 loop();
               }
             });
@@ -135,18 +167,31 @@ public class Pipeline extends VerticleBase {
   private Future<Void> processAndCommit(KafkaConsumerRecords<String, String> records) {
     Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     Map<String, List<KafkaConsumerRecord<String, String>>> byConversation = new LinkedHashMap<>();
+    List<Future<?>> work = new ArrayList<>();
+    int gen = generation;
+    java.util.function.BooleanSupplier aborted = () -> stopping || generation != gen;
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> r = records.recordAt(i);
       firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-      if (r.key() == null) {
+      String unreadable = PipelineFailures.unreadable(r);
+      if (unreadable != null) {
+        work.add(failures.malformed(r, unreadable, aborted));
         continue;
       }
       byConversation.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
     }
-    List<Future<?>> work = new ArrayList<>();
     for (Map.Entry<String, List<KafkaConsumerRecord<String, String>>> e :
         byConversation.entrySet()) {
-      work.add(processConversation(e.getKey(), e.getValue()));
+      String conv = e.getKey();
+      // each conversation on its own: a record that fails holds up neither it nor the others
+      work.add(
+          failures.isolated(
+              conv,
+              e.getValue(),
+              this::processConversation,
+              this::gaveUp,
+              () -> counters.remove(conv),
+              aborted));
     }
     return Future.all(work)
         .compose(v -> consumer.commit())
@@ -162,6 +207,51 @@ public class Pipeline extends VerticleBase {
               }
               return Future.failedFuture(err);
             });
+  }
+
+  /**
+   * After a record was dead-lettered, a send becomes a {@code failed} placeholder (content dropped)
+   * under the conversation's next number, or under its own number when it was stored but a later
+   * step failed; its sender is told. Other records (statuses, edits) are just not applied.
+   */
+  private Future<Void> gaveUp(
+      String conv, KafkaConsumerRecord<String, String> r, JsonObject failure) {
+    if (!r.topic().equals(config.topic(Topics.MESSAGE_SENT))) {
+      return Future.succeededFuture();
+    }
+    JsonObject placeholder = PipelineFailures.placeholder(conv, r.value(), failure);
+    if (placeholder == null) {
+      return Future.succeededFuture();
+    }
+    String mid = placeholder.getString("message_id");
+    counters.remove(conv);
+    return store
+        .messageIdEntry(mid)
+        .compose(
+            entry ->
+                entry == null || !conv.equals(entry.getString("conversation_id"))
+                    ? Future.<JsonObject>succeededFuture()
+                    : store.message(conv, entry.getLong("seq")))
+        .compose(
+            stored ->
+                loadMembers(UUID.fromString(conv))
+                    .compose(
+                        members -> {
+                          if (stored == null || !mid.equals(stored.getString("message_id"))) {
+                            return applySends(conv, members, List.of(placeholder));
+                          }
+                          List<JsonObject> doc =
+                              List.of(
+                                  document(
+                                      conv,
+                                      stored.getLong("sequence_number"),
+                                      placeholder,
+                                      members));
+                          return store
+                              .save(doc.get(0))
+                              .compose(v -> afterSends(conv, doc))
+                              .compose(v -> route(conv, members, doc));
+                        }));
   }
 
   /** Records of one conversation, in log order: runs of sends in bulk, others one by one. */
@@ -283,7 +373,8 @@ public class Pipeline extends VerticleBase {
                   foreign.add(e.getString("_id"));
                 }
               }
-              return verifyKnown(conv, known)
+              Map<Long, JsonObject> stored = new HashMap<>();
+              return verifyKnown(conv, known, stored)
                   .compose(
                       verified -> {
                         long next = counter;
@@ -307,7 +398,9 @@ public class Pipeline extends VerticleBase {
                           } else {
                             next = Math.max(next, seq);
                           }
-                          docs.add(document(conv, seq, s, members));
+                          // a message stored before is routed as it is now (edited, deleted)
+                          JsonObject before = stored.get(seq);
+                          docs.add(before != null ? before : document(conv, seq, s, members));
                         }
                         final long last = next;
                         if (docs.isEmpty()) {
@@ -319,18 +412,23 @@ public class Pipeline extends VerticleBase {
                             .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
                                 v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
-                            .compose(v -> updateConversation(conv, docs))
+                            .compose(v -> afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
-                            .compose(v -> route(conv, members, docs));
+                            .compose(
+                                moved ->
+                                    route(conv, members, docs)
+                                        .compose(v -> receipts.afterSends(conv, moved)));
                       });
             });
   }
 
   /**
    * A message id already mapped to a sequence number is trusted only if the stored message under
-   * that number is this message (or missing, when a crash came between the two writes).
+   * that number is this message (or missing, when a crash came between the two writes); the stored
+   * ones are put into {@code stored}.
    */
-  private Future<Map<String, Long>> verifyKnown(String conv, Map<String, Long> known) {
+  private Future<Map<String, Long>> verifyKnown(
+      String conv, Map<String, Long> known, Map<Long, JsonObject> stored) {
     if (known.isEmpty()) {
       return Future.succeededFuture(known);
     }
@@ -341,6 +439,11 @@ public class Pipeline extends VerticleBase {
               Map<Long, String> bySeq = new HashMap<>();
               for (JsonObject d : docs) {
                 bySeq.put(d.getLong("sequence_number"), d.getString("message_id"));
+              }
+              for (JsonObject d : docs) {
+                if (known.containsKey(d.getString("message_id"))) {
+                  stored.put(d.getLong("sequence_number"), d);
+                }
               }
               Map<String, Long> ok = new HashMap<>();
               List<Future<?>> cleanup = new ArrayList<>();
@@ -432,7 +535,7 @@ public class Pipeline extends VerticleBase {
       Instant expires = Instant.parse(created).plus(config.retentionDays(), ChronoUnit.DAYS);
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
     }
-    return doc;
+    return PipelineFailures.markIfFailed(doc, s);
   }
 
   private static List<JsonObject> historyEntries(List<JsonObject> docs) {
@@ -445,37 +548,25 @@ public class Pipeline extends VerticleBase {
               .put("sequence_number", d.getLong("sequence_number"))
               .put("message_id", d.getString("message_id"))
               .put("from_user_id", d.getString("from_user_id"))
-              .put("event", "message")
+              .put("event", PipelineFailures.isFailed(d) ? MessageActions.FAILED : "message")
               .put("at", d.getString("created_at")));
     }
     return out;
   }
 
-  private Future<Void> updateConversation(String conv, List<JsonObject> docs) {
-    JsonObject last = docs.get(docs.size() - 1);
-    for (JsonObject d : docs) {
-      if (d.getLong("sequence_number") > last.getLong("sequence_number")) {
-        last = d;
-      }
+  /**
+   * After a run of sends was stored: the conversation's last message and the senders' horizons
+   * ({@link ReadHorizons#afterSends}); a failed placeholder (which runs alone) only moves {@code
+   * last_seq}, it is neither the last message nor anyone's horizon.
+   */
+  private Future<List<ReadHorizons.Moved>> afterSends(String conv, List<JsonObject> docs) {
+    if (docs.size() == 1 && PipelineFailures.isFailed(docs.get(0))) {
+      return pg.preparedQuery(
+              "UPDATE conversations SET last_seq = $2 WHERE conversation_id = $1 AND last_seq < $2")
+          .execute(Tuple.of(UUID.fromString(conv), docs.get(0).getLong("sequence_number")))
+          .map(rows -> List.<ReadHorizons.Moved>of());
     }
-    JsonObject payload = last.getJsonObject("payload");
-    String snippet = payload.getString("text");
-    if (snippet == null) {
-      snippet = "[" + payload.getString("type") + "]";
-    } else if (snippet.length() > 120) {
-      snippet = snippet.substring(0, 120);
-    }
-    return pg.preparedQuery(
-            "UPDATE conversations SET last_seq = $2, last_message_id = $3, last_message_at = $4,"
-                + " last_message_snippet = $5, updated_at = now() WHERE conversation_id = $1 AND last_seq < $2")
-        .execute(
-            Tuple.of(
-                UUID.fromString(conv),
-                last.getLong("sequence_number"),
-                UUID.fromString(last.getString("message_id")),
-                java.time.OffsetDateTime.parse(last.getString("created_at")),
-                snippet))
-        .mapEmpty();
+    return horizons.afterSends(conv, docs);
   }
 
   private Future<Void> route(String conv, Members members, List<JsonObject> docs) {
@@ -484,6 +575,17 @@ public class Pipeline extends VerticleBase {
     for (JsonObject d : docs) {
       long seq = d.getLong("sequence_number");
       JsonObject message = MessageStore.toApi(d);
+      if (PipelineFailures.isFailed(d)) {
+        // only its sender hears of a failed message: the placeholder, then why it failed
+        String from = d.getString("from_user_id");
+        deliveries.add(
+            new AbstractMap.SimpleEntry<>(
+                from,
+                new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
+        deliveries.add(new AbstractMap.SimpleEntry<>(from, PipelineFailures.failedEnvelope(d)));
+        outbound.add(stored(conv, PipelineFailures.failedEnvelope(d)));
+        continue;
+      }
       for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
         if (m.getValue() < seq) {
           deliveries.add(
@@ -540,6 +642,18 @@ public class Pipeline extends VerticleBase {
         .mapEmpty();
   }
 
+  /** Each status event of a receipt once (the author's and the reader's copy are one event). */
+  private Future<Void> storedStatuses(List<Map.Entry<String, JsonObject>> events) {
+    Set<JsonObject> once = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<Future<?>> sends = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> e : events) {
+      if (once.add(e.getValue())) {
+        sends.add(stored(e.getValue().getString("conversation_id"), e.getValue()));
+      }
+    }
+    return Future.all(sends).mapEmpty();
+  }
+
   /** Appends each envelope to its user's feed, then publishes it (with the cursor) live. */
   private Future<Void> deliver(List<Map.Entry<String, JsonObject>> deliveries) {
     return feed.append(deliveries)
@@ -563,13 +677,14 @@ public class Pipeline extends VerticleBase {
         .compose(
             doc -> {
               if (doc == null
-                  || !record.getString("message_id", "").equals(doc.getString("message_id"))) {
-                return Future.succeededFuture();
+                  || !record.getString("message_id", "").equals(doc.getString("message_id"))
+                  || PipelineFailures.isFailed(doc)) {
+                return Future.succeededFuture(); // a failed message takes no statuses or edits
               }
               if (topic.equals(config.topic(Topics.MESSAGE_UPDATED))) {
                 return applyUpdateRecord(conv, members, doc, record);
               }
-              return applyStatus(conv, doc, record);
+              return receipts.mark(conv, doc, record);
             });
   }
 
@@ -596,18 +711,6 @@ public class Pipeline extends VerticleBase {
     }
     JsonObject updated = applyUpdate(doc.copy(), record);
     long seq = doc.getLong("sequence_number");
-    JsonObject message = MessageStore.toApi(updated);
-    List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
-    for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
-      if (m.getValue() < seq) {
-        deliveries.add(
-            new AbstractMap.SimpleEntry<>(
-                m.getKey(),
-                new JsonObject()
-                    .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
-                    .put("message", message)));
-      }
-    }
     return store
         .save(updated)
         .compose(
@@ -628,92 +731,30 @@ public class Pipeline extends VerticleBase {
                             .put("message_id", doc.getString("message_id"))
                             .put("event", record.getString("op"))
                             .put("at", record.getString("at")))))
-        .compose(v -> deliver(deliveries))
+        .compose(v -> horizons.updateSnippet(conv, updated))
+        .compose(v -> horizons.covering(conv, List.of(updated)))
         .compose(
-            v ->
-                stored(
-                    conv,
-                    new JsonObject()
-                        .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
-                        .put("message", message)));
-  }
-
-  static int rank(String status) {
-    return switch (status == null ? MessageActions.SENT : status) {
-      case MessageActions.DELIVERED -> 1;
-      case MessageActions.READ -> 2;
-      case MessageActions.FAILED -> -1;
-      default -> 0;
-    };
-  }
-
-  private Future<Void> applyStatus(String conv, JsonObject doc, JsonObject record) {
-    String user = record.getString("user_id");
-    String status = record.getString("status");
-    String at = record.getString("at");
-    JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
-    JsonObject current = recipients.getJsonObject(user);
-    if (current != null && rank(status) <= rank(current.getString("status"))) {
-      return Future.succeededFuture(); // statuses only move forward; a redelivery changes nothing
-    }
-    recipients.put(user, new JsonObject().put("status", status).put("at", at));
-    doc.put("recipient_status", recipients);
-    doc.getJsonArray("status_history")
-        .add(new JsonObject().put("status", status).put("timestamp", at).put("user_id", user));
-    String before = doc.getString("status");
-    String messageStatus = lowest(doc);
-    if (!messageStatus.equals(before)) {
-      doc.put("status", messageStatus);
-      doc.getJsonArray("status_history")
-          .add(new JsonObject().put("status", messageStatus).put("timestamp", at));
-    }
-    doc.put("updated_at", at);
-    long seq = doc.getLong("sequence_number");
-    Future<Void> horizon =
-        MessageActions.READ.equals(status)
-            ? pg.preparedQuery(
-                    "UPDATE conversation_members SET last_read_seq = $3, last_read_at = $4,"
-                        + " last_read_message_id = $5 WHERE conversation_id = $1 AND user_id = $2 AND last_read_seq < $3")
-                .execute(
-                    Tuple.of(
-                        UUID.fromString(conv),
-                        UUID.fromString(user),
-                        seq,
-                        java.time.OffsetDateTime.parse(at),
-                        UUID.fromString(doc.getString("message_id"))))
-                .mapEmpty()
-            : Future.succeededFuture();
-    JsonObject envelope =
-        new JsonObject()
-            .put(Envelopes.TYPE, Envelopes.STATUS)
-            .put("message_id", doc.getString("message_id"))
-            .put("conversation_id", conv)
-            .put("sequence_number", seq)
-            .put("user_id", user)
-            .put("status", status)
-            .put("at", at)
-            .put("message_status", messageStatus);
-    List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
-    deliveries.add(new AbstractMap.SimpleEntry<>(doc.getString("from_user_id"), envelope));
-    deliveries.add(new AbstractMap.SimpleEntry<>(user, envelope));
-    return horizon
-        .compose(v -> store.save(doc))
-        .compose(v -> deliver(deliveries))
-        .compose(v -> stored(conv, envelope));
-  }
-
-  /** The message-level status: the lowest over its recipients (sent while any has not received). */
-  static String lowest(JsonObject doc) {
-    JsonArray to = doc.getJsonArray("to_user_ids", new JsonArray());
-    if (to.isEmpty()) {
-      return doc.getString("status", MessageActions.SENT);
-    }
-    JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
-    int min = Integer.MAX_VALUE;
-    for (Object uid : to) {
-      JsonObject s = recipients.getJsonObject((String) uid);
-      min = Math.min(min, s == null ? 0 : Math.max(0, rank(s.getString("status"))));
-    }
-    return MessageActions.STATUS_ORDER.get(min);
+            covering -> {
+              JsonObject message = MessageStore.toApi(ReadHorizons.apply(updated, covering));
+              List<Map.Entry<String, JsonObject>> deliveries = new ArrayList<>();
+              for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
+                if (m.getValue() < seq) {
+                  deliveries.add(
+                      new AbstractMap.SimpleEntry<>(
+                          m.getKey(),
+                          new JsonObject()
+                              .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                              .put("message", message)));
+                }
+              }
+              return deliver(deliveries)
+                  .compose(
+                      v ->
+                          stored(
+                              conv,
+                              new JsonObject()
+                                  .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                                  .put("message", message)));
+            });
   }
 }

@@ -3,14 +3,13 @@ package io.chat4all.node;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
 import io.chat4all.embedded.EmbeddedStartException;
+import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -223,7 +222,8 @@ public final class Main {
                 Services.readOrCreateSecret(
                     config.dataDir().toAbsolutePath().resolve("jwt-secret"))));
     try {
-      Files.writeString(overlay, json.encodePrettily(), StandardCharsets.UTF_8);
+      // it holds the signing key: owner only
+      PrivateFiles.write(overlay, json.encodePrettily());
     } catch (IOException ex) {
       err.println("chat4all: cannot write " + overlay + ": " + ex.getMessage());
       return 1;

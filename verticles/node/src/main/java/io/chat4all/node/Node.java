@@ -1,5 +1,7 @@
 package io.chat4all.node;
 
+import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.host.PluginHost;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
 import io.chat4all.node.backends.BackendClients;
@@ -47,6 +49,7 @@ public final class Node implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private HttpEdgeVerticle http;
+  private PluginHost plugins;
   private volatile boolean closed;
 
   private Node(
@@ -150,19 +153,34 @@ public final class Node implements AutoCloseable {
               new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
       Services services =
           await(
-              Services.deploy(vertx, config, clients),
+              Services.deploy(vertx, config, clients, nodeId, registry),
               Duration.ofSeconds(60),
               "deploying the services");
+      // not ready while the message pipeline is stuck retrying (a store or the broker failing)
+      readiness.register(
+          "pipeline",
+          p -> {
+            JsonObject stall = services.pipeline.stall();
+            p.complete(
+                stall == null
+                    ? io.vertx.ext.healthchecks.Status.OK()
+                    : io.vertx.ext.healthchecks.Status.KO(stall));
+          });
+      PluginHost plugins = services.plugins;
+      readiness.register(
+          "plugins", p -> p.complete(io.vertx.ext.healthchecks.Status.OK(plugins.readiness())));
       HttpEdgeVerticle http =
           new HttpEdgeVerticle(
               config.http(),
               config.maxBodyBytes(),
+              config.httpLimits(),
               readiness,
               registry,
               services.security,
               services.routes);
       http.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
-      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, services.grpc);
+      GrpcEdgeVerticle grpc =
+          new GrpcEdgeVerticle(config.grpc(), config.grpcLimits(), nodeId, VERSION, services.grpc);
       grpc.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
       await(
           vertx.deployVerticle(http),
@@ -178,6 +196,7 @@ public final class Node implements AutoCloseable {
       Node node =
           new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
       node.http = http;
+      node.plugins = plugins;
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
@@ -267,6 +286,16 @@ public final class Node implements AutoCloseable {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** The node's connector registry (its plugin host). */
+  public ConnectorRegistry connectors() {
+    return plugins;
+  }
+
+  /** The plugin host itself (state, scans), for operators' tools and tests. */
+  public PluginHost pluginHost() {
+    return plugins;
   }
 
   /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */

@@ -5,10 +5,18 @@ import io.chat4all.auth.AuthGrpc;
 import io.chat4all.auth.AuthRoutes;
 import io.chat4all.auth.AuthVerticle;
 import io.chat4all.auth.JwtTokens;
+import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.host.HostConfig;
+import io.chat4all.channels.host.JarObjects;
+import io.chat4all.channels.host.PgDesiredState;
+import io.chat4all.channels.host.PluginAdmin;
+import io.chat4all.channels.host.PluginAdminRoutes;
+import io.chat4all.channels.host.PluginHost;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.ChunkIngest;
 import io.chat4all.files.FileGrpc;
 import io.chat4all.files.FileRoutes;
@@ -24,8 +32,10 @@ import io.chat4all.messaging.MessageStore;
 import io.chat4all.messaging.MessagingConfig;
 import io.chat4all.messaging.MessagingVerticle;
 import io.chat4all.messaging.Pipeline;
+import io.chat4all.messaging.ReadHorizons;
 import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
+import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
@@ -50,10 +60,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
@@ -66,15 +74,31 @@ final class Services {
   final EdgeSecurity security;
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
+  final Pipeline pipeline;
 
-  private Services(EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc) {
+  /** The plugin host: the node's {@link ConnectorRegistry}. */
+  final PluginHost plugins;
+
+  private Services(
+      EdgeSecurity security,
+      List<RouteModule> routes,
+      List<GrpcModule> grpc,
+      Pipeline pipeline,
+      PluginHost plugins) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.pipeline = pipeline;
+    this.plugins = plugins;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
-  static Future<Services> deploy(Vertx vertx, NodeConfig config, BackendClients clients) {
+  static Future<Services> deploy(
+      Vertx vertx,
+      NodeConfig config,
+      BackendClients clients,
+      String nodeId,
+      NodeRegistry registry) {
     JsonObject raw = config.raw();
     AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
     validate(authConfig);
@@ -113,12 +137,16 @@ final class Services {
         vertx.deployVerticle(
             new MessagingVerticle(
                 clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
-    Future<String> pipeline =
+    Pipeline messagePipeline =
+        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
+    Future<String> pipeline = vertx.deployVerticle(messagePipeline);
+    Future<String> retention =
         vertx.deployVerticle(
-            new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
-    Future<String> retention = vertx.deployVerticle(new RetentionJob(store, 3_600_000L));
+            new RetentionJob(
+                store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
+    validate(realtimeConfig, config.httpLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -148,10 +176,8 @@ final class Services {
     ChunkIngest ingest = new ChunkIngest(vertx, objects);
 
     DeliveryStore deliveryStore = new DeliveryStore(clients.pg());
-    String leaseOwner =
-        java.lang.management.ManagementFactory.getRuntimeMXBean().getName()
-            + "/"
-            + java.util.UUID.randomUUID().toString().substring(0, 8);
+    // the lease owner differs at every start, also for a node restarted with the same id
+    String leaseOwner = nodeId + "/" + java.util.UUID.randomUUID().toString().substring(0, 8);
     Future<String> webhooks =
         vertx
             .deployVerticle(new WebhooksVerticle(clients.pg(), webhooksConfig))
@@ -174,10 +200,24 @@ final class Services {
                 List.of(FileStore.FILES),
                 webhooksConfig.outboxIntervalMs(),
                 webhooksConfig.outboxBatchSize()));
+    HostConfig hostConfig = hostConfig(config);
+    JarObjects jars =
+        new JarObjects(vertx, clients.s3(), config.s3().bucket(), hostConfig.maxJarBytes());
+    PluginHost plugins =
+        new PluginHost(
+            hostConfig,
+            nodeId,
+            new PgDesiredState(clients.pg(), jars),
+            io.vertx.micrometer.backends.BackendRegistries.getDefaultNow(),
+            java.time.Clock.systemUTC());
+    Future<String> pluginHost = vertx.deployVerticle(plugins);
+    PluginAdmin pluginAdmin =
+        new PluginAdmin(vertx, clients.pg(), jars, plugins, () -> memberIds(registry));
 
     OpenApiDocument openApi =
         OpenApiDocument.load(
-            List.of("auth", "conversations", "messaging", "realtime", "files", "webhooks"));
+            List.of(
+                "auth", "conversations", "messaging", "realtime", "files", "plugins", "webhooks"));
     List<RouteModule> routes =
         List.of(
             openApi,
@@ -186,6 +226,7 @@ final class Services {
             new MessageRoutes(vertx, messaging),
             new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
             new FileRoutes(vertx, ingest),
+            new PluginAdminRoutes(vertx, pluginAdmin),
             new WebhookRoutes(vertx, webhooksConfig));
     List<GrpcModule> grpc =
         List.of(
@@ -202,9 +243,30 @@ final class Services {
                 retention,
                 realtime,
                 files,
+                pluginHost,
                 webhooks,
                 outbox))
-        .map(x -> new Services(security, routes, grpc));
+        .map(x -> new Services(security, routes, grpc, messagePipeline, plugins));
+  }
+
+  /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */
+  static HostConfig hostConfig(NodeConfig config) {
+    try {
+      return HostConfig.from(config.raw().copy().put("data_dir", config.dataDir().toString()));
+    } catch (HostConfig.Invalid e) {
+      throw new ConfigException(e.key(), e.getMessage());
+    }
+  }
+
+  /** The ids of the cluster's live nodes (from the node registry). */
+  private static Future<List<String>> memberIds(NodeRegistry registry) {
+    return registry
+        .describe()
+        .map(
+            view ->
+                view.getJsonArray("members").stream()
+                    .map(o -> ((JsonObject) o).getString("node_id"))
+                    .toList());
   }
 
   static FilesConfig filesConfig(NodeConfig config) {
@@ -244,6 +306,16 @@ final class Services {
     return c;
   }
 
+  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+    long idleMs = http.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
+  }
+
   private static void validate(AuthConfig c) {
     positive("auth.access_token_ttl_seconds", c.accessTokenTtlSeconds());
     positive("auth.refresh_token_ttl_seconds", c.refreshTokenTtlSeconds());
@@ -280,24 +352,22 @@ final class Services {
     return readOrCreateSecret(config.dataDir().resolve("jwt-secret"));
   }
 
-  /** Reads the key file, creating it (mode 600) with 48 random bytes when missing. */
+  /**
+   * Reads the key file, creating it with 48 random bytes when missing; the file is mode 600 and its
+   * directory 700 ({@link PrivateFiles}), an existing looser one is tightened.
+   */
   public static String readOrCreateSecret(Path file) {
     try {
       if (Files.exists(file)) {
-        String s = Files.readString(file, StandardCharsets.UTF_8).trim();
+        PrivateFiles.directory(file.toAbsolutePath().getParent());
+        String s = PrivateFiles.read(file).trim();
         checkSecret(s);
         return s;
       }
       byte[] key = new byte[48];
       new SecureRandom().nextBytes(key);
       String s = Base64.getEncoder().encodeToString(key);
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.writeString(file, s + "\n", StandardCharsets.UTF_8);
-      try {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException ignored) {
-        // not a POSIX file system
-      }
+      PrivateFiles.write(file, s + "\n");
       return s;
     } catch (IOException e) {
       throw new ConfigException(

@@ -57,7 +57,16 @@ class NodeInProcessTest {
     JsonObject body = new JsonObject(ready.body());
     assertThat(body.getString("outcome")).isEqualTo("UP");
     assertThat(body.getJsonArray("checks").stream().map(o -> ((JsonObject) o).getString("id")))
-        .containsExactlyInAnyOrder("postgres", "mongo", "redis", "kafka", "s3");
+        .containsExactlyInAnyOrder(
+            "postgres", "mongo", "redis", "kafka", "s3", "pipeline", "plugins");
+    JsonObject plugins =
+        body.getJsonArray("checks").stream()
+            .map(o -> (JsonObject) o)
+            .filter(o -> "plugins".equals(o.getString("id")))
+            .findFirst()
+            .orElseThrow();
+    assertThat(plugins.getString("status")).isEqualTo("UP");
+    assertThat(plugins.getJsonObject("data").getJsonObject("channels")).isNotNull();
   }
 
   @Test

@@ -1,8 +1,11 @@
 package io.chat4all.realtime;
 
 import io.chat4all.codecs.Addresses;
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
 import io.chat4all.web.Authn;
 import io.chat4all.web.Principal;
+import io.chat4all.web.TokenRevocation;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,22 +27,37 @@ import java.util.concurrent.ConcurrentHashMap;
  * allowed only on the caller's own address; inbound only to the client addresses ({@link
  * ClientAddresses}), by SEND. Every REGISTER and SEND frame must carry {@code headers:
  * {Authorization: "Bearer <access token>"}}; the token is verified here and again by the consumer.
- * A socket whose token has expired is closed when the next event reaches it.
+ * A socket that registered its address is closed (4001) when the token of that REGISTER expires and
+ * when it is revoked: the revocation notice on the user's address ({@link TokenRevocation}) is
+ * never forwarded to the client; the token is checked again once the registration has reached the
+ * cluster (a notice published before then is missed) and at SockJS pings (at most every {@value
+ * #RECHECK_MS} ms).
  */
 final class EventBusBridge {
   private EventBusBridge() {}
 
-  /** A bridge socket that registered its own address: its user, token expiry and presence. */
+  static final short CLOSE_AUTH = 4001;
+
+  /** At most this often a ping makes the socket's token be checked again. */
+  static final long RECHECK_MS = 30_000;
+
+  /** A bridge socket that registered its own address: its token, user, presence and timers. */
   private static final class Session {
-    final String userId;
-    final long expiresAt;
+    final String token;
+    final Principal principal;
     final String presenceId;
     long renewTimer = -1;
+    long expiryTimer = -1;
+    long checkedAt = System.currentTimeMillis();
 
-    Session(String userId, long expiresAt, String presenceId) {
-      this.userId = userId;
-      this.expiresAt = expiresAt;
+    Session(String token, Principal principal, String presenceId) {
+      this.token = token;
+      this.principal = principal;
       this.presenceId = presenceId;
+    }
+
+    String userId() {
+      return principal.userId();
     }
   }
 
@@ -65,10 +83,7 @@ final class EventBusBridge {
 
   private static final Set<BridgeEventType> ALWAYS =
       Set.of(
-          BridgeEventType.SOCKET_CREATED,
-          BridgeEventType.SOCKET_IDLE,
-          BridgeEventType.SOCKET_PING,
-          BridgeEventType.UNREGISTER);
+          BridgeEventType.SOCKET_CREATED, BridgeEventType.SOCKET_IDLE, BridgeEventType.UNREGISTER);
 
   private static void handle(
       Vertx vertx,
@@ -79,9 +94,23 @@ final class EventBusBridge {
     BridgeEventType type = event.type();
     if (type == BridgeEventType.SOCKET_CLOSED) {
       Session gone = sessions.remove(event.socket());
-      if (gone != null && presence != null) {
+      if (gone != null) {
+        vertx.cancelTimer(gone.expiryTimer);
         vertx.cancelTimer(gone.renewTimer);
-        presence.unmark(gone.userId, gone.presenceId);
+        if (presence != null) {
+          presence.unmark(gone.userId(), gone.presenceId);
+        }
+      }
+      event.complete(true);
+      return;
+    }
+    if (type == BridgeEventType.SOCKET_PING || type == BridgeEventType.REGISTERED) {
+      Session session = sessions.get(event.socket());
+      long now = System.currentTimeMillis();
+      if (session != null
+          && (type == BridgeEventType.REGISTERED || now - session.checkedAt >= RECHECK_MS)) {
+        session.checkedAt = now;
+        recheck(verifier, event.socket(), session);
       }
       event.complete(true);
       return;
@@ -92,10 +121,18 @@ final class EventBusBridge {
     }
     if (type == BridgeEventType.RECEIVE) {
       Session session = sessions.get(event.socket());
-      Long exp = session == null ? null : session.expiresAt;
-      if (exp != null && exp > 0 && exp * 1000 < System.currentTimeMillis()) {
+      JsonObject raw = event.getRawMessage();
+      if (raw != null && TokenRevocation.isNotice(raw.getJsonObject("headers"))) {
+        // for the gateway only, never for the client
         event.complete(false);
-        event.socket().close(4001, "token_expired");
+        if (session != null && TokenRevocation.revokes(raw.getValue("body"), session.principal)) {
+          refuse(event.socket(), ErrorCode.TOKEN_REVOKED);
+        }
+        return;
+      }
+      if (session != null && session.principal.expiresAt() * 1000 < System.currentTimeMillis()) {
+        event.complete(false);
+        refuse(event.socket(), ErrorCode.TOKEN_EXPIRED);
         return;
       }
       event.complete(true);
@@ -112,23 +149,10 @@ final class EventBusBridge {
           .onComplete(
               ar -> {
                 if (ar.succeeded() && address.equals(Addresses.user(ar.result().userId()))) {
-                  String userId = ar.result().userId();
-                  Session existing = sessions.get(event.socket());
-                  if (existing == null) {
-                    Session session =
-                        new Session(
-                            userId,
-                            ar.result().expiresAt(),
-                            presence == null ? null : presence.connectionId());
-                    sessions.put(event.socket(), session);
-                    if (presence != null) {
-                      // a bridge socket counts for presence like a WebSocket: marked, renewed by
-                      // the node
-                      presence.mark(userId, session.presenceId);
-                      long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
-                      session.renewTimer =
-                          vertx.setPeriodic(every, t -> presence.mark(userId, session.presenceId));
-                    }
+                  Principal p = ar.result();
+                  if (!sessions.containsKey(event.socket())) {
+                    sessions.put(
+                        event.socket(), open(vertx, event.socket(), token(raw), p, presence));
                   }
                   event.complete(true);
                 } else {
@@ -145,16 +169,62 @@ final class EventBusBridge {
     event.complete(false);
   }
 
-  private static Future<Principal> verify(TokenVerifier verifier, JsonObject raw) {
+  /** The session of a socket that registered with {@code p}: presence and the expiry close. */
+  private static Session open(
+      Vertx vertx, SockJSSocket socket, String token, Principal p, Presence presence) {
+    Session session = new Session(token, p, presence == null ? null : presence.connectionId());
+    session.expiryTimer =
+        vertx.setTimer(
+            Math.max(1, p.expiresAt() * 1000 - System.currentTimeMillis()),
+            t -> refuse(socket, ErrorCode.TOKEN_EXPIRED));
+    if (presence != null) {
+      // a bridge socket counts for presence like a WebSocket: marked, renewed by the node
+      presence.mark(p.userId(), session.presenceId);
+      long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
+      session.renewTimer =
+          vertx.setPeriodic(every, t -> presence.mark(p.userId(), session.presenceId));
+    }
+    return session;
+  }
+
+  /** Verifies the session's token again; closes the socket when it is no longer good. */
+  private static void recheck(TokenVerifier verifier, SockJSSocket socket, Session session) {
+    verifier
+        .verify(session.token)
+        .onFailure(
+            err -> {
+              ErrorCode code = ServiceException.from(err).code();
+              if (code == ErrorCode.TOKEN_REVOKED
+                  || code == ErrorCode.TOKEN_EXPIRED
+                  || code == ErrorCode.TOKEN_INVALID) {
+                refuse(socket, code);
+              }
+            });
+  }
+
+  /** Tells the client why ({@code {type:"err", body:<code>}}) and closes with 4001. */
+  private static void refuse(SockJSSocket socket, ErrorCode code) {
+    socket.write(new JsonObject().put("type", "err").put("body", code.wireName()).encode());
+    socket.close(CLOSE_AUTH, code.wireName());
+  }
+
+  private static String token(JsonObject raw) {
+    return Authn.bearer(authorization(raw));
+  }
+
+  private static String authorization(JsonObject raw) {
     Object headers = raw.getValue("headers");
-    String authorization = null;
     if (headers instanceof JsonObject h) {
       Object v = h.getValue("Authorization");
       if (v == null) {
         v = h.getValue("authorization");
       }
-      authorization = v instanceof String s ? s : null;
+      return v instanceof String s ? s : null;
     }
-    return Authn.verify(verifier, authorization);
+    return null;
+  }
+
+  private static Future<Principal> verify(TokenVerifier verifier, JsonObject raw) {
+    return Authn.verify(verifier, authorization(raw));
   }
 }

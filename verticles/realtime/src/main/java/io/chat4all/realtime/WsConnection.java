@@ -5,12 +5,13 @@ import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.messaging.MessageActions;
 import io.chat4all.web.Principal;
+import io.chat4all.web.StrictJson;
+import io.chat4all.web.TokenRevocation;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * One {@code /v1/ws} connection: the auth handshake, the replay of the change feed from the
  * client's cursor joined without gap or duplicate to the live envelopes of the user's address,
  * client frames (send, delivered, read, typing, sync, ping), flood and slow-consumer protection,
- * and token re-verification on every frame. All state lives on the socket's event loop.
+ * token re-verification on every frame, and the close at the token's expiry and at its revocation
+ * (pushed on the user's address, {@link TokenRevocation}). All state lives on the socket's event
+ * loop.
  */
 final class WsConnection {
   private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
@@ -88,9 +91,25 @@ final class WsConnection {
   }
 
   void start() {
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(
-        b -> error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted"));
+    ws.frameHandler(
+        new TextMessages(
+            4 * MAX_FRAME_CHARS,
+            new TextMessages.Sink() {
+              @Override
+              public void text(String message) {
+                onText(message);
+              }
+
+              @Override
+              public void binary() {
+                error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted");
+              }
+
+              @Override
+              public void fail(short closeCode, String reason) {
+                close(closeCode, reason);
+              }
+            }));
     ws.exceptionHandler(e -> LOG.debug("websocket error", e));
     ws.closeHandler(v -> cleanup());
     authTimer =
@@ -140,9 +159,9 @@ final class WsConnection {
     }
     JsonObject frame;
     try {
-      frame = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(null, ErrorCode.MALFORMED_JSON, "a frame must be a JSON object");
+      frame = StrictJson.object(text, "a frame");
+    } catch (ServiceException e) {
+      error(null, e);
       return;
     }
     Object rid = frame.getValue("request_id");
@@ -179,9 +198,7 @@ final class WsConnection {
                             return Future.succeededFuture();
                           }
                           if (ar.failed()) {
-                            ServiceException se = ServiceException.from(ar.cause());
-                            error(requestId, se.code(), se.getMessage());
-                            close(CLOSE_AUTH, se.code().wireName());
+                            refuse(requestId, ServiceException.from(ar.cause()));
                             return Future.succeededFuture();
                           }
                           return handle(type, frame, requestId)
@@ -302,9 +319,7 @@ final class WsConnection {
                 return;
               }
               if (ar.failed()) {
-                ServiceException se = ServiceException.from(ar.cause());
-                error(requestId, se.code(), se.getMessage());
-                close(CLOSE_AUTH, se.code().wireName());
+                refuse(requestId, ServiceException.from(ar.cause()));
                 return;
               }
               authenticated(tok, ar.result(), cursor, requestId);
@@ -319,16 +334,14 @@ final class WsConnection {
       vertx.cancelTimer(authTimer);
       authTimer = -1;
     }
-    long ttl = p.expiresAt() * 1000 - System.currentTimeMillis();
-    if (p.expiresAt() > 0) {
-      expiryTimer =
-          vertx.setTimer(
-              Math.max(1, ttl),
-              x -> {
-                error(null, ErrorCode.TOKEN_EXPIRED, "the access token has expired");
-                close(CLOSE_AUTH, "token_expired");
-              });
-    }
+    // a verified token always has an expiry: the socket closes when the token does
+    expiryTimer =
+        vertx.setTimer(
+            Math.max(1, p.expiresAt() * 1000 - System.currentTimeMillis()),
+            x -> {
+              expiryTimer = -1;
+              refuse(null, new ServiceException(ErrorCode.TOKEN_EXPIRED));
+            });
     if (presence != null) {
       presenceId = presence.connectionId();
       presenceMark();
@@ -337,13 +350,33 @@ final class WsConnection {
       renewTimer = vertx.setPeriodic(every, x -> presenceMark());
     }
     // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
-    consumer = vertx.eventBus().consumer(Addresses.user(p.userId()), m -> onLive(m.body()));
+    consumer =
+        vertx
+            .eventBus()
+            .consumer(
+                Addresses.user(p.userId()),
+                m -> {
+                  if (TokenRevocation.isNotice(m.headers())) {
+                    if (TokenRevocation.revokes(m.body(), principal)) {
+                      refuse(null, new ServiceException(ErrorCode.TOKEN_REVOKED));
+                    }
+                  } else {
+                    onLive(m.body());
+                  }
+                });
     consumer
         .completion()
+        // a revocation published before the subscription reached the cluster is missed: check the
+        // token once more now that notices arrive
+        .compose(x -> verifier.verify(tok))
         .compose(x -> actions.sync(p.userId(), cursor, SYNC_PAGE))
         .onComplete(
             ar -> {
               if (state == State.CLOSED) {
+                return;
+              }
+              if (ar.failed() && isTokenFailure(ar.cause())) {
+                refuse(requestId, ServiceException.from(ar.cause()));
                 return;
               }
               if (ar.failed()) {
@@ -457,6 +490,28 @@ final class WsConnection {
 
   private void error(String requestId, ServiceException se) {
     write(se.toJson().put("type", "error").put("request_id", requestId));
+  }
+
+  /**
+   * The token is no good (any more): an error frame with its code, then close 4001 with the code as
+   * the reason. When the token could not be checked at all (a backend down), the close is 1013 (try
+   * again later) instead: the client need not log in again.
+   */
+  private void refuse(String requestId, ServiceException se) {
+    error(requestId, se);
+    if (isTokenFailure(se)) {
+      close(CLOSE_AUTH, se.code().wireName());
+    } else {
+      close(CLOSE_TRY_LATER, "cannot check the token now");
+    }
+  }
+
+  private static boolean isTokenFailure(Throwable err) {
+    ErrorCode code = ServiceException.from(err).code();
+    return code == ErrorCode.UNAUTHENTICATED
+        || code == ErrorCode.TOKEN_INVALID
+        || code == ErrorCode.TOKEN_EXPIRED
+        || code == ErrorCode.TOKEN_REVOKED;
   }
 
   private void close(short code, String reason) {

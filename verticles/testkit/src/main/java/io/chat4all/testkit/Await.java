@@ -62,4 +62,33 @@ public final class Await {
       }
     }
   }
+
+  /**
+   * Checks that something stays true for {@code during}: {@code check} (which throws an {@link
+   * AssertionError} when it does not hold) runs again and again until the time is up, and at least
+   * twice: the first check starts at once, the last one after the time is up.
+   */
+  public static void holds(String what, Duration during, Runnable check) {
+    long deadline = System.nanoTime() + during.toNanos();
+    int runs = 0;
+    while (true) {
+      long at = System.nanoTime();
+      try {
+        check.run();
+      } catch (AssertionError e) {
+        throw new AssertionError(
+            what + " stopped holding after " + runs + " checks: " + e.getMessage(), e);
+      }
+      runs++;
+      if (at > deadline) {
+        return;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
 }

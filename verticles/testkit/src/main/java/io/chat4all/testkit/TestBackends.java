@@ -109,6 +109,15 @@ public final class TestBackends {
       c.getJsonObject("s3").put("bucket", bucket());
       c.getJsonObject("redis").put("key_prefix", redisKeyPrefix());
       c.getJsonObject("mongo").put("database", mongoDatabase());
+      // plugin folders of this isolation (not the shared ./data of the working directory)
+      Path plugins =
+          Path.of(System.getProperty("chat4all.test.root", "target/test-data"), base)
+              .toAbsolutePath();
+      c.put(
+          "channels",
+          new JsonObject()
+              .put("plugins_dir", plugins.resolve("plugins").toString())
+              .put("store_dir", plugins.resolve("plugin-store").toString()));
       // a shared signing key (as a cluster has) and a cheap password hash for fast tests
       c.put(
           "auth", new JsonObject().put("jwt_secret", JWT_SECRET).put("password_iterations", 1000));

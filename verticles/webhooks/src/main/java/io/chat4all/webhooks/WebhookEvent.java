@@ -219,8 +219,17 @@ public record WebhookEvent(
       if (data.getString("user_id") != null) {
         audience.add(data.getString("user_id"));
       }
+      // a send that failed is only its author's business (the others never saw the message)
+      boolean failed = "failed".equals(data.getString("message_status"));
       return new WebhookEvent(
-          id, type, time(at, recordTime), data, conv, conv, List.copyOf(audience), null);
+          id,
+          type,
+          time(at, recordTime),
+          data,
+          conv,
+          failed ? null : conv,
+          List.copyOf(audience),
+          null);
     }
     List<String> audience = new ArrayList<>(strings(to));
     if (data.getString("from_user_id") != null) {

@@ -161,6 +161,6 @@ final class WebhookRequests {
         throw Bodies.invalid("description", "must not contain control characters");
       }
     }
-    return d;
+    return d.isEmpty() ? null : d; // "" clears it (null is refused like everywhere)
   }
 }

@@ -29,12 +29,18 @@ import java.util.concurrent.TimeUnit;
  * </ol>
  *
  * Every key of an override must exist in the defaults (a typo fails fast, naming the key) and its
- * value is converted to the default's type.
+ * value is converted to the default's type. The one exception are channel blocks: under {@code
+ * channels}, every section is one connector's settings ({@code channels.<channel>.<key>}), for any
+ * channel id and any key (the connector's own schema says which it reads); keys the defaults name
+ * are still converted to their type.
  */
 public final class ConfigLoader {
   public static final String DEFAULTS_RESOURCE = "chat4all-config/default.yaml";
   private static final String ENV_PREFIX = "CHAT4ALL_";
   private static final String PROP_PREFIX = "chat4all.";
+
+  /** The section whose sub-sections are free-form channel blocks. */
+  static final String CHANNELS = "channels";
 
   private ConfigLoader() {}
 
@@ -62,6 +68,9 @@ public final class ConfigLoader {
         if (e.getKey().startsWith(ENV_PREFIX)) {
           String rest = e.getKey().substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
           List<String> path = resolveUnderscored(defaults, rest);
+          if (path == null) {
+            path = channelPath(merged, rest);
+          }
           if (path != null) {
             set(defaults, merged, path, e.getValue(), "environment variable " + e.getKey());
           }
@@ -70,14 +79,14 @@ public final class ConfigLoader {
       for (String name : sysProps.stringPropertyNames()) {
         if (name.startsWith(PROP_PREFIX)) {
           List<String> path = Arrays.asList(name.substring(PROP_PREFIX.length()).split("\\."));
-          if (exists(defaults, path)) {
+          if (exists(defaults, path) || channelKey(defaults, path)) {
             set(defaults, merged, path, sysProps.getProperty(name), "system property " + name);
           }
         }
       }
       for (Map.Entry<String, String> e : cliOverrides.entrySet()) {
         List<String> path = Arrays.asList(e.getKey().split("\\."));
-        if (!exists(defaults, path)) {
+        if (!exists(defaults, path) && !channelKey(defaults, path)) {
           throw new ConfigException(e.getKey(), "unknown configuration key (command line)");
         }
         set(defaults, merged, path, e.getValue(), "command line");
@@ -164,6 +173,19 @@ public final class ConfigLoader {
       JsonObject defaults, JsonObject target, JsonObject source, String prefix, String origin) {
     for (String key : source.fieldNames()) {
       String dotted = prefix.isEmpty() ? key : prefix + "." + key;
+      if (prefix.equals(CHANNELS) && source.getValue(key) instanceof JsonObject block) {
+        Object def = defaults.getValue(key);
+        if (def == null || def instanceof JsonObject) {
+          channelBlock(
+              def == null ? new JsonObject() : (JsonObject) def,
+              target,
+              key,
+              block,
+              dotted,
+              origin);
+          continue;
+        }
+      }
       if (!defaults.containsKey(key)) {
         throw new ConfigException(dotted, "unknown configuration key (" + origin + ")");
       }
@@ -186,11 +208,81 @@ public final class ConfigLoader {
     JsonObject d = defaults;
     JsonObject t = target;
     for (int i = 0; i < path.size() - 1; i++) {
-      d = d.getJsonObject(path.get(i));
-      t = t.getJsonObject(path.get(i));
+      d = d == null ? null : d.getJsonObject(path.get(i));
+      JsonObject next = t.getJsonObject(path.get(i));
+      if (next == null) {
+        next = new JsonObject();
+        t.put(path.get(i), next);
+      }
+      t = next;
     }
     String leaf = path.get(path.size() - 1);
-    t.put(leaf, coerce(String.join(".", path), d.getValue(leaf), raw, origin));
+    Object def = d == null ? null : d.getValue(leaf);
+    t.put(leaf, def == null ? raw : coerce(String.join(".", path), def, raw, origin));
+  }
+
+  /** Merges one channel block: any key, converted to the default's type where there is one. */
+  private static void channelBlock(
+      JsonObject defaults,
+      JsonObject target,
+      String channel,
+      JsonObject block,
+      String dotted,
+      String origin) {
+    JsonObject t = target.getJsonObject(channel);
+    if (t == null) {
+      t = new JsonObject();
+      target.put(channel, t);
+    }
+    for (String key : block.fieldNames()) {
+      Object value = block.getValue(key);
+      Object def = defaults.getValue(key);
+      if (value instanceof JsonObject) {
+        throw new ConfigException(
+            dotted + "." + key,
+            "a channel setting must be a single value or a list (" + origin + ")");
+      }
+      t.put(key, def == null ? value : coerce(dotted + "." + key, def, value, origin));
+    }
+  }
+
+  /** Whether {@code path} is {@code channels.<channel>.<key>} (a free-form channel setting). */
+  static boolean channelKey(JsonObject defaults, List<String> path) {
+    if (path.size() != 3 || !path.get(0).equals(CHANNELS)) {
+      return false;
+    }
+    Object section = defaults.getJsonObject(CHANNELS, new JsonObject()).getValue(path.get(1));
+    return section == null || section instanceof JsonObject;
+  }
+
+  /**
+   * Maps an env suffix {@code channels_<channel>_<key>} that the defaults do not know onto {@code
+   * channels.<channel>.<key>}: the channel is the longest run of tokens naming a block already
+   * configured (a config file may declare a channel whose id contains '_'), else the first token.
+   */
+  static List<String> channelPath(JsonObject merged, String rest) {
+    if (!rest.startsWith(CHANNELS + "_")) {
+      return null;
+    }
+    String[] tokens = rest.substring(CHANNELS.length() + 1).split("_");
+    if (tokens.length < 2) {
+      return null;
+    }
+    JsonObject blocks = merged.getJsonObject(CHANNELS, new JsonObject());
+    int split = 1;
+    for (int end = tokens.length - 1; end >= 1; end--) {
+      String candidate = String.join("_", Arrays.copyOfRange(tokens, 0, end));
+      if (blocks.getValue(candidate) instanceof JsonObject) {
+        split = end;
+        break;
+      }
+    }
+    String channel = String.join("_", Arrays.copyOfRange(tokens, 0, split));
+    String key = String.join("_", Arrays.copyOfRange(tokens, split, tokens.length));
+    if (blocks.containsKey(channel) && !(blocks.getValue(channel) instanceof JsonObject)) {
+      return null;
+    }
+    return new ArrayList<>(List.of(CHANNELS, channel, key));
   }
 
   /** Converts {@code value} to the type of the default {@code def}. */

@@ -96,6 +96,30 @@ public final class Api implements AutoCloseable {
     }
   }
 
+  /** A request with a raw body of the given content type (null: no Content-Type header). */
+  public Res raw(String method, String path, String token, String contentType, byte[] body) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(60));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    b.method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      String text = r.body();
+      return new Res(
+          r.statusCode(),
+          text,
+          text != null && text.startsWith("{") ? new JsonObject(text) : null,
+          r.headers());
+    } catch (Exception e) {
+      throw new AssertionError(method + " " + path + " failed", e);
+    }
+  }
+
   public Res get(String path, String token) {
     return call("GET", path, token, null);
   }
@@ -133,7 +157,11 @@ public final class Api implements AutoCloseable {
 
   /** Registers a user with a unique name and logs in. */
   public User newUser(String prefix) {
-    String username = (prefix + "_" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase();
+    return namedUser((prefix + "_" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase());
+  }
+
+  /** Registers {@code username} and logs in. */
+  public User namedUser(String username) {
     post(
             "/v1/auth/register",
             null,

@@ -2,6 +2,7 @@ package io.chat4all.node.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
 import io.vertx.core.Vertx;
@@ -10,6 +11,7 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -216,6 +218,11 @@ class AuthApiTest {
               new JWTOptions().setIssuer("chat4all"));
       api.get("/v1/me", expired).expectError(401, "token_expired");
 
+      // a token that never expires is not one this service issues
+      String noExpiry =
+          same.generateToken(claims("access"), new JWTOptions().setIssuer("chat4all"));
+      api.get("/v1/me", noExpiry).expectError(401, "token_invalid");
+
       String refreshTyped =
           same.generateToken(
               claims("refresh"), new JWTOptions().setIssuer("chat4all").setExpiresInSeconds(600));
@@ -262,6 +269,28 @@ class AuthApiTest {
     api.post("/v1/auth/refresh", null, new JsonObject()).expectError(400, "validation_failed");
   }
 
+  /** Longer than the 1 s a revocation used to last, and than the JWT leeway. */
+  static final Duration STAYS = Duration.ofSeconds(7);
+
+  /** The token is refused (401 token_revoked) for reads and writes, again and again for a while. */
+  static void staysRevoked(String what, String... tokens) {
+    Await.holds(
+        what,
+        STAYS,
+        () -> {
+          for (String t : tokens) {
+            api.get("/v1/me", t).expectError(401, "token_revoked");
+          }
+        });
+    for (String t : tokens) {
+      api.post(
+              "/v1/conversations",
+              t,
+              new JsonObject().put("type", "group").put("name", "after logout"))
+          .expectError(401, "token_revoked");
+    }
+  }
+
   @Test
   void logoutRevokesAccessAndRefresh() {
     Api.User u = api.newUser("bye");
@@ -270,7 +299,7 @@ class AuthApiTest {
             u.accessToken(),
             new JsonObject().put("refresh_token", u.refreshToken()))
         .expect(204);
-    api.get("/v1/me", u.accessToken()).expectError(401, "token_revoked");
+    staysRevoked("logged-out token refused", u.accessToken());
     api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", u.refreshToken()))
         .expectError(401, "token_revoked");
     // other logins of the same user are unaffected
@@ -282,6 +311,58 @@ class AuthApiTest {
             .expect(200)
             .json();
     api.get("/v1/me", again.getString("access_token")).expect(200);
+  }
+
+  @Test
+  void logoutWithoutARefreshTokenEndsTheWholeLogin() {
+    Api.User u = api.newUser("bye2");
+    JsonObject other =
+        api.post(
+                "/v1/auth/token",
+                null,
+                new JsonObject().put("username", u.username()).put("password", "correct horse"))
+            .expect(200)
+            .json();
+    // the login rotates once: two access tokens and a current refresh token of one family
+    JsonObject rotated =
+        api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", u.refreshToken()))
+            .expect(200)
+            .json();
+    api.post("/v1/auth/logout", rotated.getString("access_token"), null).expect(204);
+
+    staysRevoked(
+        "every access token of the logged-out login refused",
+        rotated.getString("access_token"),
+        u.accessToken());
+    api.post(
+            "/v1/auth/refresh",
+            null,
+            new JsonObject().put("refresh_token", rotated.getString("refresh_token")))
+        .expectError(401, "token_revoked");
+    // the user's other login goes on
+    api.get("/v1/me", other.getString("access_token")).expect(200);
+    api.post(
+            "/v1/auth/refresh",
+            null,
+            new JsonObject().put("refresh_token", other.getString("refresh_token")))
+        .expect(200);
+  }
+
+  @Test
+  void refreshTokenReuseAlsoRevokesTheLoginsAccessTokens() {
+    Api.User u = api.newUser("theft");
+    JsonObject rotated =
+        api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", u.refreshToken()))
+            .expect(200)
+            .json();
+    api.get("/v1/me", rotated.getString("access_token")).expect(200);
+    // the old refresh token comes back: whoever holds the rotated tokens may be the thief
+    api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", u.refreshToken()))
+        .expectError(401, "token_revoked");
+    staysRevoked(
+        "the login's access tokens refused after reuse",
+        rotated.getString("access_token"),
+        u.accessToken());
   }
 
   @Test

@@ -6,13 +6,16 @@ import io.chat4all.proto.v1.AuthServiceGrpcClient;
 import io.chat4all.proto.v1.GetUserRequest;
 import io.chat4all.proto.v1.LogoutRequest;
 import io.chat4all.proto.v1.MeRequest;
+import io.chat4all.proto.v1.RefreshRequest;
 import io.chat4all.proto.v1.RegisterRequest;
 import io.chat4all.proto.v1.TokenReply;
 import io.chat4all.proto.v1.TokenRequest;
 import io.chat4all.proto.v1.UserProfile;
+import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
 import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,6 +84,36 @@ class AuthGrpcTest {
         api.grpc(AuthServiceGrpcClient.Me, MeRequest.getDefaultInstance(), access);
     assertThat(revoked.status()).isEqualTo(GrpcStatus.UNAUTHENTICATED);
     assertThat(revoked.errorCode()).isEqualTo("token_revoked");
+  }
+
+  @Test
+  void logoutOverGrpcEndsTheLoginEverywhere() {
+    Api.User u = api.newUser("grpcbye");
+    assertThat(
+            api.grpc(
+                    AuthServiceGrpcClient.Logout,
+                    LogoutRequest.getDefaultInstance(),
+                    u.accessToken())
+                .status())
+        .isEqualTo(GrpcStatus.OK);
+    Await.holds(
+        "the logged-out token refused over gRPC and REST",
+        Duration.ofSeconds(7),
+        () -> {
+          Api.GrpcRes<UserProfile> me =
+              api.grpc(AuthServiceGrpcClient.Me, MeRequest.getDefaultInstance(), u.accessToken());
+          assertThat(me.status()).isEqualTo(GrpcStatus.UNAUTHENTICATED);
+          assertThat(me.errorCode()).isEqualTo("token_revoked");
+          api.get("/v1/me", u.accessToken()).expectError(401, "token_revoked");
+        });
+    // no refresh token was given, and still the login's refresh token is dead
+    Api.GrpcRes<TokenReply> refreshed =
+        api.grpc(
+            AuthServiceGrpcClient.Refresh,
+            RefreshRequest.newBuilder().setRefreshToken(u.refreshToken()).build(),
+            null);
+    assertThat(refreshed.status()).isEqualTo(GrpcStatus.UNAUTHENTICATED);
+    assertThat(refreshed.errorCode()).isEqualTo("token_revoked");
   }
 
   @Test

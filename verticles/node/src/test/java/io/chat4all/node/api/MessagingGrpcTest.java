@@ -328,4 +328,34 @@ class MessagingGrpcTest {
         GrpcStatus.NOT_FOUND,
         "not_found");
   }
+
+  @Test
+  void aReplyToAMessageOfAnotherConversationOrNoneIsNotFound() {
+    Api.User a = api.newUser("grp");
+    Api.User b = api.newUser("grp");
+    String conv = privateChat(a, b);
+    String other = privateChat(a, api.newUser("grp"));
+    String elsewhere = UUID.randomUUID().toString();
+    assertThat(
+            api.grpc(
+                    MessageServiceGrpcClient.SendMessage,
+                    text(other, elsewhere, "elsewhere"),
+                    a.accessToken())
+                .status())
+        .isEqualTo(GrpcStatus.OK);
+    Await.until("numbered", Duration.ofSeconds(60), () -> history(a, other).getItemsCount() == 1);
+    for (String target : java.util.List.of(elsewhere, UUID.randomUUID().toString())) {
+      Api.GrpcRes<ChatMessage> r =
+          api.grpc(
+              MessageServiceGrpcClient.SendMessage,
+              text(conv, UUID.randomUUID().toString(), "re").toBuilder()
+                  .setReplyToMessageId(target)
+                  .build(),
+              a.accessToken());
+      expectError(r, GrpcStatus.NOT_FOUND, "not_found");
+      assertThat(new JsonObject(r.trailers().get("chat4all-error-details")).getString("field"))
+          .isEqualTo("reply_to_message_id");
+    }
+    assertThat(history(a, conv).getItemsCount()).isZero();
+  }
 }

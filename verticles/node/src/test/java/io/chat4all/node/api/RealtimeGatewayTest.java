@@ -10,6 +10,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +28,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(BackendsExtension.class)
 class RealtimeGatewayTest {
   static final Duration WAIT = Duration.ofSeconds(30);
+
+  /** Longer than the 1 s a revocation used to last, and than the JWT leeway. */
+  static final Duration STAYS = Duration.ofSeconds(7);
+
   static Api api;
+  static String secret;
   static Vertx client;
   static WebSocketClient wsClient;
 
   @BeforeAll
   static void start(TestBackends.Isolation iso) {
+    secret = iso.nodeConfig().getJsonObject("auth").getString("jwt_secret");
     api =
         Api.start(
             iso,
@@ -140,17 +150,108 @@ class RealtimeGatewayTest {
     badCursor.close();
   }
 
+  /** The socket was told why (an error frame with {@code code}) and closed with 4001. */
+  static void awaitRefused(Sock s, String code) {
+    JsonObject err =
+        s.await(
+            code,
+            f ->
+                "error".equals(f.getString("type"))
+                    && code.equals(f.getJsonObject("error").getString("code")));
+    assertThat(err.getJsonObject("error").getString("message")).isNotBlank();
+    assertThat(s.awaitClose()).isEqualTo((short) 4001);
+  }
+
+  /** New sockets with {@code token} are refused with token_revoked, again and again for a while. */
+  static void newSocketsStayRefused(String token) {
+    Await.holds(
+        "new sockets refused",
+        STAYS,
+        () -> {
+          Sock again = Sock.open();
+          again.send(new JsonObject().put("type", "auth").put("token", token));
+          awaitRefused(again, "token_revoked");
+          assertThat(again.frames).noneMatch(f -> "ready".equals(f.getString("type")));
+        });
+  }
+
   @Test
   void aRevokedTokenClosesTheSocketAndAPlainGetIsRefused() {
     api.get("/v1/ws", null).expectError(400, "bad_request");
     Api.User a = api.newUser("rv");
     Sock s = Sock.authed(a, null);
+    Sock other = Sock.authed(a, null);
     s.roundTrip();
+    // logout without a refresh token: the sockets of that login close at once, without a frame
+    // from the client
     api.post("/v1/auth/logout", a.accessToken(), null).expect(204);
-    s.send(new JsonObject().put("type", "ping").put("request_id", "after"));
-    JsonObject err = s.await("error", f -> "error".equals(f.getString("type")));
-    assertThat(err.getJsonObject("error").getString("code")).isEqualTo("token_revoked");
-    assertThat(s.awaitClose()).isEqualTo((short) 4001);
+    awaitRefused(s, "token_revoked");
+    awaitRefused(other, "token_revoked");
+    newSocketsStayRefused(a.accessToken());
+  }
+
+  @Test
+  void refreshTokenReuseClosesTheSocketsOfTheLogin() {
+    Api.User a = api.newUser("reuse");
+    JsonObject rotated =
+        api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", a.refreshToken()))
+            .expect(200)
+            .json();
+    String access = rotated.getString("access_token");
+    Sock s = open(access);
+    // another login of the same user is not touched
+    Api.User second = new Api.User(a.id(), a.username(), login(a).getString("access_token"), null);
+    Sock unrelated = Sock.authed(second, null);
+    api.post("/v1/auth/refresh", null, new JsonObject().put("refresh_token", a.refreshToken()))
+        .expectError(401, "token_revoked");
+    awaitRefused(s, "token_revoked");
+    newSocketsStayRefused(access);
+    unrelated.roundTrip();
+    assertThat(unrelated.isClosed()).isFalse();
+    unrelated.close();
+  }
+
+  @Test
+  void aSocketClosesWhenItsTokenExpires() {
+    Api.User a = api.newUser("exp");
+    long exp = System.currentTimeMillis() / 1000 + 3;
+    Sock s = open(shortLived(a, exp));
+    s.roundTrip();
+    awaitRefused(s, "token_expired");
+    assertThat(System.currentTimeMillis()).isGreaterThanOrEqualTo(exp * 1000 - 1000);
+  }
+
+  static JsonObject login(Api.User u) {
+    return api.post(
+            "/v1/auth/token",
+            null,
+            new JsonObject().put("username", u.username()).put("password", "correct horse"))
+        .expect(200)
+        .json();
+  }
+
+  static Sock open(String token) {
+    Sock s = Sock.open();
+    s.authenticate(token, null);
+    return s;
+  }
+
+  /** An access token of {@code u} signed with the node's key that expires at {@code exp}. */
+  static String shortLived(Api.User u, long exp) {
+    JWTAuth jwt =
+        JWTAuth.create(
+            client,
+            new JWTAuthOptions()
+                .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret)));
+    return jwt.generateToken(
+        new JsonObject()
+            .put("sub", u.id())
+            .put("username", u.username())
+            .put("jti", UUID.randomUUID().toString())
+            .put("typ", "access")
+            .put("iat", exp - 60)
+            .put("exp", exp),
+        new JWTOptions().setIssuer("chat4all"));
   }
 
   @Test
@@ -308,6 +409,46 @@ class RealtimeGatewayTest {
   }
 
   @Test
+  void aReplyToAMessageOfAnotherConversationOrNoneIsAnErrorFrame() {
+    Api.User a = api.newUser("wr");
+    Api.User b = api.newUser("wr");
+    String conv = privateChat(a, b);
+    String other = privateChat(a, api.newUser("wr"));
+    String elsewhere = UUID.randomUUID().toString();
+    api.post("/v1/messages", a.accessToken(), text(other, elsewhere, "elsewhere")).expect(202);
+    Await.until(
+        "numbered",
+        WAIT,
+        () -> api.get("/v1/messages/" + elsewhere, a.accessToken()).status() == 200);
+    Sock s = Sock.authed(a, null);
+    try {
+      s.send(
+          text(conv, UUID.randomUUID().toString(), "re")
+              .put("reply_to_message_id", elsewhere)
+              .put("type", "send")
+              .put("request_id", "r1"));
+      s.send(
+          text(conv, UUID.randomUUID().toString(), "re")
+              .put("reply_to_message_id", UUID.randomUUID().toString())
+              .put("type", "send")
+              .put("request_id", "r2"));
+      for (String rid : List.of("r1", "r2")) {
+        JsonObject err =
+            s.await(
+                "error " + rid,
+                f -> "error".equals(f.getString("type")) && rid.equals(f.getString("request_id")));
+        assertThat(err.getJsonObject("error").getString("code")).isEqualTo("not_found");
+        assertThat(err.getJsonObject("error").getJsonObject("details").getString("field"))
+            .isEqualTo("reply_to_message_id");
+      }
+      s.roundTrip();
+      assertThat(s.frames).noneMatch(f -> "ack".equals(f.getString("type")));
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
   void aFloodIsThrottledThenClosed() {
     Api.User a = api.newUser("fl");
     Sock s = Sock.authed(a, null);
@@ -432,5 +573,69 @@ class RealtimeGatewayTest {
     } finally {
       s.close();
     }
+  }
+
+  /**
+   * A SockJS bridge socket registered on {@code u}'s address with {@code token} ({@code watcher}
+   * shares a conversation with {@code u}, so it sees {@code u}'s presence).
+   */
+  static Sock bridge(Api.User u, String token, Api.User watcher) {
+    Sock s = new Sock("/eventbus/websocket");
+    s.send(
+        new JsonObject()
+            .put("type", "register")
+            .put("address", "chat4all.user." + u.id())
+            .put("headers", new JsonObject().put("Authorization", "Bearer " + token)));
+    // the registration is in place once the bridge made the user online
+    Await.until(
+        u.username() + " online through the bridge",
+        WAIT,
+        () ->
+            "online"
+                .equals(
+                    api.get("/v1/presence?user_ids=" + u.id(), watcher.accessToken())
+                        .json()
+                        .getJsonArray("items")
+                        .getJsonObject(0)
+                        .getString("status")));
+    return s;
+  }
+
+  static void awaitBridgeRefused(Sock s, String code) {
+    s.await(
+        "err " + code, f -> "err".equals(f.getString("type")) && code.equals(f.getString("body")));
+    assertThat(s.awaitClose()).isEqualTo((short) 4001);
+  }
+
+  @Test
+  void theBridgeClosesASocketWhenItsTokenIsRevokedOrExpires() {
+    Api.User a = api.newUser("brv");
+    Api.User b = api.newUser("brw");
+    String conv = privateChat(a, b);
+    Sock revoked = bridge(a, a.accessToken(), b);
+    // a live event still arrives (and no revocation notice ever reaches the client)
+    String fromB = sendRest(b, conv, "before logout");
+    revoked.await(
+        "live message",
+        f ->
+            "rec".equals(f.getString("type"))
+                && "message".equals(f.getJsonObject("body").getString("type")));
+    api.post("/v1/auth/logout", a.accessToken(), null).expect(204);
+    awaitBridgeRefused(revoked, "token_revoked");
+    assertThat(revoked.frames)
+        .filteredOn(f -> "rec".equals(f.getString("type")))
+        .allMatch(
+            f ->
+                f.getJsonObject("body").containsKey("type")
+                    && !f.getJsonObject("body").containsKey("jti")
+                    && !f.getJsonObject("body").containsKey("family_id"));
+    assertThat(fromB).isNotBlank();
+
+    Api.User c = api.newUser("bre");
+    privateChat(c, b); // b may see c's presence
+    long exp = System.currentTimeMillis() / 1000 + 3;
+    Sock expiring = bridge(c, shortLived(c, exp), b);
+    awaitBridgeRefused(expiring, "token_expired");
+    assertThat(System.currentTimeMillis()).isGreaterThanOrEqualTo(exp * 1000 - 1000);
   }
 }

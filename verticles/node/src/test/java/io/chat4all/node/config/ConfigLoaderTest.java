@@ -142,4 +142,92 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.resolveUnderscored(defaults, "data_dir")).containsExactly("data_dir");
     assertThat(ConfigLoader.resolveUnderscored(defaults, "log_format")).isNull();
   }
+
+  @Test
+  void connectionLimitsHaveSafeDefaultsAndAreValidated() {
+    NodeConfig c = NodeConfig.from(load(null, Map.of(), new Properties(), Map.of()));
+    assertThat(c.httpLimits()).isEqualTo(new NodeConfig.Limits(10, 30, 60, 512));
+    assertThat(c.grpcLimits()).isEqualTo(new NodeConfig.Limits(10, 0, 60, 256));
+    NodeConfig e =
+        NodeConfig.from(
+            load(
+                null,
+                Map.of(
+                    "CHAT4ALL_HTTP_IDLE_TIMEOUT_SECONDS", "90",
+                    "CHAT4ALL_GRPC_MAX_CONNECTIONS_PER_IP", "0"),
+                new Properties(),
+                Map.of()));
+    assertThat(e.httpLimits().idleTimeoutSeconds()).isEqualTo(90);
+    assertThat(e.grpcLimits().maxConnectionsPerIp()).isZero();
+    for (String key :
+        new String[] {
+          "http.request_header_timeout_seconds",
+          "http.request_body_timeout_seconds",
+          "http.idle_timeout_seconds",
+          "grpc.request_header_timeout_seconds",
+          "grpc.idle_timeout_seconds"
+        }) {
+      assertThatThrownBy(
+              () -> NodeConfig.from(load(null, Map.of(), new Properties(), Map.of(key, "0"))))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(key);
+    }
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(
+                        null,
+                        Map.of(),
+                        new Properties(),
+                        Map.of("http.max_connections_per_ip", "-1"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.max_connections_per_ip");
+  }
+
+  @Test
+  void channelBlocksAcceptAnyChannelAndKeyFromEveryLayer(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("node.yaml");
+    Files.writeString(
+        file,
+        "channels:\n  scan_interval_ms: 250\n  my_chan:\n    base_url: http://sim\n"
+            + "  whatsapp:\n    phone_id: \"42\"\n  telegram:\n    poll_timeout_seconds: 5\n");
+    Properties props = new Properties();
+    props.setProperty("chat4all.channels.messenger.page_id", "p1");
+    JsonObject c =
+        load(
+            file,
+            Map.of(
+                "CHAT4ALL_CHANNELS_TELEGRAM_BOT_TOKEN", "123:abc",
+                "CHAT4ALL_CHANNELS_MY_CHAN_API_KEY", "k",
+                "CHAT4ALL_CHANNELS_WHATSAPP_APP_SECRET", "s",
+                "CHAT4ALL_ADMIN_USERNAMES", "alice, bob"),
+            props,
+            Map.of("channels.instagram.enabled", "false", "channels.telegram.enabled", "false"));
+    JsonObject ch = c.getJsonObject("channels");
+    assertThat(ch.getInteger("scan_interval_ms")).isEqualTo(250);
+    assertThat(ch.getJsonObject("telegram").getString("bot_token")).isEqualTo("123:abc");
+    assertThat(ch.getJsonObject("telegram").getInteger("poll_timeout_seconds")).isEqualTo(5);
+    // a key the defaults know keeps its type; the defaults of the block stay
+    assertThat(ch.getJsonObject("telegram").getBoolean("enabled")).isFalse();
+    assertThat(ch.getJsonObject("telegram").getString("base_url"))
+        .isEqualTo("https://api.telegram.org");
+    // a channel id with '_' declared in the file takes the longest match
+    assertThat(ch.getJsonObject("my_chan").getString("api_key")).isEqualTo("k");
+    assertThat(ch.getJsonObject("whatsapp").getString("app_secret")).isEqualTo("s");
+    assertThat(ch.getJsonObject("whatsapp").getString("phone_id")).isEqualTo("42");
+    assertThat(ch.getJsonObject("messenger").getString("page_id")).isEqualTo("p1");
+    assertThat(ch.getJsonObject("instagram").getString("enabled")).isEqualTo("false");
+    assertThat(c.getJsonObject("admin").getJsonArray("usernames"))
+        .isEqualTo(new JsonArray().add("alice").add("bob"));
+
+    // scalar keys of the section are still checked
+    Files.writeString(file, "channels:\n  scan_interval: 5\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("channels.scan_interval");
+    Files.writeString(file, "channels:\n  telegram:\n    nested:\n      x: 1\n");
+    assertThatThrownBy(() -> load(file, Map.of(), new Properties(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("channels.telegram.nested");
+  }
 }

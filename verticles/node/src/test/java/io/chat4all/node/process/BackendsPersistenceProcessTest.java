@@ -16,6 +16,7 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.sqlclient.Tuple;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 /**
  * What was written to each embedded server before a stop is there after the next start on the same
  * data directory: a PostgreSQL row, a MongoDB document, a Redis key, a Kafka record and an S3
- * object.
+ * object. The data directory and the files holding the signing key are owner-only, and are made so
+ * again at a start when they were not.
  */
 class BackendsPersistenceProcessTest {
 
@@ -39,6 +41,21 @@ class BackendsPersistenceProcessTest {
     BackendClients c = BackendClients.create(vertx, NodeConfig.from(config));
     Await.result(c.prepare(), Duration.ofSeconds(60));
     return c;
+  }
+
+  /** The data directory is mode 700; backends.json and jwt-secret (both hold the key) are 600. */
+  static void assertOwnerOnly(Path data, Path overlay) throws Exception {
+    assertThat(overlay.getParent()).isEqualTo(data.toAbsolutePath().normalize());
+    assertThat(
+            new JsonObject(Files.readString(overlay)).getJsonObject("auth").getString("jwt_secret"))
+        .isNotBlank();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(data)))
+        .isEqualTo("rwx------");
+    for (Path secret : List.of(overlay, data.resolve("jwt-secret"))) {
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)))
+          .as(secret.toString())
+          .isEqualTo("rw-------");
+    }
   }
 
   @Test
@@ -54,6 +71,8 @@ class BackendsPersistenceProcessTest {
                 backends
                     .awaitLine("CHAT4ALL BACKENDS READY config=(\\S+)", Duration.ofSeconds(120))
                     .group(1));
+        // the data and the shared signing key are for the owner only
+        assertOwnerOnly(data, overlay);
         BackendClients c = clients(vertx, overlay);
         Await.result(
             c.pg().query("CREATE TABLE IF NOT EXISTS persist (id TEXT PRIMARY KEY)").execute());
@@ -72,6 +91,11 @@ class BackendsPersistenceProcessTest {
         Await.result(c.close());
         backends.terminate();
         assertThat(backends.awaitExit(Duration.ofSeconds(60))).isIn(0, 143);
+        // as an older version left them: readable by everyone
+        Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(overlay, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+            data.resolve("jwt-secret"), PosixFilePermissions.fromString("rw-r--r--"));
       }
 
       try (NodeProcess again = NodeJvm.start("backends", "--data-dir", data.toString())) {
@@ -80,6 +104,7 @@ class BackendsPersistenceProcessTest {
                 again
                     .awaitLine("CHAT4ALL BACKENDS READY config=(\\S+)", Duration.ofSeconds(120))
                     .group(1));
+        assertOwnerOnly(data, overlay);
         BackendClients c = clients(vertx, overlay);
         assertThat(
                 Await.result(

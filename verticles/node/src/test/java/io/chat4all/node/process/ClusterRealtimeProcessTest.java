@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two users on two node processes of one cluster (sharing one backends process) exchange messages,
- * receipts and typing live; when one node is killed, a third node joins and the user reconnects
- * there with the last cursor and gets what was missed, once, in order.
+ * receipts and typing live; a login ended on one node (logout, refresh-token reuse) is refused on
+ * both and its sockets on the other node close at once; when one node is killed, a third node joins
+ * and the user reconnects there with the last cursor and gets what was missed, once, in order.
  */
 class ClusterRealtimeProcessTest {
   static final HttpClient http = ProcessRest.http;
@@ -149,6 +150,95 @@ class ClusterRealtimeProcessTest {
         .isEqualTo(whole);
   }
 
+  static JsonObject login(int port, String name) throws Exception {
+    return ProcessRest.ok(
+        port,
+        "POST",
+        "/v1/auth/token",
+        null,
+        new JsonObject().put("username", name).put("password", "password1"));
+  }
+
+  /** The socket was told {@code code} and closed with 4001. */
+  static void awaitRefused(Sock s, String code) {
+    s.await(
+        code,
+        f ->
+            "error".equals(f.getString("type"))
+                && code.equals(f.getJsonObject("error").getString("code")));
+    assertThat(s.awaitClose()).isEqualTo((short) 4001);
+  }
+
+  /** REST on both nodes refuses the token with token_revoked, again and again for a while. */
+  static void staysRevoked(String what, int portA, int portB, String token) {
+    Await.holds(
+        what,
+        Duration.ofSeconds(5),
+        () -> {
+          for (int port : new int[] {portA, portB}) {
+            try {
+              ProcessRest.Res r = ProcessRest.call(port, "GET", "/v1/me", token, null);
+              assertThat(r.status()).as("GET /v1/me on " + port + " → " + r.json()).isEqualTo(401);
+              assertThat(r.json().getJsonObject("error").getString("code"))
+                  .isEqualTo("token_revoked");
+            } catch (AssertionError e) {
+              throw e;
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+        });
+  }
+
+  /**
+   * A logout on node A (without a refresh token) closes the login's socket on node B at once, and
+   * both nodes refuse its access and refresh tokens; a refresh token reused on node B does the same
+   * to the rotated login's socket on node A.
+   */
+  static void endedLoginsAreRefusedOnBothNodes(
+      WebSocketClient client, int portA, int portB, String name) throws Exception {
+    JsonObject second = login(portA, name);
+    String access = second.getString("access_token");
+    Sock onB = new Sock(client, portB, access, null);
+    assertThat(ProcessRest.call(portA, "POST", "/v1/auth/logout", access, null).status())
+        .isEqualTo(204);
+    awaitRefused(onB, "token_revoked");
+    staysRevoked("the logged-out token refused on both nodes", portA, portB, access);
+    ProcessRest.Res refresh =
+        ProcessRest.call(
+            portB,
+            "POST",
+            "/v1/auth/refresh",
+            null,
+            new JsonObject().put("refresh_token", second.getString("refresh_token")));
+    assertThat(refresh.status()).isEqualTo(401);
+
+    JsonObject third = login(portB, name);
+    JsonObject rotated =
+        ProcessRest.ok(
+            portB,
+            "POST",
+            "/v1/auth/refresh",
+            null,
+            new JsonObject().put("refresh_token", third.getString("refresh_token")));
+    Sock onA = new Sock(client, portA, rotated.getString("access_token"), null);
+    // the used refresh token is presented again, on the other node: the login ends
+    ProcessRest.Res reuse =
+        ProcessRest.call(
+            portB,
+            "POST",
+            "/v1/auth/refresh",
+            null,
+            new JsonObject().put("refresh_token", third.getString("refresh_token")));
+    assertThat(reuse.status()).isEqualTo(401);
+    awaitRefused(onA, "token_revoked");
+    staysRevoked(
+        "the reused login's tokens refused on both nodes",
+        portA,
+        portB,
+        rotated.getString("access_token"));
+  }
+
   @Test
   void usersOnDifferentNodesTalkLiveAndSurviveANodeDying(@TempDir Path dir) throws Exception {
     Vertx vertx = Vertx.vertx();
@@ -217,6 +307,9 @@ class ClusterRealtimeProcessTest {
         anaSock.await("typing on A", f -> "typing".equals(f.getString("type")));
         String biaCursor = biaSock.lastCursor();
         assertThat(biaSock.messages()).hasSize(1);
+
+        endedLoginsAreRefusedOnBothNodes(client, portA, portB, "rt_ana");
+        assertThat(anaSock.isClosed()).as("Ana's other login goes on").isFalse();
 
         // node B dies with Bia's socket; Ana keeps writing
         b.kill();

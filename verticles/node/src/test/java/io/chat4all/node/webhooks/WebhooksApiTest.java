@@ -82,7 +82,7 @@ class WebhooksApiTest {
                 new JsonObject()
                     .put("events", new JsonArray().add("*"))
                     .put("active", false)
-                    .putNull("description")
+                    .put("description", "")
                     .encode())
             .expect(200)
             .json();

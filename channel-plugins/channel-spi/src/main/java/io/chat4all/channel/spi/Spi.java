@@ -1,0 +1,34 @@
+package io.chat4all.channel.spi;
+
+/** Version of this SPI. A plugin declares the SPI version it was built against. */
+public final class Spi {
+  /**
+   * {@code major.minor}: the host loads a plugin whose major equals this major and whose minor is
+   * not greater than this minor.
+   */
+  public static final String VERSION = "1.0";
+
+  /** Resource path of the plugin descriptor inside a connector jar. */
+  public static final String DESCRIPTOR_RESOURCE = "META-INF/chat4all-plugin.json";
+
+  private Spi() {}
+
+  /** Whether a plugin built against {@code pluginSpi} can run on this SPI. */
+  public static boolean compatible(String pluginSpi) {
+    if (pluginSpi == null) {
+      return false;
+    }
+    String[] mine = VERSION.split("\\.");
+    String[] theirs = pluginSpi.trim().split("\\.");
+    if (theirs.length != 2) {
+      return false;
+    }
+    try {
+      return Integer.parseInt(theirs[0]) == Integer.parseInt(mine[0])
+          && Integer.parseInt(theirs[1]) <= Integer.parseInt(mine[1])
+          && Integer.parseInt(theirs[1]) >= 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+}

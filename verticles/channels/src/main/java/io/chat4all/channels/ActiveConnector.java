@@ -1,0 +1,34 @@
+package io.chat4all.channels;
+
+import io.chat4all.channel.spi.ChannelConnector;
+import io.chat4all.channel.spi.ConnectorDescriptor;
+import io.vertx.core.Future;
+import java.util.function.Function;
+
+/**
+ * A started connector as the host hands it out. Every call goes through {@link #call} or {@link
+ * #callNow}: the host runs it on the connector's own deployment context and counts it in flight, so
+ * a replacement or removal can drain the calls in flight before stopping the connector.
+ */
+public interface ActiveConnector {
+
+  String channel();
+
+  String version();
+
+  ConnectorDescriptor descriptor();
+
+  /**
+   * Runs an asynchronous connector call (send, poll, fetchMedia, health) on the connector's
+   * context. Fails with {@link ConnectorGoneException} when this connector no longer takes new work
+   * (it is draining or stopped): the caller retries with the registry's new active connector, or
+   * waits.
+   */
+  <T> Future<T> call(Function<ChannelConnector, Future<T>> fn);
+
+  /**
+   * Runs a pure connector call (handshake, authenticate, parse) on the caller's thread; counted in
+   * flight the same way. Throws {@link ConnectorGoneException} like {@link #call}.
+   */
+  <T> T callNow(Function<ChannelConnector, T> fn);
+}
