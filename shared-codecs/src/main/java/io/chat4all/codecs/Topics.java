@@ -16,6 +16,13 @@ public final class Topics {
   public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
 
   /**
+   * What the pipeline applied, keyed by conversation: {@code {type:"message"|"message_updated",
+   * message}} or {@code {type:"status", …}} (the live envelope without its cursor). Consumed by the
+   * webhooks dispatcher.
+   */
+  public static final String MESSAGE_STORED = "message.stored";
+
+  /**
    * Pipeline records that could not be applied after {@code messaging.pipeline_max_attempts} tries
    * (the raw record with the reason); a send among them is stored as a {@code failed} message.
    */
@@ -56,6 +63,7 @@ public final class Topics {
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
           CHANNEL_INBOUND,
+          MESSAGE_STORED,
           PIPELINE_DEAD_LETTER,
           outbound("whatsapp"),
           outbound("instagram"),

@@ -41,10 +41,11 @@ import org.slf4j.LoggerFactory;
  * assigns gapless sequence numbers, stores the messages (idempotent on message_id), moves the
  * conversation's counters in PostgreSQL, applies status changes and edits, appends every
  * recipient's change feed and publishes the envelope on each recipient's address; outbound channels
- * get a record on {@code message.outbound.<channel>}. Offsets are committed after the effects, so a
- * crash redelivers and the redelivery changes nothing. Each conversation of a batch is applied on
- * its own: a record that cannot be applied is retried a bounded number of times, then dead-lettered
- * (a send becomes a {@code failed} message) without holding up its conversation or the others; see
+ * get a record on {@code message.outbound.<channel>}, and each applied change one on {@code
+ * message.stored} (for the webhooks). Offsets are committed after the effects, so a crash
+ * redelivers and the redelivery changes nothing. Each conversation of a batch is applied on its
+ * own: a record that cannot be applied is retried a bounded number of times, then dead-lettered (a
+ * send becomes a {@code failed} message) without holding up its conversation or the others; see
  * {@link PipelineFailures}.
  */
 public class Pipeline extends VerticleBase {
@@ -80,8 +81,10 @@ public class Pipeline extends VerticleBase {
     this.producer = Objects.requireNonNull(producer);
     this.config = Objects.requireNonNull(config);
     this.horizons = new ReadHorizons(pg);
-    this.receipts = new Receipts(store, horizons, this::deliver);
-    this.channelStatuses = new ChannelStatuses(store, receipts, this::deliver);
+    java.util.function.Function<List<Map.Entry<String, JsonObject>>, Future<Void>> announce =
+        events -> deliver(events).compose(v -> storedStatuses(events));
+    this.receipts = new Receipts(store, horizons, announce);
+    this.channelStatuses = new ChannelStatuses(store, receipts, announce);
   }
 
   @Override
@@ -603,6 +606,7 @@ public class Pipeline extends VerticleBase {
                 from,
                 new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
         deliveries.add(new AbstractMap.SimpleEntry<>(from, PipelineFailures.failedEnvelope(d)));
+        outbound.add(stored(conv, PipelineFailures.failedEnvelope(d)));
         continue;
       }
       for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
@@ -614,6 +618,10 @@ public class Pipeline extends VerticleBase {
         }
       }
       outbound.addAll(outbound(d, message, members));
+      outbound.add(
+          stored(
+              conv,
+              new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
     }
     return deliver(deliveries).compose(v -> Future.all(outbound)).mapEmpty();
   }
@@ -647,6 +655,27 @@ public class Pipeline extends VerticleBase {
       }
     }
     return sends;
+  }
+
+  /** What was applied, on {@code message.stored} (for consumers of stored facts: webhooks). */
+  private Future<Void> stored(String conv, JsonObject envelope) {
+    return producer
+        .send(
+            KafkaProducerRecord.create(
+                config.topic(Topics.MESSAGE_STORED), conv, envelope.encode()))
+        .mapEmpty();
+  }
+
+  /** Each status event of a receipt once (the author's and the reader's copy are one event). */
+  private Future<Void> storedStatuses(List<Map.Entry<String, JsonObject>> events) {
+    Set<JsonObject> once = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<Future<?>> sends = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> e : events) {
+      if (once.add(e.getValue())) {
+        sends.add(stored(e.getValue().getString("conversation_id"), e.getValue()));
+      }
+    }
+    return Future.all(sends).mapEmpty();
   }
 
   /** Appends each envelope to its user's feed, then publishes it (with the cursor) live. */
@@ -745,7 +774,14 @@ public class Pipeline extends VerticleBase {
                               .put("message", message)));
                 }
               }
-              return deliver(deliveries);
+              return deliver(deliveries)
+                  .compose(
+                      v ->
+                          stored(
+                              conv,
+                              new JsonObject()
+                                  .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                                  .put("message", message)));
             });
   }
 }

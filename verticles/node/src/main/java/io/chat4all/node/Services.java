@@ -53,6 +53,14 @@ import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
 import io.chat4all.web.RouteModule;
+import io.chat4all.webhooks.DeliveryLogCleanup;
+import io.chat4all.webhooks.DeliveryScheduler;
+import io.chat4all.webhooks.DeliveryStore;
+import io.chat4all.webhooks.Dispatcher;
+import io.chat4all.webhooks.OutboxRelay;
+import io.chat4all.webhooks.WebhookRoutes;
+import io.chat4all.webhooks.WebhooksConfig;
+import io.chat4all.webhooks.WebhooksVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -104,6 +112,7 @@ final class Services {
     JsonObject raw = config.raw();
     AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
     validate(authConfig);
+    WebhooksConfig webhooksConfig = webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
     JsonObject limits = raw.getJsonObject("rate_limit");
@@ -123,7 +132,6 @@ final class Services {
                 clients.pg(),
                 clients.redisApi(),
                 redisPrefix,
-                clients.producer(),
                 config.kafka().topicPrefix(),
                 ConversationsConfig.from(raw.getJsonObject("conversations"))));
 
@@ -164,8 +172,7 @@ final class Services {
     FilesConfig filesConfig = filesConfig(config);
     ObjectStorage objects = new ObjectStorage(vertx, clients.s3(), filesConfig.s3());
     FileStore fileStore = new FileStore(clients.mongo());
-    FilesVerticle filesVerticle =
-        new FilesVerticle(fileStore, objects, clients.producer(), filesConfig);
+    FilesVerticle filesVerticle = new FilesVerticle(fileStore, objects, filesConfig);
     Future<String> files =
         vertx
             .deployVerticle(filesVerticle)
@@ -178,6 +185,31 @@ final class Services {
                             filesConfig.cleanupIntervalSeconds() * 1000L)));
     ChunkIngest ingest = new ChunkIngest(vertx, objects);
 
+    DeliveryStore deliveryStore = new DeliveryStore(clients.pg());
+    // the lease owner differs at every start, also for a node restarted with the same id
+    String leaseOwner = nodeId + "/" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    Future<String> webhooks =
+        vertx
+            .deployVerticle(new WebhooksVerticle(clients.pg(), webhooksConfig))
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new DeliveryScheduler(deliveryStore, webhooksConfig, leaseOwner)))
+            .compose(id -> vertx.deployVerticle(new Dispatcher(deliveryStore, webhooksConfig)))
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new DeliveryLogCleanup(
+                            deliveryStore, webhooksConfig.logRetentionDays(), 3_600_000L)));
+    Future<String> outbox =
+        vertx.deployVerticle(
+            new OutboxRelay(
+                clients.pg(),
+                clients.mongo(),
+                clients.producer(),
+                List.of(FileStore.FILES),
+                webhooksConfig.outboxIntervalMs(),
+                webhooksConfig.outboxBatchSize()));
     HostConfig hostConfig = hostConfig(config);
     JarObjects jars =
         new JarObjects(vertx, clients.s3(), config.s3().bucket(), hostConfig.maxJarBytes());
@@ -234,7 +266,14 @@ final class Services {
     OpenApiDocument openApi =
         OpenApiDocument.load(
             List.of(
-                "auth", "conversations", "messaging", "realtime", "files", "plugins", "channels"));
+                "auth",
+                "conversations",
+                "messaging",
+                "realtime",
+                "files",
+                "plugins",
+                "channels",
+                "webhooks"));
     // the web chat is mounted last: it answers only GET/HEAD paths no other module has
     WebChatRoutes webChat =
         WebChatRoutes.enabled(raw)
@@ -252,7 +291,8 @@ final class Services {
                 new MessageRoutes(vertx, messaging),
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
-                new PluginAdminRoutes(vertx, pluginAdmin)));
+                new PluginAdminRoutes(vertx, pluginAdmin),
+                new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
@@ -270,7 +310,9 @@ final class Services {
                 files,
                 pluginHost,
                 delivery,
-                inbound))
+                inbound,
+                webhooks,
+                outbox))
         .map(
             x -> {
               routes.add(inbound.result().routes());
@@ -316,6 +358,22 @@ final class Services {
                 s.bucket(),
                 s.pathStyle()),
             config.kafka().topicPrefix());
+    String[] problem = c.problem();
+    if (problem != null) {
+      throw new ConfigException(problem[0], problem[1]);
+    }
+    return c;
+  }
+
+  static WebhooksConfig webhooksConfig(NodeConfig config) {
+    JsonObject raw = config.raw();
+    WebhooksConfig c =
+        WebhooksConfig.from(
+            raw.getJsonObject("webhooks"),
+            raw.getJsonObject("outbox"),
+            raw.getJsonObject("admin"),
+            config.kafka().topicPrefix(),
+            config.kafka().bootstrapServers());
     String[] problem = c.problem();
     if (problem != null) {
       throw new ConfigException(problem[0], problem[1]);
