@@ -75,7 +75,11 @@ public final class SendBench {
     Path data = Files.createTempDirectory("chat4all-bench");
     JsonObject cfg = ConfigLoader.defaults();
     cfg.put("data_dir", data.toString());
-    cfg.getJsonObject("http").put("port", 0).put("host", "127.0.0.1");
+    // every benchmark client connects from 127.0.0.1: no per-IP connection cap
+    cfg.getJsonObject("http")
+        .put("port", 0)
+        .put("host", "127.0.0.1")
+        .put("max_connections_per_ip", 0);
     cfg.getJsonObject("grpc").put("port", 0).put("host", "127.0.0.1");
     cfg.getJsonObject("rate_limit").put("per_user_per_minute", 0).put("per_ip_per_minute", 0);
     cfg.getJsonObject("auth").put("password_iterations", 1000);

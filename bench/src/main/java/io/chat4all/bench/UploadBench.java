@@ -166,7 +166,9 @@ public final class UploadBench {
             "--set",
             "rate_limit.per_user_per_minute=0",
             "--set",
-            "rate_limit.per_ip_per_minute=0"));
+            "rate_limit.per_ip_per_minute=0",
+            "--set",
+            "http.max_connections_per_ip=0"));
     if (chunkOverride > 0) {
       args.addAll(List.of("--set", "files.chunk_size_bytes=" + chunkOverride));
     }

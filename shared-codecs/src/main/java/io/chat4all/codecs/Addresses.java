@@ -15,6 +15,13 @@ public final class Addresses {
   public static final String MESSAGES = "chat4all.messages";
   public static final String FILES = "chat4all.files";
   public static final String PRESENCE = "chat4all.presence";
+  public static final String WEBHOOKS = "chat4all.webhooks";
+
+  /**
+   * Local nudge to the outbox relay after a commit that wrote an outbox event (body: {@code
+   * {"store":"postgres"|"mongo"}}); the relay publishes at once instead of at its next round.
+   */
+  public static final String OUTBOX_NUDGE = "chat4all.outbox.nudge";
 
   /** Per-user address prefix; a user's live events are published on {@code chat4all.user.<id>}. */
   public static final String USER_PREFIX = "chat4all.user.";

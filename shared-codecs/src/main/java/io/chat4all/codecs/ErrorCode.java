@@ -24,14 +24,20 @@ public enum ErrorCode {
   NOT_FOUND(404, GrpcCode.NOT_FOUND, 40401, "not found"),
   ROUTE_NOT_FOUND(404, GrpcCode.UNIMPLEMENTED, 40402, "no such endpoint"),
   METHOD_NOT_ALLOWED(405, GrpcCode.UNIMPLEMENTED, 40501, "method not allowed"),
+  REQUEST_TIMEOUT(
+      408, GrpcCode.DEADLINE_EXCEEDED, 40801, "the request did not arrive completely in time"),
   CONFLICT(409, GrpcCode.ALREADY_EXISTS, 40901, "conflict"),
   IDEMPOTENCY_CONFLICT(
       409, GrpcCode.ALREADY_EXISTS, 40902, "idempotency key reused with a different request"),
   PRECONDITION_FAILED(412, GrpcCode.FAILED_PRECONDITION, 41201, "precondition failed"),
   PAYLOAD_TOO_LARGE(413, GrpcCode.RESOURCE_EXHAUSTED, 41301, "the request body is too large"),
   QUOTA_EXCEEDED(413, GrpcCode.RESOURCE_EXHAUSTED, 41302, "the storage quota would be exceeded"),
+  URI_TOO_LONG(414, GrpcCode.INVALID_ARGUMENT, 41401, "the request URI is too long"),
   UNSUPPORTED_MEDIA_TYPE(415, GrpcCode.INVALID_ARGUMENT, 41501, "unsupported content type"),
+  UPGRADE_REQUIRED(
+      426, GrpcCode.FAILED_PRECONDITION, 42601, "a WebSocket upgrade (version 13) is required"),
   RATE_LIMITED(429, GrpcCode.RESOURCE_EXHAUSTED, 42901, "too many requests"),
+  HEADERS_TOO_LARGE(431, GrpcCode.RESOURCE_EXHAUSTED, 43101, "the request headers are too large"),
   INTERNAL(500, GrpcCode.INTERNAL, 50001, "internal error"),
   UNAVAILABLE(503, GrpcCode.UNAVAILABLE, 50301, "service unavailable"),
   TIMEOUT(504, GrpcCode.DEADLINE_EXCEEDED, 50401, "the request timed out");

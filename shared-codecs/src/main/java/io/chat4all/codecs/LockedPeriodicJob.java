@@ -23,6 +23,11 @@ public abstract class LockedPeriodicJob<T> extends VerticleBase {
   @Override
   public final Future<?> start() {
     timer = vertx.setPeriodic(periodMs, t -> runOnce());
+    return started();
+  }
+
+  /** More start work of a job (e.g. listeners that trigger {@link #runOnce()} early). */
+  protected Future<?> started() {
     return Future.succeededFuture();
   }
 

@@ -68,8 +68,9 @@ public class ServiceException extends ReplyException {
   /**
    * Maps any failure onto a {@link ServiceException}: typed ones pass through, event-bus reply
    * failures are decoded (timeouts and missing handlers become {@code timeout} / {@code
-   * unavailable}), everything else is {@code internal} with a generic message (the cause is kept
-   * for logs, never shown to clients).
+   * unavailable}), failures an installed {@link FailureTranslator} knows become its error (a store
+   * refusing a request value: {@code validation_failed}), everything else is {@code internal} with
+   * a generic message (the cause is kept for logs, never shown to clients).
    */
   public static ServiceException from(Throwable failure) {
     if (failure instanceof ServiceException se) {
@@ -101,6 +102,12 @@ public class ServiceException extends ReplyException {
         }
         return new ServiceException(
             code, message == null ? code.defaultMessage() : message, details);
+      }
+    }
+    for (FailureTranslator translator : FailureTranslator.installed()) {
+      ServiceException translated = translator.translate(failure);
+      if (translated != null) {
+        return translated;
       }
     }
     ServiceException internal = new ServiceException(ErrorCode.INTERNAL);

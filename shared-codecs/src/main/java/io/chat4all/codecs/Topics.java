@@ -15,6 +15,19 @@ public final class Topics {
   public static final String CONVERSATION_CREATED = "conversation.created";
   public static final String CONVERSATION_MEMBERS_CHANGED = "conversation.members_changed";
 
+  /**
+   * What the pipeline applied, keyed by conversation: {@code {type:"message"|"message_updated",
+   * message}} or {@code {type:"status", …}} (the live envelope without its cursor). Consumed by the
+   * webhooks dispatcher.
+   */
+  public static final String MESSAGE_STORED = "message.stored";
+
+  /**
+   * Pipeline records that could not be applied after {@code messaging.pipeline_max_attempts} tries
+   * (the raw record with the reason); a send among them is stored as a {@code failed} message.
+   */
+  public static final String PIPELINE_DEAD_LETTER = "message.deadletter.pipeline";
+
   /** Channels a message can be delivered to outside the platform (one outbound topic each). */
   public static final List<String> CHANNELS =
       List.of("whatsapp", "instagram", "telegram", "messenger");
@@ -24,10 +37,19 @@ public final class Topics {
     return "message.outbound." + channel;
   }
 
-  /** Records a connector gave up on (after retries): {@code message.deadletter.<channel>}. */
+  /**
+   * Records delivery gave up on (a permanent provider error, or the last retry): {@code
+   * message.outbound.<channel>.dlq}.
+   */
   public static String deadLetter(String channel) {
-    return "message.deadletter." + channel;
+    return outbound(channel) + ".dlq";
   }
+
+  /**
+   * Inbound channel events made durable by the webhook edge or a poller before they are processed
+   * (key: channel and the provider's user, so one contact's events keep their order).
+   */
+  public static final String CHANNEL_INBOUND = "channel.inbound";
 
   /** Every topic the platform creates at start. */
   public static final List<String> ALL =
@@ -40,6 +62,9 @@ public final class Topics {
           USER_PRESENCE,
           CONVERSATION_CREATED,
           CONVERSATION_MEMBERS_CHANGED,
+          CHANNEL_INBOUND,
+          MESSAGE_STORED,
+          PIPELINE_DEAD_LETTER,
           outbound("whatsapp"),
           outbound("instagram"),
           outbound("telegram"),

@@ -8,6 +8,7 @@ import static io.chat4all.conversations.ConversationActions.TYPE_PRIVATE;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.Outbox;
 import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Topics;
@@ -17,8 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.pgclient.PgException;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.sqlclient.Pool;
@@ -45,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * verticle owns the rules that need the database (membership, roles, limits, one private
  * conversation per pair). Every multi-statement change runs in one transaction that locks the
  * conversation row, so concurrent changes of one conversation serialize. After the commit the Redis
- * membership cache is invalidated and the change is published to Kafka (key = conversation id); the
- * reply waits for Kafka's acknowledgement.
+ * membership cache is invalidated. Each event ({@code conversation.created}, {@code
+ * conversation.members_changed}, key = conversation id) is written to the outbox in the transaction
+ * of its change, so it cannot be lost: the outbox relay publishes it to Kafka after the commit.
  */
 public class ConversationsVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ConversationsVerticle.class);
@@ -58,7 +58,6 @@ public class ConversationsVerticle extends VerticleBase {
           + " COALESCE(c.last_message_at, c.created_at) AS activity_at";
 
   private final Pool pg;
-  private final KafkaProducer<String, String> producer;
   private final String topicPrefix;
   private final ConversationsConfig config;
   private final MembershipCache cache;
@@ -67,11 +66,9 @@ public class ConversationsVerticle extends VerticleBase {
       Pool pg,
       RedisAPI redis,
       String redisKeyPrefix,
-      KafkaProducer<String, String> producer,
       String topicPrefix,
       ConversationsConfig config) {
     this.pg = Objects.requireNonNull(pg, "pg");
-    this.producer = Objects.requireNonNull(producer, "producer");
     this.topicPrefix = topicPrefix == null ? "" : topicPrefix;
     this.config = Objects.requireNonNull(config, "config");
     this.cache = new MembershipCache(pg, Objects.requireNonNull(redis, "redis"), redisKeyPrefix);
@@ -125,13 +122,20 @@ public class ConversationsVerticle extends VerticleBase {
       throw Bodies.invalid("member_ids", "must name another user than yourself");
     }
     return requireUsers(pg, List.of(other))
-        .compose(x -> pg.withTransaction(conn -> findOrCreatePrivate(conn, me, other)))
-        .recover(ConversationsVerticle::unknownUsers)
         .compose(
-            result ->
-                result.getBoolean("created")
-                    ? publishCreated(me, result.getJsonObject("conversation")).map(result)
-                    : Future.succeededFuture(result));
+            x ->
+                pg.withTransaction(
+                    conn ->
+                        findOrCreatePrivate(conn, me, other)
+                            .compose(
+                                result ->
+                                    result.getBoolean("created")
+                                        ? recordCreated(
+                                                conn, me, result.getJsonObject("conversation"))
+                                            .map(result)
+                                        : Future.succeededFuture(result))))
+        .recover(ConversationsVerticle::unknownUsers)
+        .onSuccess(result -> Outbox.nudge(vertx, Outbox.POSTGRES));
   }
 
   /**
@@ -199,12 +203,18 @@ public class ConversationsVerticle extends VerticleBase {
     List<UUID> others = new ArrayList<>(all);
     others.remove(me);
     return requireUsers(pg, others)
-        .compose(x -> pg.withTransaction(conn -> insertGroup(conn, me, groupName, all)))
-        .recover(ConversationsVerticle::unknownUsers)
         .compose(
-            conv ->
-                publishCreated(me, conv)
-                    .map(new JsonObject().put("created", true).put("conversation", conv)));
+            x ->
+                pg.withTransaction(
+                    conn ->
+                        insertGroup(conn, me, groupName, all)
+                            .compose(conv -> recordCreated(conn, me, conv).map(conv))))
+        .recover(ConversationsVerticle::unknownUsers)
+        .map(
+            conv -> {
+              Outbox.nudge(vertx, Outbox.POSTGRES);
+              return new JsonObject().put("created", true).put("conversation", conv);
+            });
   }
 
   private static Future<JsonObject> insertGroup(
@@ -225,7 +235,7 @@ public class ConversationsVerticle extends VerticleBase {
             });
   }
 
-  private Future<Void> publishCreated(UUID me, JsonObject conversation) {
+  private Future<Void> recordCreated(SqlConnection conn, UUID me, JsonObject conversation) {
     JsonArray userIds = new JsonArray();
     conversation
         .getJsonArray("members")
@@ -235,7 +245,7 @@ public class ConversationsVerticle extends VerticleBase {
             .put("user_ids", userIds)
             .put("type", conversation.getString("type"))
             .put("name", conversation.getString("name"));
-    return publish(Topics.CONVERSATION_CREATED, event);
+    return record(conn, Topics.CONVERSATION_CREATED, event);
   }
 
   // --- read ---
@@ -450,7 +460,7 @@ public class ConversationsVerticle extends VerticleBase {
   /**
    * Runs a membership change: the cache is invalidated before (so that nothing is written while the
    * cache cannot be invalidated) and again after the commit (dropping what readers cached
-   * meanwhile), then the event is published.
+   * meanwhile); the event is written to the outbox in the change's transaction.
    */
   private Future<JsonObject> change(
       UUID id, java.util.function.Function<SqlConnection, Future<Change>> tx) {
@@ -463,7 +473,20 @@ public class ConversationsVerticle extends VerticleBase {
                   new ServiceException(
                       ErrorCode.UNAVAILABLE, "the membership cache is unavailable; retry later"));
             })
-        .compose(x -> pg.withTransaction(tx::apply))
+        .compose(
+            x ->
+                pg.withTransaction(
+                    conn ->
+                        tx.apply(conn)
+                            .compose(
+                                change ->
+                                    change.event() == null
+                                        ? Future.succeededFuture(change)
+                                        : record(
+                                                conn,
+                                                Topics.CONVERSATION_MEMBERS_CHANGED,
+                                                change.event())
+                                            .map(change))))
         .compose(
             change -> {
               if (change.event() == null) {
@@ -480,8 +503,11 @@ public class ConversationsVerticle extends VerticleBase {
                             err);
                         return Future.succeededFuture();
                       })
-                  .compose(x -> publish(Topics.CONVERSATION_MEMBERS_CHANGED, change.event()))
-                  .map(change.reply());
+                  .map(
+                      x -> {
+                        Outbox.nudge(vertx, Outbox.POSTGRES);
+                        return change.reply();
+                      });
             });
   }
 
@@ -728,23 +754,20 @@ public class ConversationsVerticle extends VerticleBase {
 
   // --- helpers ---
 
-  private Future<Void> publish(String topic, JsonObject event) {
-    String key = event.getString("conversation_id");
-    return producer
-        .send(KafkaProducerRecord.create(Topics.name(topicPrefix, topic), key, event.encode()))
-        .<Void>mapEmpty()
-        .recover(
-            err -> {
-              LOG.error("cannot publish {} for conversation {}", topic, key, err);
-              return Future.failedFuture(
-                  new ServiceException(
-                      ErrorCode.UNAVAILABLE,
-                      "the change is saved but its event could not be published; retry later"));
-            });
+  /** The event into the outbox, in the transaction of {@code conn} (published after the commit). */
+  private Future<Void> record(SqlConnection conn, String topic, JsonObject event) {
+    return conn.preparedQuery(Outbox.INSERT_SQL)
+        .execute(
+            Tuple.of(
+                Topics.name(topicPrefix, topic),
+                event.getString("conversation_id"),
+                event.encode()))
+        .mapEmpty();
   }
 
   private static JsonObject event(String name, String conversationId, UUID actor) {
     return new JsonObject()
+        .put(Outbox.EVENT_ID, UUID.randomUUID().toString())
         .put("event", name)
         .put("conversation_id", conversationId)
         .put("actor_id", actor.toString())

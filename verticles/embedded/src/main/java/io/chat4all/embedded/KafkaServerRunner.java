@@ -12,8 +12,11 @@ import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
 
-/** A single-node KRaft Kafka broker+controller in this JVM, logs under {@code <data>/kafka}. */
-final class KafkaServerRunner implements EmbeddedServer {
+/**
+ * A single-node KRaft Kafka broker+controller in this JVM, logs under {@code <data>/kafka}. Public
+ * for tests that need a broker of their own to stop and start again (same ports, same log).
+ */
+public final class KafkaServerRunner implements EmbeddedServer {
   private final String host;
   private final int port;
   private final int controllerPort;
@@ -21,7 +24,7 @@ final class KafkaServerRunner implements EmbeddedServer {
   private final Path logDir;
   private KafkaRaftServer server;
 
-  KafkaServerRunner(String host, int port, int controllerPort, int partitions, Path logDir) {
+  public KafkaServerRunner(String host, int port, int controllerPort, int partitions, Path logDir) {
     this.host = host;
     this.port = port;
     this.controllerPort = controllerPort;
@@ -34,7 +37,7 @@ final class KafkaServerRunner implements EmbeddedServer {
     return "kafka";
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return host + ":" + port;
   }
 

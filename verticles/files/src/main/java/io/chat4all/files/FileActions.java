@@ -20,6 +20,13 @@ public final class FileActions {
   /** A completed file the user may share into a conversation: its file_reference. */
   public static final String SHARE = "share";
 
+  /**
+   * For channel delivery only (no REST or gRPC route): where a connector gets a completed file the
+   * recipient may see: {@code {file, link (public presigned GET), internal_url (presigned GET of
+   * the node's own S3 endpoint, for streaming an upload)}}, each valid {@code link_ttl_seconds}.
+   */
+  public static final String MEDIA_SOURCE = "media_source";
+
   /** Header a chunk's SHA-256 (lowercase hex) travels in. */
   public static final String CHECKSUM_HEADER = "X-Checksum-SHA256";
 }

@@ -2,6 +2,7 @@ package io.chat4all.files;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.Outbox;
 import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Topics;
@@ -11,8 +12,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.kafka.client.producer.KafkaProducer;
-import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -45,17 +44,11 @@ public class FilesVerticle extends VerticleBase {
 
   private final FileStore store;
   private final ObjectStorage storage;
-  private final KafkaProducer<String, String> producer;
   private final FilesConfig config;
 
-  public FilesVerticle(
-      FileStore store,
-      ObjectStorage storage,
-      KafkaProducer<String, String> producer,
-      FilesConfig config) {
+  public FilesVerticle(FileStore store, ObjectStorage storage, FilesConfig config) {
     this.store = Objects.requireNonNull(store, "store");
     this.storage = Objects.requireNonNull(storage, "storage");
-    this.producer = Objects.requireNonNull(producer, "producer");
     this.config = Objects.requireNonNull(config, "config");
   }
 
@@ -76,7 +69,8 @@ public class FilesVerticle extends VerticleBase {
                             FileActions.COMPLETE, this::complete,
                             FileActions.ABORT, this::abort,
                             FileActions.DOWNLOAD, this::download,
-                            FileActions.SHARE, this::share))
+                            FileActions.SHARE, this::share,
+                            FileActions.MEDIA_SOURCE, this::mediaSource))
                     .completion());
   }
 
@@ -634,6 +628,9 @@ public class FilesVerticle extends VerticleBase {
                                 .map(y -> d == null ? doc : d));
               }
               String now = Wire.timestamp(Instant.now());
+              // file.uploaded rides with the document (the same update): the outbox relay
+              // publishes it, so a Kafka failure now cannot lose it
+              JsonObject uploaded = uploadedEvent(doc, hashed.sha256(), now);
               return store
                   .transition(
                       fileId,
@@ -642,8 +639,23 @@ public class FilesVerticle extends VerticleBase {
                           .put("upload_status", FileStore.COMPLETED)
                           .put("checksum", "sha256:" + hashed.sha256())
                           .put("upload_completed_at", now)
-                          .put("expires_at", (String) null))
-                  .compose(d -> d == null ? store.find(fileId) : announce(d).map(d));
+                          .put("expires_at", (String) null)
+                          .put(
+                              Outbox.FIELD,
+                              new JsonArray()
+                                  .add(
+                                      Outbox.entry(
+                                          Topics.name(config.topicPrefix(), Topics.FILE_UPLOADED),
+                                          fileId,
+                                          uploaded))))
+                  .compose(
+                      d -> {
+                        if (d == null) {
+                          return store.find(fileId);
+                        }
+                        Outbox.nudge(vertx, Outbox.MONGO);
+                        return Future.succeededFuture(d);
+                      });
             })
         .recover(
             err -> {
@@ -667,34 +679,19 @@ public class FilesVerticle extends VerticleBase {
             });
   }
 
-  /** {@code file.uploaded} to Kafka, keyed by file id. */
-  private Future<Void> announce(JsonObject doc) {
-    JsonObject event =
-        new JsonObject()
-            .put("file_id", doc.getString("file_id"))
-            .put("uploaded_by", doc.getString("upload_initiated_by"))
-            .put("conversation_id", doc.getString("conversation_id"))
-            .put("filename", doc.getString("original_filename"))
-            .put("size_bytes", doc.getLong("size_bytes"))
-            .put("mime_type", doc.getString("mime_type"))
-            .put("checksum_sha256", hex(doc.getString("checksum")))
-            .put("storage", doc.getJsonObject("storage").copy().put("upload_id", (String) null))
-            .put("completed_at", doc.getString("upload_completed_at"));
-    return producer
-        .send(
-            KafkaProducerRecord.create(
-                Topics.name(config.topicPrefix(), Topics.FILE_UPLOADED),
-                doc.getString("file_id"),
-                event.encode()))
-        .<Void>mapEmpty()
-        .recover(
-            err -> {
-              LOG.warn(
-                  "file {}: file.uploaded not published: {}",
-                  doc.getString("file_id"),
-                  err.getMessage());
-              return Future.succeededFuture();
-            });
+  /** The {@code file.uploaded} event of a file completing now (Kafka key: the file id). */
+  private static JsonObject uploadedEvent(JsonObject doc, String sha256, String completedAt) {
+    return new JsonObject()
+        .put(Outbox.EVENT_ID, UUID.randomUUID().toString())
+        .put("file_id", doc.getString("file_id"))
+        .put("uploaded_by", doc.getString("upload_initiated_by"))
+        .put("conversation_id", doc.getString("conversation_id"))
+        .put("filename", doc.getString("original_filename"))
+        .put("size_bytes", doc.getLong("size_bytes"))
+        .put("mime_type", doc.getString("mime_type"))
+        .put("checksum_sha256", sha256)
+        .put("storage", doc.getJsonObject("storage").copy().put("upload_id", (String) null))
+        .put("completed_at", completedAt);
   }
 
   // --- abort ---
@@ -779,6 +776,29 @@ public class FilesVerticle extends VerticleBase {
                       .put("url", d.url())
                       .put("expires_at", Wire.timestamp(d.expiresAt()))
                       .put("file", reference(doc)));
+            });
+  }
+
+  private Future<JsonObject> mediaSource(JsonObject req) {
+    int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
+    return visible(req.getString("file_id"), req.getString("user_id"))
+        .compose(
+            doc -> {
+              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the file is " + doc.getString("upload_status")));
+              }
+              String key = doc.getJsonObject("storage").getString("key");
+              ObjectStorage.Download link =
+                  storage.downloadUrl(
+                      key, doc.getString("original_filename"), doc.getString("mime_type"), ttl);
+              return Future.succeededFuture(
+                  new JsonObject()
+                      .put("file", reference(doc))
+                      .put("link", link.url())
+                      .put("internal_url", storage.internalUrl(key, ttl).url())
+                      .put("expires_at", Wire.timestamp(link.expiresAt())));
             });
   }
 

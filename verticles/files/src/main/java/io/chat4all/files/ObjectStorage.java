@@ -197,6 +197,20 @@ public final class ObjectStorage {
 
   public record Download(String url, Instant expiresAt) {}
 
+  /**
+   * A presigned GET for the node's own endpoint (not the public one): a server-side reader such as
+   * channel delivery streams the bytes through it with the non-blocking HTTP client.
+   */
+  public Download internalUrl(String key, int ttlSeconds) {
+    Instant expires = Instant.now().plusSeconds(ttlSeconds);
+    PresignedGetObjectRequest p =
+        internal.presignGetObject(
+            r ->
+                r.signatureDuration(Duration.ofSeconds(ttlSeconds))
+                    .getObjectRequest(g -> g.bucket(settings.bucket()).key(key)));
+    return new Download(p.url().toString(), expires);
+  }
+
   /** {@code attachment} with an ASCII fallback name and the exact UTF-8 name (RFC 6266/5987). */
   static String contentDisposition(String filename) {
     StringBuilder ascii = new StringBuilder();

@@ -2,7 +2,9 @@ package io.chat4all.messaging;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
+import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceBus;
+import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Wire;
 import io.chat4all.proto.v1.ChatMessage;
 import io.chat4all.proto.v1.DeleteMessageRequest;
@@ -25,6 +27,7 @@ import io.chat4all.web.Bodies;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.GrpcUnary;
 import io.chat4all.web.ProtoJson;
+import io.chat4all.web.StrictJson;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -176,9 +179,13 @@ public class MessageGrpc implements GrpcModule {
       if (!p.getMetadataJson().isEmpty()) {
         JsonObject metadata;
         try {
-          metadata = new JsonObject(p.getMetadataJson());
-        } catch (RuntimeException e) {
-          throw Bodies.invalid("payload.metadata_json", "must be a JSON object");
+          metadata = StrictJson.object(p.getMetadataJson(), "payload.metadata_json");
+        } catch (ServiceException e) {
+          // the same strict JSON as a REST body; a field error, as the JSON is a field here
+          throw new ServiceException(
+              ErrorCode.VALIDATION_FAILED,
+              e.getMessage(),
+              new JsonObject().put("field", "payload.metadata_json"));
         }
         payload.put("metadata", metadata);
       }

@@ -7,6 +7,7 @@ import io.chat4all.web.Authn;
 import io.chat4all.web.Bodies;
 import io.chat4all.web.Rest;
 import io.chat4all.web.RouteModule;
+import io.chat4all.web.StoreSafe;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -78,6 +79,8 @@ public class MessageRoutes implements RouteModule {
       throw Bodies.invalid("payload", p == null ? "is required" : "must be a JSON object");
     }
     Bodies.onlyFields(payload, Set.of("type", "text", "file_id", "metadata"));
+    // what the pipeline will store: every value storable, errors naming payload.<path>
+    StoreSafe.document("payload", payload);
     String type = Bodies.string(payload, "type", 1, 16);
     if (!MessageActions.PAYLOAD_TYPES.contains(type)) {
       throw Bodies.invalid("payload.type", "must be one of text, file, image, video, audio");
@@ -134,7 +137,15 @@ public class MessageRoutes implements RouteModule {
     JsonObject body = Bodies.object(ctx);
     Bodies.onlyFields(body, Set.of("text", "payload"));
     String text;
-    if (body.getValue("payload") instanceof JsonObject payload) {
+    if (body.containsKey("payload")) {
+      // exactly one of {"text"} and {"payload":{"text"}}; a payload that is not an object is
+      // not silently passed over for the other form
+      if (!(body.getValue("payload") instanceof JsonObject payload)) {
+        throw Bodies.invalid("payload", "must be a JSON object");
+      }
+      if (body.containsKey("text")) {
+        throw Bodies.invalid("text", "and payload.text are exclusive: give one of them");
+      }
       Bodies.onlyFields(payload, Set.of("text"));
       text = Bodies.string(payload, "text", 1, config.maxTextLength());
     } else {

@@ -12,6 +12,9 @@ public record MessagingConfig(
     String consumerGroup,
     int maxPollRecords,
     int feedMaxEntries,
+    int pipelineMaxAttempts,
+    long pipelineRetryBackoffMs,
+    long pipelineMaxBackoffMs,
     String topicPrefix,
     String kafkaBootstrapServers,
     String redisKeyPrefix) {
@@ -27,6 +30,9 @@ public record MessagingConfig(
         section.getString("consumer_group", "chat4all-pipeline"),
         section.getInteger("max_poll_records", 500),
         section.getInteger("feed_max_entries", 10000),
+        Math.max(1, section.getInteger("pipeline_max_attempts", 5)),
+        Math.max(1L, section.getLong("pipeline_retry_backoff_ms", 100L)),
+        Math.max(1L, section.getLong("pipeline_max_backoff_ms", 5000L)),
         topicPrefix == null ? "" : topicPrefix,
         bootstrap,
         redisKeyPrefix == null ? "" : redisKeyPrefix);

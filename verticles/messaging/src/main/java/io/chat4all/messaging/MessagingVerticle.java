@@ -238,14 +238,22 @@ public class MessagingVerticle extends VerticleBase {
 
   /** The message.sent record of a send. */
   private static JsonObject record(JsonObject req, String createdAt) {
-    return new JsonObject()
-        .put("message_id", req.getString("message_id"))
-        .put("conversation_id", req.getString("conversation_id"))
-        .put("from_user_id", req.getString("user_id"))
-        .put("payload", req.getJsonObject("payload"))
-        .put("reply_to_message_id", req.getString("reply_to_message_id"))
-        .put("channels", req.getJsonArray("channels", new JsonArray()))
-        .put("created_at", createdAt);
+    JsonObject record =
+        new JsonObject()
+            .put("message_id", req.getString("message_id"))
+            .put("conversation_id", req.getString("conversation_id"))
+            .put("from_user_id", req.getString("user_id"))
+            .put("payload", req.getJsonObject("payload"))
+            .put("reply_to_message_id", req.getString("reply_to_message_id"))
+            .put("channels", req.getJsonArray("channels", new JsonArray()))
+            .put("created_at", createdAt);
+    if (req.getString("source_channel") != null) {
+      // an inbound channel message (set by the channels inbound path only, never by an edge)
+      record
+          .put("source_channel", req.getString("source_channel"))
+          .put("source_message_id", req.getString("source_message_id"));
+    }
+    return record;
   }
 
   /** The reply to a send: the message as accepted, before the pipeline numbers it. */
@@ -400,6 +408,11 @@ public class MessagingVerticle extends VerticleBase {
                         ErrorCode.CONFLICT,
                         "the author does not mark their own message " + status));
               }
+              if (MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the message failed: it cannot be marked " + status));
+              }
               String conv = doc.getString("conversation_id");
               JsonObject record =
                   new JsonObject()
@@ -440,6 +453,10 @@ public class MessagingVerticle extends VerticleBase {
               if (doc.getBoolean("is_deleted", false)) {
                 return Future.failedFuture(
                     new ServiceException(ErrorCode.CONFLICT, "the message was deleted"));
+              }
+              if ("edit".equals(op) && MessageActions.FAILED.equals(doc.getString("status"))) {
+                return Future.failedFuture(
+                    new ServiceException(ErrorCode.CONFLICT, "the message failed: send it again"));
               }
               if ("edit".equals(op)
                   && !"text".equals(doc.getJsonObject("payload").getString("type"))) {

@@ -41,8 +41,12 @@ import org.slf4j.LoggerFactory;
  * assigns gapless sequence numbers, stores the messages (idempotent on message_id), moves the
  * conversation's counters in PostgreSQL, applies status changes and edits, appends every
  * recipient's change feed and publishes the envelope on each recipient's address; outbound channels
- * get a record on {@code message.outbound.<channel>}. Offsets are committed after the effects, so a
- * crash redelivers and the redelivery changes nothing.
+ * get a record on {@code message.outbound.<channel>}, and each applied change one on {@code
+ * message.stored} (for the webhooks). Offsets are committed after the effects, so a crash
+ * redelivers and the redelivery changes nothing. Each conversation of a batch is applied on its
+ * own: a record that cannot be applied is retried a bounded number of times, then dead-lettered (a
+ * send becomes a {@code failed} message) without holding up its conversation or the others; see
+ * {@link PipelineFailures}.
  */
 public class Pipeline extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -59,6 +63,11 @@ public class Pipeline extends VerticleBase {
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
+  private PipelineFailures failures;
+  private final ChannelStatuses channelStatuses;
+
+  /** Bumped whenever partitions move: retries of records this consumer no longer owns stop. */
+  private volatile int generation;
 
   public Pipeline(
       Pool pg,
@@ -72,7 +81,10 @@ public class Pipeline extends VerticleBase {
     this.producer = Objects.requireNonNull(producer);
     this.config = Objects.requireNonNull(config);
     this.horizons = new ReadHorizons(pg);
-    this.receipts = new Receipts(store, horizons, this::deliver);
+    java.util.function.Function<List<Map.Entry<String, JsonObject>>, Future<Void>> announce =
+        events -> deliver(events).compose(v -> storedStatuses(events));
+    this.receipts = new Receipts(store, horizons, announce);
+    this.channelStatuses = new ChannelStatuses(store, receipts, announce);
   }
 
   @Override
@@ -89,9 +101,18 @@ public class Pipeline extends VerticleBase {
     props.put("session.timeout.ms", "10000");
     props.put("heartbeat.interval.ms", "1000");
     consumer = KafkaConsumer.create(vertx, props);
+    failures = new PipelineFailures(vertx, producer, config);
     // a new owner must not trust counters of partitions it did not own the whole time
-    consumer.partitionsRevokedHandler(p -> counters.clear());
-    consumer.partitionsAssignedHandler(p -> counters.clear());
+    consumer.partitionsRevokedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
+    consumer.partitionsAssignedHandler(
+        p -> {
+          counters.clear();
+          generation++;
+        });
     Set<String> topics =
         Set.of(
             config.topic(Topics.MESSAGE_SENT),
@@ -100,6 +121,14 @@ public class Pipeline extends VerticleBase {
             config.topic(Topics.MESSAGE_READ));
     loopStopped = Promise.promise();
     return store.ensureIndexes().compose(v -> consumer.subscribe(topics)).onSuccess(v -> loop());
+  }
+
+  /**
+   * Null while the pipeline moves; otherwise what it has been retrying since when (a store or the
+   * broker failing): for readiness.
+   */
+  public JsonObject stall() {
+    return failures == null ? null : failures.stall();
   }
 
   @Override
@@ -124,12 +153,14 @@ public class Pipeline extends VerticleBase {
                     "pipeline batch failed, retrying in {} ms: {}",
                     backoffMs,
                     ar.cause().toString());
+                failures.stall(this, null, ar.cause());
                 counters.clear();
                 long delay = backoffMs;
                 backoffMs = Math.min(5000, backoffMs * 2);
                 vertx.setTimer(delay, t -> loop());
               } else {
                 backoffMs = 100;
+                failures.unstall(this);
                 loop();
               }
             });
@@ -138,18 +169,31 @@ public class Pipeline extends VerticleBase {
   private Future<Void> processAndCommit(KafkaConsumerRecords<String, String> records) {
     Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     Map<String, List<KafkaConsumerRecord<String, String>>> byConversation = new LinkedHashMap<>();
+    List<Future<?>> work = new ArrayList<>();
+    int gen = generation;
+    java.util.function.BooleanSupplier aborted = () -> stopping || generation != gen;
     for (int i = 0; i < records.size(); i++) {
       KafkaConsumerRecord<String, String> r = records.recordAt(i);
       firstOffsets.merge(new TopicPartition(r.topic(), r.partition()), r.offset(), Math::min);
-      if (r.key() == null) {
+      String unreadable = PipelineFailures.unreadable(r);
+      if (unreadable != null) {
+        work.add(failures.malformed(r, unreadable, aborted));
         continue;
       }
       byConversation.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
     }
-    List<Future<?>> work = new ArrayList<>();
     for (Map.Entry<String, List<KafkaConsumerRecord<String, String>>> e :
         byConversation.entrySet()) {
-      work.add(processConversation(e.getKey(), e.getValue()));
+      String conv = e.getKey();
+      // each conversation on its own: a record that fails holds up neither it nor the others
+      work.add(
+          failures.isolated(
+              conv,
+              e.getValue(),
+              this::processConversation,
+              this::gaveUp,
+              () -> counters.remove(conv),
+              aborted));
     }
     return Future.all(work)
         .compose(v -> consumer.commit())
@@ -165,6 +209,51 @@ public class Pipeline extends VerticleBase {
               }
               return Future.failedFuture(err);
             });
+  }
+
+  /**
+   * After a record was dead-lettered, a send becomes a {@code failed} placeholder (content dropped)
+   * under the conversation's next number, or under its own number when it was stored but a later
+   * step failed; its sender is told. Other records (statuses, edits) are just not applied.
+   */
+  private Future<Void> gaveUp(
+      String conv, KafkaConsumerRecord<String, String> r, JsonObject failure) {
+    if (!r.topic().equals(config.topic(Topics.MESSAGE_SENT))) {
+      return Future.succeededFuture();
+    }
+    JsonObject placeholder = PipelineFailures.placeholder(conv, r.value(), failure);
+    if (placeholder == null) {
+      return Future.succeededFuture();
+    }
+    String mid = placeholder.getString("message_id");
+    counters.remove(conv);
+    return store
+        .messageIdEntry(mid)
+        .compose(
+            entry ->
+                entry == null || !conv.equals(entry.getString("conversation_id"))
+                    ? Future.<JsonObject>succeededFuture()
+                    : store.message(conv, entry.getLong("seq")))
+        .compose(
+            stored ->
+                loadMembers(UUID.fromString(conv))
+                    .compose(
+                        members -> {
+                          if (stored == null || !mid.equals(stored.getString("message_id"))) {
+                            return applySends(conv, members, List.of(placeholder));
+                          }
+                          List<JsonObject> doc =
+                              List.of(
+                                  document(
+                                      conv,
+                                      stored.getLong("sequence_number"),
+                                      placeholder,
+                                      members));
+                          return store
+                              .save(doc.get(0))
+                              .compose(v -> afterSends(conv, doc))
+                              .compose(v -> route(conv, members, doc));
+                        }));
   }
 
   /** Records of one conversation, in log order: runs of sends in bulk, others one by one. */
@@ -210,12 +299,22 @@ public class Pipeline extends VerticleBase {
             });
   }
 
-  /** Members of a conversation: user id → joined_seq, plus their linked channel identities. */
-  private record Members(Map<String, Long> joinedSeq, Map<String, Map<String, String>> channels) {}
+  /**
+   * Members of a conversation: user id → joined_seq, their linked channel identities, and for
+   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact})
+   * the channel they are reached on.
+   */
+  private record Members(
+      Map<String, Long> joinedSeq,
+      Map<String, Map<String, String>> channels,
+      Map<String, Set<String>> contactChannels) {}
 
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
-            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id FROM conversation_members m"
+            "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
+                + " (c.verified AND COALESCE(c.channel_metadata->>'contact', 'false') = 'true')"
+                + " AS contact"
+                + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
                 + " WHERE m.conversation_id = $1")
         .execute(Tuple.of(conv))
@@ -223,6 +322,7 @@ public class Pipeline extends VerticleBase {
             rows -> {
               Map<String, Long> joined = new LinkedHashMap<>();
               Map<String, Map<String, String>> channels = new HashMap<>();
+              Map<String, Set<String>> contacts = new HashMap<>();
               for (Row row : rows) {
                 String uid = row.getUUID("user_id").toString();
                 joined.put(uid, row.getLong("joined_seq"));
@@ -230,9 +330,14 @@ public class Pipeline extends VerticleBase {
                   channels
                       .computeIfAbsent(uid, k -> new HashMap<>())
                       .put(row.getString("channel_type"), row.getString("channel_user_id"));
+                  if (Boolean.TRUE.equals(row.getBoolean("contact"))) {
+                    contacts
+                        .computeIfAbsent(uid, k -> new HashSet<>())
+                        .add(row.getString("channel_type"));
+                  }
                 }
               }
-              return new Members(joined, channels);
+              return new Members(joined, channels, contacts);
             });
   }
 
@@ -325,7 +430,7 @@ public class Pipeline extends VerticleBase {
                             .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
                                 v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
-                            .compose(v -> horizons.afterSends(conv, docs))
+                            .compose(v -> afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
                             .compose(
                                 moved ->
@@ -444,11 +549,16 @@ public class Pipeline extends VerticleBase {
             .put("is_deleted", false)
             .put("created_at", created)
             .put("updated_at", created);
+    if (s.getString("source_channel") != null) {
+      // came in from a channel: which one, and the provider's id of it
+      doc.put("source_channel", s.getString("source_channel"))
+          .put("source_message_id", s.getString("source_message_id"));
+    }
     if (config.retentionDays() > 0) {
       Instant expires = Instant.parse(created).plus(config.retentionDays(), ChronoUnit.DAYS);
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
     }
-    return doc;
+    return PipelineFailures.markIfFailed(doc, s);
   }
 
   private static List<JsonObject> historyEntries(List<JsonObject> docs) {
@@ -461,10 +571,25 @@ public class Pipeline extends VerticleBase {
               .put("sequence_number", d.getLong("sequence_number"))
               .put("message_id", d.getString("message_id"))
               .put("from_user_id", d.getString("from_user_id"))
-              .put("event", "message")
+              .put("event", PipelineFailures.isFailed(d) ? MessageActions.FAILED : "message")
               .put("at", d.getString("created_at")));
     }
     return out;
+  }
+
+  /**
+   * After a run of sends was stored: the conversation's last message and the senders' horizons
+   * ({@link ReadHorizons#afterSends}); a failed placeholder (which runs alone) only moves {@code
+   * last_seq}, it is neither the last message nor anyone's horizon.
+   */
+  private Future<List<ReadHorizons.Moved>> afterSends(String conv, List<JsonObject> docs) {
+    if (docs.size() == 1 && PipelineFailures.isFailed(docs.get(0))) {
+      return pg.preparedQuery(
+              "UPDATE conversations SET last_seq = $2 WHERE conversation_id = $1 AND last_seq < $2")
+          .execute(Tuple.of(UUID.fromString(conv), docs.get(0).getLong("sequence_number")))
+          .map(rows -> List.<ReadHorizons.Moved>of());
+    }
+    return horizons.afterSends(conv, docs);
   }
 
   private Future<Void> route(String conv, Members members, List<JsonObject> docs) {
@@ -473,6 +598,17 @@ public class Pipeline extends VerticleBase {
     for (JsonObject d : docs) {
       long seq = d.getLong("sequence_number");
       JsonObject message = MessageStore.toApi(d);
+      if (PipelineFailures.isFailed(d)) {
+        // only its sender hears of a failed message: the placeholder, then why it failed
+        String from = d.getString("from_user_id");
+        deliveries.add(
+            new AbstractMap.SimpleEntry<>(
+                from,
+                new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
+        deliveries.add(new AbstractMap.SimpleEntry<>(from, PipelineFailures.failedEnvelope(d)));
+        outbound.add(stored(conv, PipelineFailures.failedEnvelope(d)));
+        continue;
+      }
       for (Map.Entry<String, Long> m : members.joinedSeq().entrySet()) {
         if (m.getValue() < seq) {
           deliveries.add(
@@ -482,22 +618,29 @@ public class Pipeline extends VerticleBase {
         }
       }
       outbound.addAll(outbound(d, message, members));
+      outbound.add(
+          stored(
+              conv,
+              new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", message)));
     }
     return deliver(deliveries).compose(v -> Future.all(outbound)).mapEmpty();
   }
 
-  /** Records for the channel connectors: requested channels × recipients with a linked identity. */
+  /**
+   * Records for the channel connectors, one per recipient and channel: a contact is reached on the
+   * channel they came from without the sender naming it; {@code channels} on the send adds other
+   * linked channels of the recipients. Keyed by recipient, so one recipient's records keep their
+   * order.
+   */
   private List<Future<?>> outbound(JsonObject doc, JsonObject message, Members members) {
     JsonArray requested = doc.getJsonArray("target_channels", new JsonArray());
-    if (requested.isEmpty()) {
-      return List.of();
-    }
     boolean all = requested.contains("all");
     List<Future<?>> sends = new ArrayList<>();
     for (Object uid : doc.getJsonArray("to_user_ids")) {
       Map<String, String> linked = members.channels().getOrDefault((String) uid, Map.of());
+      Set<String> reachedOn = members.contactChannels().getOrDefault((String) uid, Set.of());
       for (Map.Entry<String, String> ch : linked.entrySet()) {
-        if (all || requested.contains(ch.getKey())) {
+        if (all || requested.contains(ch.getKey()) || reachedOn.contains(ch.getKey())) {
           JsonObject record =
               new JsonObject()
                   .put("message", message)
@@ -507,13 +650,32 @@ public class Pipeline extends VerticleBase {
           sends.add(
               producer.send(
                   KafkaProducerRecord.create(
-                      config.topic(Topics.outbound(ch.getKey())),
-                      doc.getString("conversation_id"),
-                      record.encode())));
+                      config.topic(Topics.outbound(ch.getKey())), (String) uid, record.encode())));
         }
       }
     }
     return sends;
+  }
+
+  /** What was applied, on {@code message.stored} (for consumers of stored facts: webhooks). */
+  private Future<Void> stored(String conv, JsonObject envelope) {
+    return producer
+        .send(
+            KafkaProducerRecord.create(
+                config.topic(Topics.MESSAGE_STORED), conv, envelope.encode()))
+        .mapEmpty();
+  }
+
+  /** Each status event of a receipt once (the author's and the reader's copy are one event). */
+  private Future<Void> storedStatuses(List<Map.Entry<String, JsonObject>> events) {
+    Set<JsonObject> once = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<Future<?>> sends = new ArrayList<>();
+    for (Map.Entry<String, JsonObject> e : events) {
+      if (once.add(e.getValue())) {
+        sends.add(stored(e.getValue().getString("conversation_id"), e.getValue()));
+      }
+    }
+    return Future.all(sends).mapEmpty();
   }
 
   /** Appends each envelope to its user's feed, then publishes it (with the cursor) live. */
@@ -539,11 +701,15 @@ public class Pipeline extends VerticleBase {
         .compose(
             doc -> {
               if (doc == null
-                  || !record.getString("message_id", "").equals(doc.getString("message_id"))) {
-                return Future.succeededFuture();
+                  || !record.getString("message_id", "").equals(doc.getString("message_id"))
+                  || PipelineFailures.isFailed(doc)) {
+                return Future.succeededFuture(); // a failed message takes no statuses or edits
               }
               if (topic.equals(config.topic(Topics.MESSAGE_UPDATED))) {
                 return applyUpdateRecord(conv, members, doc, record);
+              }
+              if (record.getString("channel") != null) {
+                return channelStatuses.apply(conv, doc, record);
               }
               return receipts.mark(conv, doc, record);
             });
@@ -608,7 +774,14 @@ public class Pipeline extends VerticleBase {
                               .put("message", message)));
                 }
               }
-              return deliver(deliveries);
+              return deliver(deliveries)
+                  .compose(
+                      v ->
+                          stored(
+                              conv,
+                              new JsonObject()
+                                  .put(Envelopes.TYPE, Envelopes.MESSAGE_UPDATED)
+                                  .put("message", message)));
             });
   }
 }

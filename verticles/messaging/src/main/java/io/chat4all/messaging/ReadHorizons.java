@@ -112,7 +112,8 @@ public final class ReadHorizons {
   /**
    * The message as its readers see it: each recipient's status is the higher of the one stored on
    * the message and the one their horizons give (with the time the horizon reached it), and the
-   * message's status is the lowest over its recipients. A failed message stays as stored.
+   * message's status is the lowest over its recipients. A failed message stays as stored, and so
+   * does a recipient a channel failed to reach.
    */
   public static JsonObject apply(JsonObject doc, Covering covering) {
     JsonObject out = doc.copy();
@@ -134,6 +135,9 @@ public final class ReadHorizons {
         continue;
       }
       JsonObject stored = recipients.getJsonObject(uid);
+      if (stored != null && MessageActions.FAILED.equals(stored.getString("status"))) {
+        continue; // a channel could not deliver it to them: a later horizon does not cover it
+      }
       if (stored == null || rank(status) > rank(stored.getString("status"))) {
         recipients.put(uid, new JsonObject().put("status", status).put("at", step.at()));
       }

@@ -44,6 +44,7 @@ public final class Main {
         --cluster-members L   comma-separated host:port list of members
         --http-port PORT      REST / health / metrics port (default 8080)
         --grpc-port PORT      gRPC port (default 9090)
+        --no-frontend         do not serve the web chat at / (http.frontend_enabled=false)
         --set KEY=VALUE       any configuration key, e.g. --set kafka.partitions=6
         --help                this text
       """;
@@ -90,6 +91,7 @@ public final class Main {
           case "--cluster-members" -> overrides.put("cluster.members", value(rest, ++i, arg));
           case "--http-port" -> overrides.put("http.port", value(rest, ++i, arg));
           case "--grpc-port" -> overrides.put("grpc.port", value(rest, ++i, arg));
+          case "--no-frontend" -> overrides.put("http.frontend_enabled", "false");
           case "--set" -> {
             String kv = value(rest, ++i, arg);
             int eq = kv.indexOf('=');
@@ -156,6 +158,14 @@ public final class Main {
             + " ms ("
             + (config.cluster().enabled() ? "cluster" : "embedded")
             + " mode)");
+    out.println(
+        "  Web chat        : "
+            + switch (node.webChat()) {
+              case SERVED ->
+                  "http://" + host + ":" + node.httpPort() + "/  <- open this in a browser";
+              case DISABLED -> "off (http.frontend_enabled is false)";
+              case NOT_BUILT -> "not in this build (built with -Dfrontend.skip)";
+            });
     out.println("  REST API        : http://" + host + ":" + node.httpPort() + "/v1/");
     out.println("  Health          : http://" + host + ":" + node.httpPort() + "/health/ready");
     out.println("  Metrics         : http://" + host + ":" + node.httpPort() + "/metrics");

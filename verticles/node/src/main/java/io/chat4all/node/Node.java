@@ -49,8 +49,18 @@ public final class Node implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private HttpEdgeVerticle http;
+  private WebChat webChat = WebChat.DISABLED;
   private PluginHost plugins;
   private volatile boolean closed;
+
+  /** Whether this node serves the web chat at {@code /}. */
+  public enum WebChat {
+    SERVED,
+    /** {@code http.frontend_enabled} is false */
+    DISABLED,
+    /** the build skipped the frontend ({@code -Dfrontend.skip}) */
+    NOT_BUILT
+  }
 
   private Node(
       NodeConfig config,
@@ -156,6 +166,16 @@ public final class Node implements AutoCloseable {
               Services.deploy(vertx, config, clients, nodeId, registry),
               Duration.ofSeconds(60),
               "deploying the services");
+      // not ready while the message pipeline is stuck retrying (a store or the broker failing)
+      readiness.register(
+          "pipeline",
+          p -> {
+            JsonObject stall = services.pipeline.stall();
+            p.complete(
+                stall == null
+                    ? io.vertx.ext.healthchecks.Status.OK()
+                    : io.vertx.ext.healthchecks.Status.KO(stall));
+          });
       PluginHost plugins = services.plugins;
       readiness.register(
           "plugins", p -> p.complete(io.vertx.ext.healthchecks.Status.OK(plugins.readiness())));
@@ -163,12 +183,14 @@ public final class Node implements AutoCloseable {
           new HttpEdgeVerticle(
               config.http(),
               config.maxBodyBytes(),
+              config.httpLimits(),
               readiness,
               registry,
               services.security,
               services.routes);
       http.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
-      GrpcEdgeVerticle grpc = new GrpcEdgeVerticle(config.grpc(), nodeId, VERSION, services.grpc);
+      GrpcEdgeVerticle grpc =
+          new GrpcEdgeVerticle(config.grpc(), config.grpcLimits(), nodeId, VERSION, services.grpc);
       grpc.setShutdownGraceSeconds(config.node().shutdownGraceSeconds());
       await(
           vertx.deployVerticle(http),
@@ -184,6 +206,10 @@ public final class Node implements AutoCloseable {
       Node node =
           new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
       node.http = http;
+      node.webChat =
+          services.webChat == null
+              ? WebChat.DISABLED
+              : services.webChat.available() ? WebChat.SERVED : WebChat.NOT_BUILT;
       node.plugins = plugins;
       return node;
     } catch (RuntimeException | Error e) {
@@ -284,6 +310,10 @@ public final class Node implements AutoCloseable {
   /** The plugin host itself (state, scans), for operators' tools and tests. */
   public PluginHost pluginHost() {
     return plugins;
+  }
+
+  public WebChat webChat() {
+    return webChat;
   }
 
   /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */

@@ -6,12 +6,16 @@ import io.chat4all.auth.AuthRoutes;
 import io.chat4all.auth.AuthVerticle;
 import io.chat4all.auth.JwtTokens;
 import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.channels.delivery.DeliveryConfig;
+import io.chat4all.channels.delivery.DeliveryVerticle;
 import io.chat4all.channels.host.HostConfig;
 import io.chat4all.channels.host.JarObjects;
 import io.chat4all.channels.host.PgDesiredState;
 import io.chat4all.channels.host.PluginAdmin;
 import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.channels.inbound.Inbound;
+import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
@@ -40,6 +44,7 @@ import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
+import io.chat4all.node.edge.WebChatRoutes;
 import io.chat4all.realtime.ClientActions;
 import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
@@ -48,6 +53,14 @@ import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
 import io.chat4all.web.RouteModule;
+import io.chat4all.webhooks.DeliveryLogCleanup;
+import io.chat4all.webhooks.DeliveryScheduler;
+import io.chat4all.webhooks.DeliveryStore;
+import io.chat4all.webhooks.Dispatcher;
+import io.chat4all.webhooks.OutboxRelay;
+import io.chat4all.webhooks.WebhookRoutes;
+import io.chat4all.webhooks.WebhooksConfig;
+import io.chat4all.webhooks.WebhooksVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -66,16 +79,27 @@ final class Services {
   final EdgeSecurity security;
   final List<RouteModule> routes;
   final List<GrpcModule> grpc;
+  final Pipeline pipeline;
 
   /** The plugin host: the node's {@link ConnectorRegistry}. */
   final PluginHost plugins;
 
+  /** The web chat, or null when {@code http.frontend_enabled} is false. */
+  final WebChatRoutes webChat;
+
   private Services(
-      EdgeSecurity security, List<RouteModule> routes, List<GrpcModule> grpc, PluginHost plugins) {
+      EdgeSecurity security,
+      List<RouteModule> routes,
+      List<GrpcModule> grpc,
+      Pipeline pipeline,
+      PluginHost plugins,
+      WebChatRoutes webChat) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
+    this.pipeline = pipeline;
     this.plugins = plugins;
+    this.webChat = webChat;
   }
 
   /** Builds the services; the returned future completes when every service verticle is deployed. */
@@ -88,6 +112,7 @@ final class Services {
     JsonObject raw = config.raw();
     AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
     validate(authConfig);
+    WebhooksConfig webhooksConfig = webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
     JsonObject limits = raw.getJsonObject("rate_limit");
@@ -107,7 +132,6 @@ final class Services {
                 clients.pg(),
                 clients.redisApi(),
                 redisPrefix,
-                clients.producer(),
                 config.kafka().topicPrefix(),
                 ConversationsConfig.from(raw.getJsonObject("conversations"))));
 
@@ -123,15 +147,16 @@ final class Services {
         vertx.deployVerticle(
             new MessagingVerticle(
                 clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
-    Future<String> pipeline =
-        vertx.deployVerticle(
-            new Pipeline(clients.pg(), store, feed, clients.producer(), messaging));
+    Pipeline messagePipeline =
+        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
+    Future<String> pipeline = vertx.deployVerticle(messagePipeline);
     Future<String> retention =
         vertx.deployVerticle(
             new RetentionJob(
                 store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
+    validate(realtimeConfig, config.httpLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -147,8 +172,7 @@ final class Services {
     FilesConfig filesConfig = filesConfig(config);
     ObjectStorage objects = new ObjectStorage(vertx, clients.s3(), filesConfig.s3());
     FileStore fileStore = new FileStore(clients.mongo());
-    FilesVerticle filesVerticle =
-        new FilesVerticle(fileStore, objects, clients.producer(), filesConfig);
+    FilesVerticle filesVerticle = new FilesVerticle(fileStore, objects, filesConfig);
     Future<String> files =
         vertx
             .deployVerticle(filesVerticle)
@@ -161,6 +185,31 @@ final class Services {
                             filesConfig.cleanupIntervalSeconds() * 1000L)));
     ChunkIngest ingest = new ChunkIngest(vertx, objects);
 
+    DeliveryStore deliveryStore = new DeliveryStore(clients.pg());
+    // the lease owner differs at every start, also for a node restarted with the same id
+    String leaseOwner = nodeId + "/" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    Future<String> webhooks =
+        vertx
+            .deployVerticle(new WebhooksVerticle(clients.pg(), webhooksConfig))
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new DeliveryScheduler(deliveryStore, webhooksConfig, leaseOwner)))
+            .compose(id -> vertx.deployVerticle(new Dispatcher(deliveryStore, webhooksConfig)))
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new DeliveryLogCleanup(
+                            deliveryStore, webhooksConfig.logRetentionDays(), 3_600_000L)));
+    Future<String> outbox =
+        vertx.deployVerticle(
+            new OutboxRelay(
+                clients.pg(),
+                clients.mongo(),
+                clients.producer(),
+                List.of(FileStore.FILES),
+                webhooksConfig.outboxIntervalMs(),
+                webhooksConfig.outboxBatchSize()));
     HostConfig hostConfig = hostConfig(config);
     JarObjects jars =
         new JarObjects(vertx, clients.s3(), config.s3().bucket(), hostConfig.maxJarBytes());
@@ -175,18 +224,75 @@ final class Services {
     PluginAdmin pluginAdmin =
         new PluginAdmin(vertx, clients.pg(), jars, plugins, () -> memberIds(registry));
 
+    // outbound delivery and inbound webhooks, served by the plugin host's connectors
+    JsonObject channels = raw.getJsonObject("channels", new JsonObject());
+    DeliveryConfig deliveryConfig;
+    InboundConfig inboundConfig;
+    try {
+      deliveryConfig =
+          DeliveryConfig.from(
+              channels,
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
+      inboundConfig =
+          InboundConfig.from(
+              channels,
+              messaging.maxTextLength(),
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers(),
+              redisPrefix);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("channels", e.getMessage());
+    }
+    Future<String> delivery =
+        vertx.deployVerticle(
+            new DeliveryVerticle(
+                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+    Future<Inbound> inbound =
+        Future.all(messages, conversations, files)
+            .compose(
+                x ->
+                    Inbound.deploy(
+                        vertx,
+                        inboundConfig,
+                        plugins,
+                        clients.pg(),
+                        clients.mongo(),
+                        clients.redisApi(),
+                        clients.producer(),
+                        ingest));
+
     OpenApiDocument openApi =
         OpenApiDocument.load(
-            List.of("auth", "conversations", "messaging", "realtime", "files", "plugins"));
+            List.of(
+                "auth",
+                "conversations",
+                "messaging",
+                "realtime",
+                "files",
+                "plugins",
+                "channels",
+                "webhooks"));
+    // the web chat is mounted last: it answers only GET/HEAD paths no other module has
+    WebChatRoutes webChat =
+        WebChatRoutes.enabled(raw)
+            ? WebChatRoutes.load(
+                config.s3().publicEndpoint().isBlank()
+                    ? config.s3().endpoint()
+                    : config.s3().publicEndpoint())
+            : null;
     List<RouteModule> routes =
-        List.of(
-            openApi,
-            new AuthRoutes(vertx),
-            new ConversationRoutes(vertx),
-            new MessageRoutes(vertx, messaging),
-            new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
-            new FileRoutes(vertx, ingest),
-            new PluginAdminRoutes(vertx, pluginAdmin));
+        new java.util.ArrayList<>(
+            List.of(
+                openApi,
+                new AuthRoutes(vertx),
+                new ConversationRoutes(vertx),
+                new MessageRoutes(vertx, messaging),
+                new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
+                new FileRoutes(vertx, ingest),
+                new PluginAdminRoutes(vertx, pluginAdmin),
+                new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
@@ -195,8 +301,27 @@ final class Services {
             new FileGrpc(vertx, security.rateLimited(), ingest));
     return Future.all(
             List.of(
-                auth, conversations, messages, pipeline, retention, realtime, files, pluginHost))
-        .map(x -> new Services(security, routes, grpc, plugins));
+                auth,
+                conversations,
+                messages,
+                pipeline,
+                retention,
+                realtime,
+                files,
+                pluginHost,
+                delivery,
+                inbound,
+                webhooks,
+                outbox))
+        .map(
+            x -> {
+              routes.add(inbound.result().routes());
+              if (webChat != null) {
+                routes.add(webChat);
+              }
+              return new Services(
+                  security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat);
+            });
   }
 
   /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */
@@ -238,6 +363,32 @@ final class Services {
       throw new ConfigException(problem[0], problem[1]);
     }
     return c;
+  }
+
+  static WebhooksConfig webhooksConfig(NodeConfig config) {
+    JsonObject raw = config.raw();
+    WebhooksConfig c =
+        WebhooksConfig.from(
+            raw.getJsonObject("webhooks"),
+            raw.getJsonObject("outbox"),
+            raw.getJsonObject("admin"),
+            config.kafka().topicPrefix(),
+            config.kafka().bootstrapServers());
+    String[] problem = c.problem();
+    if (problem != null) {
+      throw new ConfigException(problem[0], problem[1]);
+    }
+    return c;
+  }
+
+  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+    long idleMs = http.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
   }
 
   private static void validate(AuthConfig c) {

@@ -57,7 +57,8 @@ class NodeInProcessTest {
     JsonObject body = new JsonObject(ready.body());
     assertThat(body.getString("outcome")).isEqualTo("UP");
     assertThat(body.getJsonArray("checks").stream().map(o -> ((JsonObject) o).getString("id")))
-        .containsExactlyInAnyOrder("postgres", "mongo", "redis", "kafka", "s3", "plugins");
+        .containsExactlyInAnyOrder(
+            "postgres", "mongo", "redis", "kafka", "s3", "pipeline", "plugins");
     JsonObject plugins =
         body.getJsonArray("checks").stream()
             .map(o -> (JsonObject) o)

@@ -14,6 +14,8 @@ import io.vertx.core.json.JsonObject;
  * @param dedupEntries how many pushed envelope keys each connection remembers
  * @param presenceTtlSeconds a connection counts as online this long after its last renewal
  * @param presenceSweepSeconds how often expired connections are turned into offline events
+ * @param pingIntervalMs how often the server sends a WebSocket ping frame on each {@code /v1/ws}
+ *     socket (keeps the connection within the HTTP server's idle timeout)
  */
 public record RealtimeConfig(
     long authTimeoutMs,
@@ -23,7 +25,8 @@ public record RealtimeConfig(
     long typingIntervalMs,
     int dedupEntries,
     int presenceTtlSeconds,
-    int presenceSweepSeconds) {
+    int presenceSweepSeconds,
+    long pingIntervalMs) {
 
   public static RealtimeConfig from(JsonObject section) {
     JsonObject s = section == null ? new JsonObject() : section;
@@ -35,6 +38,7 @@ public record RealtimeConfig(
         s.getLong("typing_interval_ms", 2_000L),
         s.getInteger("dedup_entries", 4096),
         s.getInteger("presence_ttl_seconds", 300),
-        s.getInteger("presence_sweep_seconds", 30));
+        s.getInteger("presence_sweep_seconds", 30),
+        s.getLong("ping_interval_ms", 25_000L));
   }
 }

@@ -5,13 +5,13 @@ import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.messaging.MessageActions;
 import io.chat4all.web.Principal;
+import io.chat4all.web.StrictJson;
 import io.chat4all.web.TokenRevocation;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,9 +91,25 @@ final class WsConnection {
   }
 
   void start() {
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(
-        b -> error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted"));
+    ws.frameHandler(
+        new TextMessages(
+            4 * MAX_FRAME_CHARS,
+            new TextMessages.Sink() {
+              @Override
+              public void text(String message) {
+                onText(message);
+              }
+
+              @Override
+              public void binary() {
+                error(null, ErrorCode.BAD_REQUEST, "binary frames are not accepted");
+              }
+
+              @Override
+              public void fail(short closeCode, String reason) {
+                close(closeCode, reason);
+              }
+            }));
     ws.exceptionHandler(e -> LOG.debug("websocket error", e));
     ws.closeHandler(v -> cleanup());
     authTimer =
@@ -143,9 +159,9 @@ final class WsConnection {
     }
     JsonObject frame;
     try {
-      frame = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(null, ErrorCode.MALFORMED_JSON, "a frame must be a JSON object");
+      frame = StrictJson.object(text, "a frame");
+    } catch (ServiceException e) {
+      error(null, e);
       return;
     }
     Object rid = frame.getValue("request_id");

@@ -46,7 +46,13 @@ public record HostConfig(
           "stop_timeout_ms",
           "drain_timeout_ms",
           "max_jar_bytes",
-          "public_base_url");
+          "public_base_url",
+          "webhook_max_body_bytes");
+
+  /**
+   * Sections of {@code channels} that hold delivery and inbound settings, not a channel's block.
+   */
+  public static final Set<String> SETTINGS_SECTIONS = Set.of("delivery", "inbound");
 
   /** A bad setting: the dotted key and what is wrong. */
   public static final class Invalid extends RuntimeException {
@@ -73,7 +79,9 @@ public record HostConfig(
     JsonObject c = node.getJsonObject("channels", new JsonObject());
     JsonObject blocks = new JsonObject();
     for (String key : c.fieldNames()) {
-      if (!HOST_KEYS.contains(key) && c.getValue(key) instanceof JsonObject block) {
+      if (!HOST_KEYS.contains(key)
+          && !SETTINGS_SECTIONS.contains(key)
+          && c.getValue(key) instanceof JsonObject block) {
         blocks.put(key, block.copy());
       }
     }

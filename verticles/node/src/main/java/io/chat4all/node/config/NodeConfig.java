@@ -17,7 +17,9 @@ public record NodeConfig(
     Node node,
     Listen http,
     int maxBodyBytes,
+    Limits httpLimits,
     Listen grpc,
+    Limits grpcLimits,
     boolean embeddedBackends,
     Embedded embedded,
     Cluster cluster,
@@ -30,6 +32,24 @@ public record NodeConfig(
   public record Node(String id, int shutdownGraceSeconds) {}
 
   public record Listen(String host, int port) {}
+
+  /**
+   * How a server cuts off slow and too many clients.
+   *
+   * @param headerTimeoutSeconds a new connection must have sent a complete request head (request
+   *     line and headers, or the first HTTP/2 stream's headers) within this
+   * @param bodyTimeoutSeconds a request body the edge reads whole must have arrived within this
+   *     after its head (0: the server reads no body whole)
+   * @param idleTimeoutSeconds a connection without a byte in either direction for this long is
+   *     closed, as is one that has had no request in progress for this long
+   * @param maxConnectionsPerIp open connections one client IP may hold; further ones are closed at
+   *     once (0 = unlimited)
+   */
+  public record Limits(
+      int headerTimeoutSeconds,
+      int bodyTimeoutSeconds,
+      int idleTimeoutSeconds,
+      int maxConnectionsPerIp) {}
 
   public record Embedded(
       String host,
@@ -146,7 +166,9 @@ public record NodeConfig(
             range(node, "node.shutdown_grace_seconds", "shutdown_grace_seconds", 0, 3600)),
         new Listen(str(http, "http.host", "host"), port(http, "http.port", "port")),
         range(http, "http.max_body_bytes", "max_body_bytes", 1024, Integer.MAX_VALUE),
+        limits(http, "http", true),
         new Listen(str(grpc, "grpc.host", "host"), port(grpc, "grpc.port", "port")),
+        limits(grpc, "grpc", false),
         embedded,
         new Embedded(
             str(emb, "embedded.host", "host"),
@@ -175,6 +197,18 @@ public record NodeConfig(
         mongo,
         redis,
         s3c);
+  }
+
+  private static Limits limits(JsonObject s, String name, boolean bufferedBodies) {
+    return new Limits(
+        range(
+            s, name + ".request_header_timeout_seconds", "request_header_timeout_seconds", 1, 3600),
+        bufferedBodies
+            ? range(
+                s, name + ".request_body_timeout_seconds", "request_body_timeout_seconds", 1, 86400)
+            : 0,
+        range(s, name + ".idle_timeout_seconds", "idle_timeout_seconds", 1, 86400),
+        range(s, name + ".max_connections_per_ip", "max_connections_per_ip", 0, 1_000_000));
   }
 
   private static JsonObject section(JsonObject c, String key) {

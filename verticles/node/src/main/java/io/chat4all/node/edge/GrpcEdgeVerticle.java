@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
  */
 public class GrpcEdgeVerticle extends VerticleBase {
   private final NodeConfig.Listen listen;
+  private final NodeConfig.Limits limits;
   private final String nodeId;
   private final String version;
   private final List<GrpcModule> modules;
@@ -31,8 +32,13 @@ public class GrpcEdgeVerticle extends VerticleBase {
   private int shutdownGraceSeconds = 10;
 
   public GrpcEdgeVerticle(
-      NodeConfig.Listen listen, String nodeId, String version, List<GrpcModule> modules) {
+      NodeConfig.Listen listen,
+      NodeConfig.Limits limits,
+      String nodeId,
+      String version,
+      List<GrpcModule> modules) {
     this.listen = Objects.requireNonNull(listen, "listen");
+    this.limits = Objects.requireNonNull(limits, "limits");
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.version = Objects.requireNonNull(version, "version");
     this.modules = List.copyOf(modules);
@@ -63,9 +69,23 @@ public class GrpcEdgeVerticle extends VerticleBase {
       module.register(grpc);
     }
     grpc.addService(ReflectionService.v1());
+    ConnectionGuard guard = new ConnectionGuard(vertx, "grpc", limits);
     return vertx
-        .createHttpServer(new HttpServerOptions().setHost(listen.host()).setPort(listen.port()))
-        .requestHandler(grpc)
+        .createHttpServer(
+            new HttpServerOptions()
+                .setHost(listen.host())
+                .setPort(listen.port())
+                .setIdleTimeout(limits.idleTimeoutSeconds())
+                .setIdleTimeoutUnit(TimeUnit.SECONDS))
+        .connectionHandler(guard::connected)
+        .requestHandler(
+            request -> {
+              // one stalled call must not hold its stream while others keep the connection busy
+              Runnable over = guard.started(request, true);
+              request.response().endHandler(v -> over.run());
+              request.response().closeHandler(v -> over.run());
+              grpc.handle(request);
+            })
         .listen()
         .onSuccess(s -> server = s);
   }

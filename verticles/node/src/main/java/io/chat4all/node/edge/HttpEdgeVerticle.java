@@ -1,15 +1,21 @@
 package io.chat4all.node.edge;
 
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.web.HttpErrors;
 import io.chat4all.web.RouteModule;
+import io.chat4all.web.StoreSafe;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -27,8 +33,12 @@ import java.util.concurrent.TimeUnit;
 public class HttpEdgeVerticle extends VerticleBase {
   public static final String REQUEST_ID = "X-Request-Id";
 
+  /** Order of the edge's first handler: before every route, the WebSocket upgrade included. */
+  static final int FIRST = -1000;
+
   private final NodeConfig.Listen listen;
   private final int maxBodyBytes;
+  private final NodeConfig.Limits limits;
   private final HealthChecks readiness;
   private final NodeRegistry registry;
   private final List<RouteModule> modules;
@@ -40,6 +50,7 @@ public class HttpEdgeVerticle extends VerticleBase {
   public HttpEdgeVerticle(
       NodeConfig.Listen listen,
       int maxBodyBytes,
+      NodeConfig.Limits limits,
       HealthChecks readiness,
       NodeRegistry registry,
       EdgeSecurity security,
@@ -47,6 +58,7 @@ public class HttpEdgeVerticle extends VerticleBase {
     this.security = Objects.requireNonNull(security, "security");
     this.listen = Objects.requireNonNull(listen, "listen");
     this.maxBodyBytes = maxBodyBytes;
+    this.limits = Objects.requireNonNull(limits, "limits");
     this.readiness = Objects.requireNonNull(readiness, "readiness");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.modules = List.copyOf(modules);
@@ -58,9 +70,13 @@ public class HttpEdgeVerticle extends VerticleBase {
   }
 
   protected Future<HttpServer> doStart() {
+    ConnectionGuard guard = new ConnectionGuard(vertx, "http", limits);
+    List<java.util.regex.Pattern> streamed =
+        modules.stream().map(RouteModule::streamedBodies).filter(Objects::nonNull).toList();
     Router router = Router.router(vertx);
     router
         .route()
+        .order(FIRST)
         .handler(
             ctx -> {
               String id = ctx.request().getHeader(REQUEST_ID);
@@ -69,27 +85,29 @@ public class HttpEdgeVerticle extends VerticleBase {
               }
               ctx.put("request_id", id);
               ctx.response().putHeader(REQUEST_ID, id);
+              Runnable over = guard.started(ctx.request(), false);
+              ctx.addEndHandler(ar -> over.run());
+              if (!isStreamed(streamed, ctx.request().path())) {
+                bodyDeadline(ctx);
+              }
               ctx.next();
             });
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
-    List<java.util.regex.Pattern> streamed =
-        modules.stream().map(RouteModule::streamedBodies).filter(Objects::nonNull).toList();
     router
         .route("/v1/*")
         .handler(
             ctx -> {
-              String path = ctx.request().path();
-              for (java.util.regex.Pattern p : streamed) {
-                if (p.matcher(path).matches()) {
-                  // streamed by its route: hold the bytes until that route reads them
-                  ctx.request().pause();
-                  ctx.next();
-                  return;
-                }
+              if (isStreamed(streamed, ctx.request().path())) {
+                // streamed by its route: hold the bytes until that route reads them
+                ctx.request().pause();
+                ctx.next();
+                return;
               }
               bodies.handle(ctx);
             });
     security.install(router);
+    // every query parameter is text a store can hold (or 400 naming it), whatever the route
+    router.route("/v1/*").handler(StoreSafe::queryParameters);
 
     router
         .get("/health/live")
@@ -123,16 +141,69 @@ public class HttpEdgeVerticle extends VerticleBase {
     router.errorHandler(405, HttpErrors::handle);
     router.errorHandler(413, HttpErrors::handle);
 
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(listen.host())
+            .setPort(listen.port())
+            .setCompressionSupported(true)
+            .setMaxFormAttributeSize(maxBodyBytes)
+            // HTTP/1.1 (and WebSocket) only: HTTP/2 is the gRPC port's. Without cleartext HTTP/2
+            // detection every connection is an HTTP connection, counted and timed, from its first
+            // moment on.
+            .setHttp2ClearTextEnabled(false)
+            .setIdleTimeout(limits.idleTimeoutSeconds())
+            .setIdleTimeoutUnit(TimeUnit.SECONDS);
+    InvalidRequests invalid =
+        new InvalidRequests(options.getMaxInitialLineLength(), options.getMaxHeaderSize());
     return vertx
-        .createHttpServer(
-            new HttpServerOptions()
-                .setHost(listen.host())
-                .setPort(listen.port())
-                .setCompressionSupported(true)
-                .setMaxFormAttributeSize(maxBodyBytes))
+        .createHttpServer(options)
+        .connectionHandler(guard::connected)
+        .invalidRequestHandler(invalid::handle)
         .requestHandler(router)
         .listen()
         .onSuccess(s -> server = s);
+  }
+
+  private static boolean isStreamed(List<java.util.regex.Pattern> streamed, String path) {
+    for (java.util.regex.Pattern p : streamed) {
+      if (path != null && p.matcher(path).matches()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A body the edge reads whole must be complete within {@code request_body_timeout_seconds} of its
+   * head; a trickling one gets 408 {@code request_timeout} and its connection closes. (A body that
+   * stops altogether also meets the idle timeout; streamed bodies only that one.)
+   */
+  private void bodyDeadline(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    boolean hasBody =
+        request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+            || (request.getHeader(HttpHeaders.CONTENT_LENGTH) != null
+                && !"0".equals(request.getHeader(HttpHeaders.CONTENT_LENGTH).trim()));
+    if (!hasBody || request.isEnded()) {
+      return;
+    }
+    int seconds = limits.bodyTimeoutSeconds();
+    long timer =
+        vertx.setTimer(
+            seconds * 1000L,
+            t -> {
+              if (request.isEnded() || ctx.response().headWritten()) {
+                return;
+              }
+              ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+              HttpErrors.send(
+                      ctx,
+                      new ServiceException(
+                          ErrorCode.REQUEST_TIMEOUT,
+                          "the request body did not arrive within " + seconds + " s"))
+                  .onComplete(v -> request.connection().close());
+            });
+    ctx.addEndHandler(ar -> vertx.cancelTimer(timer));
   }
 
   /** The bound port (differs from the configured one when that is 0). */
@@ -150,15 +221,16 @@ public class HttpEdgeVerticle extends VerticleBase {
   }
 
   /**
-   * The API routes as "METHOD /path" with OpenAPI-style parameters ({@code /v1/users/{user_id}}),
-   * for checking them against the OpenAPI document.
+   * The API routes ({@code /v1/*} and the channel webhooks {@code /webhooks/*}) as "METHOD /path"
+   * with OpenAPI-style parameters ({@code /v1/users/{user_id}}), for checking them against the
+   * OpenAPI document.
    */
   public java.util.SortedSet<String> apiRoutes() {
     java.util.SortedSet<String> out = new java.util.TreeSet<>();
     for (io.vertx.ext.web.Route route : router.getRoutes()) {
       String path = route.getPath();
       if (path == null
-          || !path.startsWith("/v1/")
+          || !(path.startsWith("/v1/") || path.startsWith("/webhooks/"))
           || path.endsWith("*")
           || route.methods() == null) {
         continue;

@@ -165,6 +165,13 @@ class MessagingApiTest {
             .orElseThrow();
     assertThat(listed.getString("last_message_snippet")).isEqualTo("olá 👋");
     assertThat(listed.getLong("unread_count")).isEqualTo(1L);
+    // the sender's own message is not unread for the sender
+    assertThat(
+            api.get("/v1/conversations/" + conv, a.accessToken())
+                .expect(200)
+                .json()
+                .getLong("unread_count"))
+        .isZero();
   }
 
   @Test

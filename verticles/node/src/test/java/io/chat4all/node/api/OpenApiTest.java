@@ -69,4 +69,39 @@ class OpenApiTest {
     }
     assertThat(refs).isGreaterThan(10);
   }
+
+  @Test
+  void everyJsonBodyOperationDocuments415AndTheErrorCodesAreTheModel() {
+    JsonObject doc = api.get("/v1/openapi.json", null).expect(200).json();
+    JsonObject paths = doc.getJsonObject("paths");
+    int withBody = 0;
+    for (String path : paths.fieldNames()) {
+      for (String method : paths.getJsonObject(path).fieldNames()) {
+        JsonObject op = paths.getJsonObject(path).getJsonObject(method);
+        JsonObject body = op.getJsonObject("requestBody");
+        if (body != null && body.getJsonObject("content").containsKey("application/json")) {
+          withBody++;
+          assertThat(op.getJsonObject("responses").containsKey("415"))
+              .as("415 documented on %s %s", method, path)
+              .isTrue();
+        }
+      }
+    }
+    assertThat(withBody).isGreaterThan(5);
+    java.util.List<Object> documented =
+        doc.getJsonObject("components")
+            .getJsonObject("schemas")
+            .getJsonObject("Error")
+            .getJsonObject("properties")
+            .getJsonObject("error")
+            .getJsonObject("properties")
+            .getJsonObject("code")
+            .getJsonArray("enum")
+            .getList();
+    assertThat(documented)
+        .containsExactlyInAnyOrderElementsOf(
+            java.util.Arrays.stream(io.chat4all.codecs.ErrorCode.values())
+                .map(io.chat4all.codecs.ErrorCode::wireName)
+                .toList());
+  }
 }

@@ -144,6 +144,47 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void connectionLimitsHaveSafeDefaultsAndAreValidated() {
+    NodeConfig c = NodeConfig.from(load(null, Map.of(), new Properties(), Map.of()));
+    assertThat(c.httpLimits()).isEqualTo(new NodeConfig.Limits(10, 30, 60, 512));
+    assertThat(c.grpcLimits()).isEqualTo(new NodeConfig.Limits(10, 0, 60, 256));
+    NodeConfig e =
+        NodeConfig.from(
+            load(
+                null,
+                Map.of(
+                    "CHAT4ALL_HTTP_IDLE_TIMEOUT_SECONDS", "90",
+                    "CHAT4ALL_GRPC_MAX_CONNECTIONS_PER_IP", "0"),
+                new Properties(),
+                Map.of()));
+    assertThat(e.httpLimits().idleTimeoutSeconds()).isEqualTo(90);
+    assertThat(e.grpcLimits().maxConnectionsPerIp()).isZero();
+    for (String key :
+        new String[] {
+          "http.request_header_timeout_seconds",
+          "http.request_body_timeout_seconds",
+          "http.idle_timeout_seconds",
+          "grpc.request_header_timeout_seconds",
+          "grpc.idle_timeout_seconds"
+        }) {
+      assertThatThrownBy(
+              () -> NodeConfig.from(load(null, Map.of(), new Properties(), Map.of(key, "0"))))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(key);
+    }
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(
+                        null,
+                        Map.of(),
+                        new Properties(),
+                        Map.of("http.max_connections_per_ip", "-1"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.max_connections_per_ip");
+  }
+
+  @Test
   void channelBlocksAcceptAnyChannelAndKeyFromEveryLayer(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("node.yaml");
     Files.writeString(
