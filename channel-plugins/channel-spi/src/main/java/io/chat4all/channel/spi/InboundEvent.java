@@ -71,6 +71,16 @@ public sealed interface InboundEvent {
   record Watermark(String dedupKey, String providerUserId, Status status, Instant watermark)
       implements InboundEvent {}
 
+  /**
+   * The contact deleted (unsent) a message it had written (Instagram {@code is_deleted}): the host
+   * turns the stored inbound message into a tombstone.
+   *
+   * @param providerMessageId the provider id of the deleted inbound message
+   * @param providerUserId the contact who deleted it
+   */
+  record Deleted(String dedupKey, String providerMessageId, String providerUserId, Instant at)
+      implements InboundEvent {}
+
   /** Our own send coming back (echo): the host ignores it. */
   record Echo(String dedupKey, String providerMessageId) implements InboundEvent {}
 
