@@ -123,7 +123,7 @@ export class Login {
       this.fieldError.set({ username: 'That username is taken.' });
     } else if (e.code === 'conflict' && e.field === 'email') {
       this.fieldError.set({ email: 'An account with this email already exists.' });
-    } else if (e.code === 'validation_failed' && e.field) {
+    } else if ((e.code === 'validation_failed' || e.code === 'weak_password') && e.field) {
       this.fieldError.set({ [e.field]: e.message });
     } else {
       this.error.set(describeError(e));

@@ -223,7 +223,7 @@ public final class SendBench {
                 new JsonObject()
                     .put("username", name)
                     .put("email", name + "@bench.test")
-                    .put("password", "password1"))
+                    .put("password", "kept-secret-1"))
             .recover(e -> Future.succeededFuture(new JsonObject())));
     return await(
             json(
@@ -231,7 +231,7 @@ public final class SendBench {
                 HttpMethod.POST,
                 "/v1/auth/token",
                 null,
-                new JsonObject().put("username", name).put("password", "password1")))
+                new JsonObject().put("username", name).put("password", "kept-secret-1")))
         .getString("access_token");
   }
 

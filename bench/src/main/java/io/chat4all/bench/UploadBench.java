@@ -662,12 +662,12 @@ public final class UploadBench {
         new JsonObject()
             .put("username", name)
             .put("email", name + "@bench.test")
-            .put("password", "password1"));
+            .put("password", "kept-secret-1"));
     return call(
             "POST",
             "/v1/auth/token",
             null,
-            new JsonObject().put("username", name).put("password", "password1"),
+            new JsonObject().put("username", name).put("password", "kept-secret-1"),
             200)
         .getString("access_token");
   }

@@ -381,7 +381,7 @@ public final class WebhookBench {
                 new JsonObject()
                     .put("username", name)
                     .put("email", name + "@bench.test")
-                    .put("password", "password1"))
+                    .put("password", "kept-secret-1"))
             .recover(e -> Future.succeededFuture(new JsonObject())));
     return await(
             json(
@@ -389,7 +389,7 @@ public final class WebhookBench {
                 HttpMethod.POST,
                 "/v1/auth/token",
                 null,
-                new JsonObject().put("username", name).put("password", "password1")))
+                new JsonObject().put("username", name).put("password", "kept-secret-1")))
         .getString("access_token");
   }
 

@@ -14,6 +14,11 @@ public enum ErrorCode {
   MALFORMED_JSON(400, GrpcCode.INVALID_ARGUMENT, 40001, "the request body is not valid JSON"),
   VALIDATION_FAILED(400, GrpcCode.INVALID_ARGUMENT, 40002, "the request is invalid"),
   BAD_REQUEST(400, GrpcCode.INVALID_ARGUMENT, 40003, "bad request"),
+  WEAK_PASSWORD(
+      400,
+      GrpcCode.INVALID_ARGUMENT,
+      40005,
+      "the password is too short, too common or too guessable"),
   CHECKSUM_MISMATCH(
       400, GrpcCode.INVALID_ARGUMENT, 40004, "the data does not match its SHA-256 checksum"),
   UNAUTHENTICATED(401, GrpcCode.UNAUTHENTICATED, 40101, "authentication is required"),

@@ -68,7 +68,8 @@ public class AuthRoutes implements RouteModule {
     if (!EMAIL.matcher(email).matches()) {
       throw Bodies.invalid("email", "must be an email address");
     }
-    String password = Bodies.string(body, "password", 8, 128);
+    String password = Bodies.string(body, "password", 1, 128);
+    PasswordPolicy.check(username, password);
     return new JsonObject().put("username", username).put("email", email).put("password", password);
   }
 

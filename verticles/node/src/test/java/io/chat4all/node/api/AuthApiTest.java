@@ -12,6 +12,7 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,12 +85,13 @@ class AuthApiTest {
   @Test
   void duplicatesAreConflicts() {
     String name = unique("dup");
-    api.post("/v1/auth/register", null, reg(name, name + "@mail.test", "password1")).expect(201);
+    api.post("/v1/auth/register", null, reg(name, name + "@mail.test", "kept-secret-1"))
+        .expect(201);
     Api.Res sameName =
         api.post(
             "/v1/auth/register",
             null,
-            reg(name.toUpperCase(), "other-" + name + "@mail.test", "password1"));
+            reg(name.toUpperCase(), "other-" + name + "@mail.test", "kept-secret-1"));
     sameName.expectError(409, "conflict");
     assertThat(sameName.json().getJsonObject("error").getJsonObject("details").getString("field"))
         .isEqualTo("username");
@@ -97,7 +99,7 @@ class AuthApiTest {
         api.post(
             "/v1/auth/register",
             null,
-            reg("x" + name, name.toUpperCase() + "@MAIL.test", "password1"));
+            reg("x" + name, name.toUpperCase() + "@MAIL.test", "kept-secret-1"));
     sameEmail.expectError(409, "conflict");
     assertThat(sameEmail.json().getJsonObject("error").getJsonObject("details").getString("field"))
         .isEqualTo("email");
@@ -105,7 +107,7 @@ class AuthApiTest {
     api.post(
             "/v1/auth/token",
             null,
-            new JsonObject().put("username", "x" + name).put("password", "password1"))
+            new JsonObject().put("username", "x" + name).put("password", "kept-secret-1"))
         .expectError(401, "unauthenticated");
   }
 
@@ -127,20 +129,22 @@ class AuthApiTest {
             new JsonObject()
                 .put("username", 42)
                 .put("email", name + "@m.test")
-                .put("password", "password1"))
+                .put("password", "kept-secret-1"))
         .expectError(400, "validation_failed");
     api.post("/v1/auth/register", null, reg(name, name + "@m.test", "short"))
+        .expectError(400, "weak_password");
+    api.post("/v1/auth/register", null, reg(name, name + "@m.test", "x".repeat(129)))
         .expectError(400, "validation_failed");
-    api.post("/v1/auth/register", null, reg("x".repeat(33), name + "@m.test", "password1"))
+    api.post("/v1/auth/register", null, reg("x".repeat(33), name + "@m.test", "kept-secret-1"))
         .expectError(400, "validation_failed");
-    api.post("/v1/auth/register", null, reg("has space", name + "@m.test", "password1"))
+    api.post("/v1/auth/register", null, reg("has space", name + "@m.test", "kept-secret-1"))
         .expectError(400, "validation_failed");
-    api.post("/v1/auth/register", null, reg(name, "not-an-email", "password1"))
+    api.post("/v1/auth/register", null, reg(name, "not-an-email", "kept-secret-1"))
         .expectError(400, "validation_failed");
     api.post(
             "/v1/auth/register",
             null,
-            reg(name, name + "@m.test", "password1").put("role", "admin"))
+            reg(name, name + "@m.test", "kept-secret-1").put("role", "admin"))
         .expectError(400, "validation_failed");
     api.call("POST", "/v1/auth/register", null, "{\"username\":\"" + "a".repeat(1_100_000) + "\"}")
         .expectError(413, "payload_too_large");
@@ -148,10 +152,43 @@ class AuthApiTest {
     api.post(
             "/v1/auth/token",
             null,
-            new JsonObject().put("username", name).put("password", "password1"))
+            new JsonObject().put("username", name).put("password", "kept-secret-1"))
         .expectError(401, "unauthenticated");
     // and the node still serves
-    api.post("/v1/auth/register", null, reg(name, name + "@m.test", "password1")).expect(201);
+    api.post("/v1/auth/register", null, reg(name, name + "@m.test", "kept-secret-1")).expect(201);
+  }
+
+  @Test
+  void weakPasswordsAreRefusedWithAStableCode() {
+    String name = unique("pol");
+    // too short, the username (any case) or containing it, a breached favourite (any case)
+    Map<String, String> refused =
+        Map.of(
+            "seven77",
+            "too_short",
+            name.toUpperCase(),
+            "contains_username",
+            "my-" + name + "-pw",
+            "contains_username",
+            "PassWord1",
+            "common",
+            "qwertyuiop",
+            "common",
+            "123456789",
+            "common");
+    refused.forEach(
+        (password, reason) -> {
+          Api.Res r =
+              api.post("/v1/auth/register", null, reg(name, name + "@m.test", password))
+                  .expectError(400, "weak_password");
+          assertThat(r.json().getJsonObject("error").getJsonObject("details").getString("field"))
+              .isEqualTo("password");
+          assertThat(r.json().getJsonObject("error").getJsonObject("details").getString("reason"))
+              .as(password)
+              .isEqualTo(reason);
+        });
+    // none created the account; an acceptable password does
+    api.post("/v1/auth/register", null, reg(name, name + "@m.test", "tram-lamp-oboe")).expect(201);
   }
 
   @Test

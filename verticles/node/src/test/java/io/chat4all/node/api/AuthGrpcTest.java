@@ -46,7 +46,7 @@ class AuthGrpcTest {
             RegisterRequest.newBuilder()
                 .setUsername(name)
                 .setEmail(name + "@g.test")
-                .setPassword("password1")
+                .setPassword("kept-secret-1")
                 .build(),
             null);
     assertThat(created.status()).isEqualTo(GrpcStatus.OK);
@@ -55,7 +55,7 @@ class AuthGrpcTest {
     Api.GrpcRes<TokenReply> tokens =
         api.grpc(
             AuthServiceGrpcClient.Token,
-            TokenRequest.newBuilder().setUsername(name).setPassword("password1").build(),
+            TokenRequest.newBuilder().setUsername(name).setPassword("kept-secret-1").build(),
             null);
     assertThat(tokens.status()).isEqualTo(GrpcStatus.OK);
     String access = tokens.value().getAccessToken();
@@ -138,8 +138,20 @@ class AuthGrpcTest {
                 .build(),
             null);
     assertThat(weak.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
-    assertThat(weak.errorCode()).isEqualTo("validation_failed");
+    assertThat(weak.errorCode()).isEqualTo("weak_password");
     assertThat(weak.trailers().get("chat4all-error-details")).contains("\"field\":\"password\"");
+    Api.GrpcRes<UserProfile> common =
+        api.grpc(
+            AuthServiceGrpcClient.Register,
+            RegisterRequest.newBuilder()
+                .setUsername("common_pw")
+                .setEmail("c@g.test")
+                .setPassword("Password123")
+                .build(),
+            null);
+    assertThat(common.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
+    assertThat(common.errorCode()).isEqualTo("weak_password");
+    assertThat(common.trailers().get("chat4all-error-details")).contains("\"reason\":\"common\"");
 
     Api.User u = api.newUser("g");
     Api.GrpcRes<UserProfile> dup =
@@ -148,7 +160,7 @@ class AuthGrpcTest {
             RegisterRequest.newBuilder()
                 .setUsername(u.username())
                 .setEmail("other-" + u.username() + "@g.test")
-                .setPassword("password1")
+                .setPassword("kept-secret-1")
                 .build(),
             null);
     assertThat(dup.status()).isEqualTo(GrpcStatus.ALREADY_EXISTS);

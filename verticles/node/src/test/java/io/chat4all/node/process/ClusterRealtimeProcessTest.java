@@ -156,7 +156,7 @@ class ClusterRealtimeProcessTest {
         "POST",
         "/v1/auth/token",
         null,
-        new JsonObject().put("username", name).put("password", "password1"));
+        new JsonObject().put("username", name).put("password", "kept-secret-1"));
   }
 
   /** The socket was told {@code code} and closed with 4001. */

@@ -47,7 +47,7 @@ final class ProcessRest {
     return r.json();
   }
 
-  /** Registers {@code name} (password "password1") and logs in; the access token. */
+  /** Registers {@code name} (password "kept-secret-1") and logs in; the access token. */
   static String login(int port, String name) throws Exception {
     call(
         port,
@@ -57,13 +57,13 @@ final class ProcessRest {
         new JsonObject()
             .put("username", name)
             .put("email", name + "@process.test")
-            .put("password", "password1"));
+            .put("password", "kept-secret-1"));
     return ok(
             port,
             "POST",
             "/v1/auth/token",
             null,
-            new JsonObject().put("username", name).put("password", "password1"))
+            new JsonObject().put("username", name).put("password", "kept-secret-1"))
         .getString("access_token");
   }
 }
