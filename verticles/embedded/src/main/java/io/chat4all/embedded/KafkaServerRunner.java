@@ -68,6 +68,8 @@ public final class KafkaServerRunner implements EmbeddedServer {
     props.put("share.coordinator.state.topic.min.isr", "1");
     props.put("share.coordinator.state.topic.num.partitions", "1");
     props.put("group.initial.rebalance.delay.ms", "0");
+    // the nodes' consumers use short sessions (kafka.consumer_session_timeout_ms) for fast failover
+    props.put("group.min.session.timeout.ms", "500");
     props.put("auto.create.topics.enable", "false");
     props.put("log.retention.hours", "168");
     props.put("log.segment.bytes", Integer.toString(64 * 1024 * 1024));

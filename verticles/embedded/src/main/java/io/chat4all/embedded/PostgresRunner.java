@@ -58,6 +58,9 @@ final class PostgresRunner implements EmbeddedServer {
         .setServerConfig("listen_addresses", host)
         // zonky starts postgres with fsync off; acknowledged writes must survive a crash
         .setServerConfig("fsync", "on")
+        // and commits with it: zonky's default synchronous_commit=off acknowledges a COMMIT before
+        // its WAL is flushed, so a crash of the server could lose it
+        .setServerConfig("synchronous_commit", "on")
         .setServerConfig("max_connections", "200")
         .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
