@@ -69,6 +69,15 @@ public class Pipeline extends VerticleBase {
   /** Bumped whenever partitions move: retries of records this consumer no longer owns stop. */
   private volatile int generation;
 
+  private io.chat4all.codecs.KafkaMembership membership =
+      io.chat4all.codecs.KafkaMembership.DEFAULT;
+
+  /** Session timeout, heartbeat and static member id of the consumer; set before deploying. */
+  public Pipeline membership(io.chat4all.codecs.KafkaMembership membership) {
+    this.membership = java.util.Objects.requireNonNull(membership);
+    return this;
+  }
+
   public Pipeline(
       Pool pg,
       MessageStore store,
@@ -98,8 +107,7 @@ public class Pipeline extends VerticleBase {
     props.put("max.poll.records", Integer.toString(config.maxPollRecords()));
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     props.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    props.put("session.timeout.ms", "10000");
-    props.put("heartbeat.interval.ms", "1000");
+    membership.applyTo(props);
     consumer = KafkaConsumer.create(vertx, props);
     failures = new PipelineFailures(vertx, producer, config);
     // a new owner must not trust counters of partitions it did not own the whole time

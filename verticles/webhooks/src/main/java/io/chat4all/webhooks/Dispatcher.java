@@ -40,6 +40,15 @@ public class Dispatcher extends VerticleBase {
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
 
+  private io.chat4all.codecs.KafkaMembership membership =
+      io.chat4all.codecs.KafkaMembership.DEFAULT;
+
+  /** Session timeout, heartbeat and static member id of the consumer; set before deploying. */
+  public Dispatcher membership(io.chat4all.codecs.KafkaMembership membership) {
+    this.membership = java.util.Objects.requireNonNull(membership);
+    return this;
+  }
+
   public Dispatcher(DeliveryStore store, WebhooksConfig config) {
     this.store = Objects.requireNonNull(store);
     this.config = Objects.requireNonNull(config);
@@ -60,8 +69,7 @@ public class Dispatcher extends VerticleBase {
     props.put("max.poll.records", Integer.toString(config.maxPollRecords()));
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     props.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    props.put("session.timeout.ms", "10000");
-    props.put("heartbeat.interval.ms", "1000");
+    membership.applyTo(props);
     consumer = KafkaConsumer.create(vertx, props);
     loopStopped = Promise.promise();
     return consumer.subscribe(logicalTopics.keySet()).onSuccess(v -> loop());

@@ -80,6 +80,15 @@ public final class DeliveryVerticle extends VerticleBase {
     }
   }
 
+  private io.chat4all.codecs.KafkaMembership membership =
+      io.chat4all.codecs.KafkaMembership.DEFAULT;
+
+  /** Session timeout, heartbeat and static member id of the consumer; set before deploying. */
+  public DeliveryVerticle membership(io.chat4all.codecs.KafkaMembership membership) {
+    this.membership = java.util.Objects.requireNonNull(membership);
+    return this;
+  }
+
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
@@ -119,8 +128,7 @@ public final class DeliveryVerticle extends VerticleBase {
     props.put("max.poll.records", "500");
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     props.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    props.put("session.timeout.ms", "10000");
-    props.put("heartbeat.interval.ms", "1000");
+    membership.applyTo(props);
     // topics of channels added later are picked up within this
     props.put("metadata.max.age.ms", "30000");
     consumer = KafkaConsumer.create(vertx, props);

@@ -35,6 +35,29 @@ public final class Inbound {
       RedisAPI redis,
       KafkaProducer<String, String> producer,
       ChunkIngest ingest) {
+    return deploy(
+        vertx,
+        config,
+        registry,
+        pg,
+        mongo,
+        redis,
+        producer,
+        ingest,
+        io.chat4all.codecs.KafkaMembership.DEFAULT);
+  }
+
+  /** The same, its consumer with {@code membership}. */
+  public static Future<Inbound> deploy(
+      Vertx vertx,
+      InboundConfig config,
+      ConnectorRegistry registry,
+      Pool pg,
+      MongoClient mongo,
+      RedisAPI redis,
+      KafkaProducer<String, String> producer,
+      ChunkIngest ingest,
+      io.chat4all.codecs.KafkaMembership membership) {
     DeliveryStore store = new DeliveryStore(mongo, redis, config.redisKeyPrefix());
     InboundProcessor processor =
         new InboundProcessor(
@@ -45,7 +68,8 @@ public final class Inbound {
             new AttachmentStore(vertx, registry, ingest, config.maxMediaBytes()),
             config);
     List<Future<?>> deployed = new ArrayList<>();
-    deployed.add(vertx.deployVerticle(new InboundVerticle(redis, processor, config)));
+    deployed.add(
+        vertx.deployVerticle(new InboundVerticle(redis, processor, config).membership(membership)));
     for (String channel : config.channels().fieldNames()) {
       if (config.polling(channel)) {
         deployed.add(

@@ -42,6 +42,15 @@ public final class InboundVerticle extends VerticleBase {
   private Promise<Void> loopStopped;
   private long backoffMs = 200;
 
+  private io.chat4all.codecs.KafkaMembership membership =
+      io.chat4all.codecs.KafkaMembership.DEFAULT;
+
+  /** Session timeout, heartbeat and static member id of the consumer; set before deploying. */
+  public InboundVerticle membership(io.chat4all.codecs.KafkaMembership membership) {
+    this.membership = java.util.Objects.requireNonNull(membership);
+    return this;
+  }
+
   InboundVerticle(RedisAPI redis, InboundProcessor processor, InboundConfig config) {
     this.redis = redis;
     this.processor = processor;
@@ -59,8 +68,7 @@ public final class InboundVerticle extends VerticleBase {
     props.put("max.poll.records", "200");
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     props.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    props.put("session.timeout.ms", "10000");
-    props.put("heartbeat.interval.ms", "1000");
+    membership.applyTo(props);
     consumer = KafkaConsumer.create(vertx, props);
     loopStopped = Promise.promise();
     return consumer.subscribe(config.topic(Topics.CHANNEL_INBOUND)).onSuccess(v -> loop());
