@@ -161,6 +161,11 @@ public final class Node implements AutoCloseable {
               nodeId,
               clusterManager,
               new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
+      if (clusterManager != null && config.cluster().port() != 0) {
+        // what identifies this node across restarts: its entry a crash left behind is replaced
+        registry.withInfo(
+            "cluster_address", config.cluster().host() + ":" + config.cluster().port());
+      }
       Services services =
           await(
               Services.deploy(vertx, config, clients, nodeId, registry),
@@ -336,6 +341,9 @@ public final class Node implements AutoCloseable {
         LOG.warn("undeploying {} failed", id, e);
       }
     }
+    // the consumers are closed; hand their partitions over now rather than after the session
+    io.chat4all.node.backends.StaticMembers.leave(
+        config.kafka(), Services.membership(config).instanceId(), 5_000);
     stopQuietly(clients, vertx, embedded);
     LOG.info("node {} stopped", nodeId);
   }

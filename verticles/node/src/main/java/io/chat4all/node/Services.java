@@ -16,6 +16,7 @@ import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
 import io.chat4all.channels.inbound.Inbound;
 import io.chat4all.channels.inbound.InboundConfig;
+import io.chat4all.codecs.KafkaMembership;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
@@ -42,6 +43,7 @@ import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
+import io.chat4all.node.edge.ClusterAdminRoutes;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
 import io.chat4all.node.edge.WebChatRoutes;
@@ -102,6 +104,31 @@ final class Services {
     this.webChat = webChat;
   }
 
+  /**
+   * The consumers' group membership: {@code kafka.consumer_*} timeouts, and as static member id
+   * {@code node.id} or, clustered, the cluster address (both stable across restarts); none when
+   * neither is stable or {@code kafka.consumer_static_membership} is off.
+   */
+  static KafkaMembership membership(NodeConfig config) {
+    JsonObject kafka = config.raw().getJsonObject("kafka");
+    String instanceId = null;
+    if (kafka.getBoolean("consumer_static_membership", true)) {
+      if (!config.node().id().isBlank()) {
+        instanceId = "chat4all-" + config.node().id();
+      } else if (config.cluster().enabled() && config.cluster().port() != 0) {
+        instanceId = "chat4all-" + config.cluster().host() + "-" + config.cluster().port();
+      }
+    }
+    try {
+      return new KafkaMembership(
+          instanceId,
+          kafka.getInteger("consumer_session_timeout_ms", 2000),
+          kafka.getInteger("consumer_heartbeat_interval_ms", 500));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kafka.consumer_heartbeat_interval_ms", e.getMessage());
+    }
+  }
+
   /** Builds the services; the returned future completes when every service verticle is deployed. */
   static Future<Services> deploy(
       Vertx vertx,
@@ -141,6 +168,7 @@ final class Services {
             config.kafka().topicPrefix(),
             config.kafka().bootstrapServers(),
             redisPrefix);
+    KafkaMembership membership = membership(config);
     MessageStore store = new MessageStore(clients.mongo());
     FeedStore feed = new FeedStore(clients.redis(), redisPrefix, messaging.feedMaxEntries());
     Future<String> messages =
@@ -148,7 +176,8 @@ final class Services {
             new MessagingVerticle(
                 clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
     Pipeline messagePipeline =
-        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
+        new Pipeline(clients.pg(), store, feed, clients.producer(), messaging)
+            .membership(membership);
     Future<String> pipeline = vertx.deployVerticle(messagePipeline);
     Future<String> retention =
         vertx.deployVerticle(
@@ -195,7 +224,10 @@ final class Services {
                 id ->
                     vertx.deployVerticle(
                         new DeliveryScheduler(deliveryStore, webhooksConfig, leaseOwner)))
-            .compose(id -> vertx.deployVerticle(new Dispatcher(deliveryStore, webhooksConfig)))
+            .compose(
+                id ->
+                    vertx.deployVerticle(
+                        new Dispatcher(deliveryStore, webhooksConfig).membership(membership)))
             .compose(
                 id ->
                     vertx.deployVerticle(
@@ -248,7 +280,12 @@ final class Services {
     Future<String> delivery =
         vertx.deployVerticle(
             new DeliveryVerticle(
-                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+                    plugins,
+                    clients.mongo(),
+                    clients.redisApi(),
+                    clients.producer(),
+                    deliveryConfig)
+                .membership(membership));
     Future<Inbound> inbound =
         Future.all(messages, conversations, files)
             .compose(
@@ -261,7 +298,8 @@ final class Services {
                         clients.mongo(),
                         clients.redisApi(),
                         clients.producer(),
-                        ingest));
+                        ingest,
+                        membership));
 
     OpenApiDocument openApi =
         OpenApiDocument.load(
@@ -292,6 +330,7 @@ final class Services {
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
                 new PluginAdminRoutes(vertx, pluginAdmin),
+                new ClusterAdminRoutes(registry, hostConfig.adminUsernames()),
                 new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(
@@ -340,7 +379,9 @@ final class Services {
         .map(
             view ->
                 view.getJsonArray("members").stream()
-                    .map(o -> ((JsonObject) o).getString("node_id"))
+                    .map(o -> (JsonObject) o)
+                    .filter(m -> !"missing".equals(m.getString("state")))
+                    .map(m -> m.getString("node_id"))
                     .toList());
   }
 

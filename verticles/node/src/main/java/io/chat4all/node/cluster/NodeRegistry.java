@@ -22,6 +22,11 @@ import java.util.TreeMap;
  * Keeps this node's entry in the cluster-wide map {@value #MAP} (node id → ports, start time) and
  * answers pings on {@code chat4all.node.<id>.ping}. {@link #describe()} lists the members and pings
  * each over the event bus: what operators see at {@code /health/cluster}.
+ *
+ * <p>A node that stops cleanly removes its entry. One that crashed leaves it behind: every node
+ * checks the map against the cluster's members each second and marks such an entry {@code
+ * missing_since}; it stays listed (the cluster {@code DEGRADED}) until a node with the same cluster
+ * address starts again, or an operator {@linkplain #forget removes it}.
  */
 public class NodeRegistry extends VerticleBase {
   public static final String MAP = "chat4all.nodes";
@@ -31,6 +36,7 @@ public class NodeRegistry extends VerticleBase {
   private final JsonObject info;
   private AsyncMap<String, JsonObject> nodes;
   private MessageConsumer<JsonObject> ping;
+  private long sweepTimer = -1;
 
   /**
    * @param clusterManager the cluster manager when clustered, else null
@@ -74,12 +80,95 @@ public class NodeRegistry extends VerticleBase {
     return Future.all(
             ping.completion(),
             vertx.sharedData().<String, JsonObject>getAsyncMap(MAP).onSuccess(m -> nodes = m))
-        .compose(v -> nodes.put(nodeId, entry));
+        .compose(v -> replacePreviousSelf(entry))
+        .compose(v -> nodes.put(nodeId, entry))
+        .onSuccess(
+            v -> {
+              if (clusterManager != null) {
+                sweepTimer = vertx.setPeriodic(1000, t -> markMissing());
+              }
+            });
+  }
+
+  /** The entry a crash of this node (same cluster address, another id) left behind goes. */
+  private Future<Void> replacePreviousSelf(JsonObject entry) {
+    String address = entry.getString("cluster_address");
+    if (address == null) {
+      return Future.succeededFuture();
+    }
+    return nodes
+        .entries()
+        .compose(
+            all -> {
+              List<Future<?>> removed = new ArrayList<>();
+              all.forEach(
+                  (id, e) -> {
+                    if (!id.equals(nodeId) && address.equals(e.getString("cluster_address"))) {
+                      removed.add(nodes.remove(id));
+                    }
+                  });
+              return Future.join(removed).mapEmpty();
+            });
+  }
+
+  /** Marks entries of members that left the cluster without removing them; unmarks returns. */
+  private void markMissing() {
+    if (clusterManager == null) {
+      return;
+    }
+    nodes
+        .entries()
+        .onSuccess(
+            all -> {
+              Set<String> live = Set.copyOf(clusterManager.getNodes());
+              all.forEach(
+                  (id, e) -> {
+                    boolean marked = e.containsKey("missing_since");
+                    if (!live.contains(id) && !marked) {
+                      nodes.replaceIfPresent(
+                          id, e, e.copy().put("missing_since", Wire.timestamp(Instant.now())));
+                    } else if (live.contains(id) && marked) {
+                      JsonObject back = e.copy();
+                      back.remove("missing_since");
+                      nodes.replaceIfPresent(id, e, back);
+                    }
+                  });
+            });
+  }
+
+  /**
+   * An operator's removal of a member's entry: only one that is no longer in the cluster (409 while
+   * it is, 404 when there is no such entry).
+   */
+  public Future<Void> forget(String id) {
+    if (nodes == null) {
+      return Future.failedFuture(
+          new io.chat4all.codecs.ServiceException(
+              io.chat4all.codecs.ErrorCode.UNAVAILABLE, "the node is still starting"));
+    }
+    if (id.equals(nodeId) || (clusterManager != null && clusterManager.getNodes().contains(id))) {
+      return Future.failedFuture(
+          new io.chat4all.codecs.ServiceException(
+              io.chat4all.codecs.ErrorCode.CONFLICT,
+              "member " + id + " is in the cluster; only a member that left can be removed"));
+    }
+    return nodes
+        .remove(id)
+        .compose(
+            old ->
+                old == null
+                    ? Future.failedFuture(
+                        new io.chat4all.codecs.ServiceException(
+                            io.chat4all.codecs.ErrorCode.NOT_FOUND, "no member " + id))
+                    : Future.succeededFuture());
   }
 
   @Override
   public Future<?> stop() {
     List<Future<?>> steps = new ArrayList<>();
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
     if (nodes != null) {
       steps.add(nodes.remove(nodeId).recover(e -> Future.succeededFuture()));
     }
@@ -89,7 +178,11 @@ public class NodeRegistry extends VerticleBase {
     return Future.join(steps);
   }
 
-  /** Every member in the map, each pinged over the event bus (2 s timeout). */
+  /**
+   * Every member in the map, each pinged over the event bus (2 s timeout); members that left the
+   * cluster without removing their entry are listed {@code "state":"missing"} with {@code
+   * missing_since}, and not pinged.
+   */
   public Future<JsonObject> describe() {
     if (nodes == null) {
       return Future.failedFuture(
@@ -101,27 +194,44 @@ public class NodeRegistry extends VerticleBase {
         .compose(
             entries -> {
               Map<String, JsonObject> sorted = new TreeMap<>(entries);
-              if (clusterManager != null) {
-                Set<String> live = Set.copyOf(clusterManager.getNodes());
-                sorted.keySet().removeIf(id -> !live.contains(id));
-              }
+              Set<String> live =
+                  clusterManager != null ? Set.copyOf(clusterManager.getNodes()) : Set.of(nodeId);
               List<Future<JsonObject>> probes = new ArrayList<>();
               for (Map.Entry<String, JsonObject> e : sorted.entrySet()) {
-                probes.add(probe(e.getKey(), e.getValue()));
+                if (live.contains(e.getKey())) {
+                  JsonObject current = e.getValue().copy();
+                  current.remove("missing_since");
+                  probes.add(probe(e.getKey(), current.put("state", "up")));
+                } else if (clusterManager != null) {
+                  JsonObject gone = e.getValue().copy();
+                  if (!gone.containsKey("missing_since")) {
+                    gone.put("missing_since", Wire.timestamp(Instant.now()));
+                  }
+                  probes.add(
+                      Future.succeededFuture(
+                          gone.put("state", "missing")
+                              .put("reachable", false)
+                              .put("error", "left the cluster without stopping")));
+                }
               }
               return Future.join(probes)
                   .map(
                       cf -> {
                         JsonArray members = new JsonArray();
+                        JsonArray missing = new JsonArray();
                         boolean allUp = true;
                         for (Future<JsonObject> f : probes) {
                           members.add(f.result());
                           allUp &= f.result().getBoolean("reachable");
+                          if ("missing".equals(f.result().getString("state"))) {
+                            missing.add(f.result().getString("node_id"));
+                          }
                         }
                         return new JsonObject()
                             .put("node_id", nodeId)
                             .put("clustered", clusterManager != null)
                             .put("status", allUp ? "UP" : "DEGRADED")
+                            .put("missing", missing)
                             .put("members", members);
                       });
             });
@@ -141,6 +251,12 @@ public class NodeRegistry extends VerticleBase {
                     .copy()
                     .put("reachable", true)
                     .put("rtt_ms", (System.nanoTime() - t0) / 1_000_000.0))
-        .otherwise(err -> entry.copy().put("reachable", false).put("error", err.getMessage()));
+        .otherwise(
+            err ->
+                entry
+                    .copy()
+                    .put("state", "unreachable")
+                    .put("reachable", false)
+                    .put("error", err.getMessage()));
   }
 }
