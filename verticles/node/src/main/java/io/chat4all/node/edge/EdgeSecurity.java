@@ -44,6 +44,36 @@ public final class EdgeSecurity {
   }
 
   void install(Router router) {
+    // the socket endpoints run before the /v1 handlers (the upgrade must not let the request be
+    // read): the WebSocket upgrade and every SockJS request (info, sessions, transports) count
+    // against the same per-IP limit here, the request held paused while Redis answers
+    router
+        .route()
+        .order(HttpEdgeVerticle.FIRST + 1)
+        .handler(
+            ctx -> {
+              String path = ctx.normalizedPath();
+              if (!isSocketPath(path)) {
+                ctx.next();
+                return;
+              }
+              boolean upgrade = "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"));
+              ctx.request().pause();
+              limiter
+                  .hit("ip:" + ctx.request().remoteAddress().hostAddress(), perIpPerMinute, 60)
+                  .onSuccess(
+                      v -> {
+                        ctx.next();
+                        if (!upgrade) {
+                          ctx.request().resume();
+                        }
+                      })
+                  .onFailure(
+                      e -> {
+                        ctx.request().resume();
+                        ctx.fail(e);
+                      });
+            });
     router
         .route("/v1/*")
         .handler(
@@ -53,6 +83,12 @@ public final class EdgeSecurity {
                     .onSuccess(v -> ctx.next())
                     .onFailure(ctx::fail));
     router.route("/v1/*").handler(this::authenticate);
+  }
+
+  /** {@code /v1/ws} and the SockJS bridge {@code /eventbus/…}. */
+  static boolean isSocketPath(String path) {
+    return path != null
+        && (path.equals("/v1/ws") || path.equals("/eventbus") || path.startsWith("/eventbus/"));
   }
 
   private void authenticate(RoutingContext ctx) {
