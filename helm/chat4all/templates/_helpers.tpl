@@ -96,7 +96,9 @@ The node configuration file: the backends from `backends`, overridden by `config
     "public_endpoint" $b.s3.publicEndpoint
     "region" $b.s3.region
     "bucket" $b.s3.bucket
-    "path_style" $b.s3.pathStyle)
+    "path_style" $b.s3.pathStyle
+    "encryption" $b.s3.encryption
+    "kms_key_id" $b.s3.kmsKeyId)
   "http" (dict "frontend_enabled" .Values.node.frontendEnabled)
 }}
 {{- toYaml (mustMergeOverwrite $chart (deepCopy (default (dict) .Values.config))) }}

@@ -57,6 +57,10 @@ class ChartLintAndSchemaTest {
         .contains("backends.postgres.schema: Does not match pattern");
     assertThat(Chart.renderError(List.of(), Map.of("secrets.channels.whats_app.token", "x")))
         .contains("secrets.channels");
+    assertThat(Chart.renderError(List.of(), Map.of("backends.s3.encryption", "sse-kms")))
+        .contains("backends.s3.kmsKeyId: String length must be greater than or equal to 1");
+    assertThat(Chart.renderError(List.of(), Map.of("backends.s3.encryption", "aes")))
+        .contains("backends.s3.encryption must be one of the following");
     // both PDB forms at once (the default maxUnavailable was not unset)
     assertThat(Chart.renderError(List.of(), Map.of("podDisruptionBudget.minAvailable", 2)))
         .contains("podDisruptionBudget: Must validate one and only one schema");

@@ -97,6 +97,9 @@ class NodeConfigContractTest {
     assertThat(c.path("postgres").path("pool_size").asInt()).isEqualTo(16);
     assertThat(c.path("s3").path("path_style").asBoolean(true)).isFalse();
     assertThat(c.path("s3").path("bucket").asText()).isEqualTo("chat4all-prod-files");
+    assertThat(c.path("s3").path("encryption").asText()).isEqualTo("sse-kms");
+    assertThat(c.path("s3").path("kms_key_id").asText())
+        .isEqualTo("arn:aws:kms:eu-west-1:111122223333:key/chat4all-files");
     assertThat(c.path("messaging").path("retention_days").asInt()).isEqualTo(180);
     assertThat(c.path("channels").path("public_base_url").asText())
         .isEqualTo("https://chat.example.com");
