@@ -86,7 +86,9 @@ public record NodeConfig(
       String accessKey,
       String secretKey,
       String bucket,
-      boolean pathStyle) {}
+      boolean pathStyle,
+      String encryption,
+      String kmsKeyId) {}
 
   public static NodeConfig from(JsonObject c) {
     String dataDir = str(c, "data_dir");
@@ -148,7 +150,12 @@ public record NodeConfig(
             str(s3, "s3.access_key", "access_key"),
             str(s3, "s3.secret_key", "secret_key"),
             bucket(str(s3, "s3.bucket", "bucket")),
-            bool(s3, "s3.path_style", "path_style"));
+            bool(s3, "s3.path_style", "path_style"),
+            encryption(str(s3, "s3.encryption", "encryption")),
+            str(s3, "s3.kms_key_id", "kms_key_id"));
+    if (s3c.encryption().equals("sse-kms")) {
+      require("s3.kms_key_id", s3c.kmsKeyId());
+    }
     if (!embedded) {
       require("kafka.bootstrap_servers", kafka.bootstrapServers());
       require("mongo.connection_string", mongo.connectionString());
@@ -297,6 +304,15 @@ public record NodeConfig(
           "kafka.topic_prefix", "may only hold letters, digits, '.', '_' and '-'");
     }
     return v;
+  }
+
+  private static String encryption(String v) {
+    String e = v.trim().toLowerCase(Locale.ROOT);
+    if (!List.of("sse-s3", "sse-kms", "store", "none").contains(e)) {
+      throw new ConfigException(
+          "s3.encryption", "must be sse-s3, sse-kms, store or none, got \"" + v + "\"");
+    }
+    return e;
   }
 
   private static String bucket(String v) {
