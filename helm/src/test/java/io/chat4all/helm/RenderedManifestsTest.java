@@ -105,6 +105,10 @@ class RenderedManifestsTest {
                 .path("fieldPath")
                 .asText())
         .isEqualTo("status.podIP");
+    // the pod name, stable across restarts: the Kafka static member id
+    assertThat(
+            r.env("CHAT4ALL_NODE_ID").path("valueFrom").path("fieldRef").path("fieldPath").asText())
+        .isEqualTo("metadata.name");
     assertThat(r.envVar("CHAT4ALL_CLUSTER_MEMBERS")).isEmpty();
 
     JsonNode headless = r.get("Service", HAZELCAST).path("spec");

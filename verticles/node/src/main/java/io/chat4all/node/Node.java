@@ -161,10 +161,15 @@ public final class Node implements AutoCloseable {
               nodeId,
               clusterManager,
               new JsonObject().put("version", VERSION).put("http_host", config.http().host()));
-      if (clusterManager != null && config.cluster().port() != 0) {
-        // what identifies this node across restarts: its entry a crash left behind is replaced
+      if (clusterManager != null) {
         registry.withInfo(
             "cluster_address", config.cluster().host() + ":" + config.cluster().port());
+        // what identifies this node across restarts (node.id, else its fixed cluster address; the
+        // Kafka static member id too): the entry a crash of it left behind is replaced
+        String stableId = Services.membership(config).instanceId();
+        if (stableId != null) {
+          registry.withInfo("stable_id", stableId);
+        }
       }
       Services services =
           await(

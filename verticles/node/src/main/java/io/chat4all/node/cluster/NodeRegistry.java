@@ -25,8 +25,9 @@ import java.util.TreeMap;
  *
  * <p>A node that stops cleanly removes its entry. One that crashed leaves it behind: every node
  * checks the map against the cluster's members each second and marks such an entry {@code
- * missing_since}; it stays listed (the cluster {@code DEGRADED}) until a node with the same cluster
- * address starts again, or an operator {@linkplain #forget removes it}.
+ * missing_since}; it stays listed (the cluster {@code DEGRADED}) until a node with the same {@code
+ * stable_id} ({@code node.id}, else the fixed cluster address) starts again, or an operator
+ * {@linkplain #forget removes it}.
  */
 public class NodeRegistry extends VerticleBase {
   public static final String MAP = "chat4all.nodes";
@@ -90,9 +91,9 @@ public class NodeRegistry extends VerticleBase {
             });
   }
 
-  /** The entry a crash of this node (same cluster address, another id) left behind goes. */
+  /** The entry a crash of this node (same stable id, another node id) left behind goes. */
   private Future<Void> replacePreviousSelf(JsonObject entry) {
-    String address = entry.getString("cluster_address");
+    String address = entry.getString("stable_id");
     if (address == null) {
       return Future.succeededFuture();
     }
@@ -103,7 +104,7 @@ public class NodeRegistry extends VerticleBase {
               List<Future<?>> removed = new ArrayList<>();
               all.forEach(
                   (id, e) -> {
-                    if (!id.equals(nodeId) && address.equals(e.getString("cluster_address"))) {
+                    if (!id.equals(nodeId) && address.equals(e.getString("stable_id"))) {
                       removed.add(nodes.remove(id));
                     }
                   });
