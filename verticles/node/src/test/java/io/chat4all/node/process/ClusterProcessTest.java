@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two node JVMs on loopback sharing one {@code backends} process form a Hazelcast cluster: each
  * sees the other in the cluster-wide node map and reaches it by event-bus request/reply; when one
- * is killed the other drops it.
+ * is killed the other lists it as missing (the cluster DEGRADED).
  */
 class ClusterProcessTest {
   static final HttpClient http = HttpClient.newHttpClient();
@@ -106,11 +106,15 @@ class ClusterProcessTest {
             .containsExactlyInAnyOrder(idA, idB);
 
         b.kill();
+        // a crashed member is not dropped silently: it stays listed as missing, the cluster
+        // degraded
         Await.until(
-            "killed member dropped from the cluster view",
+            "killed member reported missing",
             Duration.ofSeconds(90),
-            () -> clusterView(portA).getJsonArray("members").size() == 1);
-        assertThat(clusterView(portA).getString("status")).isEqualTo("UP");
+            () -> clusterView(portA).getJsonArray("missing").contains(idB));
+        JsonObject degraded = clusterView(portA);
+        assertThat(degraded.getString("status")).isEqualTo("DEGRADED");
+        assertThat(degraded.getJsonArray("members")).hasSize(2);
       }
     }
   }

@@ -249,8 +249,11 @@ class FailoverProcessTest {
               percentile(lat, 0.50),
               percentile(lat, 0.99),
               lat.get(lat.size() - 1));
-          // the goal is 3 s; margin for a loaded 2-core machine
-          assertThat(lat.get(lat.size() - 1)).as("%s: worst send→socket", which).isLessThan(5000);
+          // the goal across the kill is 3 s; margin for a loaded 2-core machine. The rejoin phase
+          // includes the restarted node's cold JVM taking partitions back (one rebalance)
+          assertThat(lat.get(lat.size() - 1))
+              .as("%s: worst send→socket", which)
+              .isLessThan(which.equals("rejoin") ? 10_000 : 5000);
         }
         // the longest a conversation went without a message from the kill on (a stalled
         // partition's conversations wait for the session timeout and the rebalance)
