@@ -372,7 +372,9 @@ final class Services {
                 s.accessKey(),
                 s.secretKey(),
                 s.bucket(),
-                s.pathStyle()),
+                s.pathStyle(),
+                s.encryption(),
+                s.kmsKeyId()),
             config.kafka().topicPrefix());
     String[] problem = c.problem();
     if (problem != null) {
