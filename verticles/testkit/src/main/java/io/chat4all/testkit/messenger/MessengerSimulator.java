@@ -300,7 +300,8 @@ public final class MessengerSimulator implements AutoCloseable {
     onLoop(() -> echoes = on);
   }
 
-  JsonObject item(String sender, String recipient, Instant at) {
+  /** A {@code messaging} item from {@code sender} to {@code recipient} (for hand-made bodies). */
+  public JsonObject item(String sender, String recipient, Instant at) {
     return new JsonObject()
         .put("sender", new JsonObject().put("id", sender))
         .put("recipient", new JsonObject().put("id", recipient))
