@@ -87,7 +87,7 @@ class MessengerNodeTest {
     String id =
         fx.send(conv, new JsonObject().put("type", "text").put("text", "hello, how can we help?"));
     // a reply quoting the contact's message names its mid
-    String quoted = sendReply(conv, first.getString("message_id"), "quoting you");
+    String quoted = fx.reply(conv, first.getString("message_id"), "quoting you");
     JsonObject sent = fx.awaitStatus(quoted, "sent");
     fx.awaitStatus(id, "sent");
     List<MessengerSimulator.Sent> out = fx.sim.sentTo(psid);
@@ -102,21 +102,6 @@ class MessengerNodeTest {
     JsonObject theirs = h.get(3);
     assertThat(text(theirs)).isEqualTo("yes, that");
     assertThat(theirs.getString("reply_to_message_id")).isEqualTo(quoted);
-  }
-
-  static String sendReply(String conv, String replyTo, String text) {
-    String id = java.util.UUID.randomUUID().toString();
-    fx.api
-        .post(
-            "/v1/messages",
-            fx.inbox.accessToken(),
-            new JsonObject()
-                .put("conversation_id", conv)
-                .put("message_id", id)
-                .put("reply_to_message_id", replyTo)
-                .put("payload", new JsonObject().put("type", "text").put("text", text)))
-        .expect(202);
-    return id;
   }
 
   @Test
@@ -171,11 +156,7 @@ class MessengerNodeTest {
     fx.awaitStatus(b, "delivered");
     fx.sim.readAll(psid);
     JsonObject read = fx.awaitStatus(a, "read");
-    assertThat(
-            read.getJsonObject("recipient_status")
-                .getJsonObject(fx.contactOf(psid))
-                .getString("status"))
-        .isEqualTo("read");
+    fx.awaitRecipientStatus(read.getString("message_id"), fx.contactOf(psid), "read");
     fx.awaitStatus(b, "read");
     String c = fx.sendText(conv, "three");
     fx.awaitStatus(c, "sent");

@@ -182,6 +182,21 @@ final class MetaFixture implements AutoCloseable {
     return id;
   }
 
+  /** The inbox answers {@code replyTo} in {@code conv}. */
+  String reply(String conv, String replyTo, String text) {
+    String id = UUID.randomUUID().toString();
+    api.post(
+            "/v1/messages",
+            inbox.accessToken(),
+            new JsonObject()
+                .put("conversation_id", conv)
+                .put("message_id", id)
+                .put("reply_to_message_id", replyTo)
+                .put("payload", new JsonObject().put("type", "text").put("text", text)))
+        .expect(202);
+    return id;
+  }
+
   String sendText(String conv, String text) {
     return send(conv, new JsonObject().put("type", "text").put("text", text));
   }
@@ -214,6 +229,21 @@ final class MetaFixture implements AutoCloseable {
           return last[0] != null && p.test(last[0]);
         });
     return last[0];
+  }
+
+  /** Waits until {@code user}'s {@code recipient_status} of the message is {@code status}. */
+  void awaitRecipientStatus(String id, String user, String status) {
+    Await.until(
+        user + " " + status + " on " + id,
+        WAIT,
+        () -> {
+          JsonObject m = message(id);
+          JsonObject rs =
+              m == null
+                  ? null
+                  : m.getJsonObject("recipient_status", new JsonObject()).getJsonObject(user);
+          return rs != null && status.equals(rs.getString("status"));
+        });
   }
 
   /** POSTs {@code body} to the node's webhook with {@code signature} (null: none). */
