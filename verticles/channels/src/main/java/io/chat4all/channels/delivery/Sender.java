@@ -166,7 +166,12 @@ final class Sender {
         replyTo == null || !caps.replies()
             ? Future.succeededFuture()
             : store.providerId(item.channel, replyTo, item.recipient);
-    return Future.all(media.resolve(item.message, item.recipient, caps), quoted)
+    // channels with a messaging window learn when the contact last wrote
+    Future<Instant> lastInbound =
+        caps.window().limited()
+            ? store.lastInbound(item.channel, item.recipient)
+            : Future.succeededFuture();
+    return Future.all(media.resolve(item.message, item.recipient, caps), quoted, lastInbound)
         .transform(
             ar -> {
               if (ar.failed()) {
@@ -176,6 +181,7 @@ final class Sender {
               }
               OutboundMedia file = ar.result().resultAt(0);
               String replyProviderId = ar.result().resultAt(1);
+              Instant lastInboundAt = ar.result().resultAt(2);
               OutboundMessage om =
                   new OutboundMessage(
                       item.messageId(),
@@ -188,7 +194,7 @@ final class Sender {
                       file,
                       replyProviderId,
                       payload.getJsonObject("metadata"),
-                      null,
+                      lastInboundAt,
                       attempts + 1);
               return call(item, connector, breaker, om, attempts);
             });

@@ -81,7 +81,13 @@ final class InboundProcessor {
         .compose(
             contact ->
                 conversation(channel, contact.userId())
-                    .compose(conv -> deliver(channel, m, contact.userId(), conv, true)));
+                    .compose(conv -> deliver(channel, m, contact.userId(), conv, true))
+                    .compose(
+                        v ->
+                            store.noteInbound(
+                                channel,
+                                contact.userId(),
+                                m.sentAt() == null ? Instant.now() : m.sentAt())));
   }
 
   /** The conversation of the newest send to the contact on this channel, else the inbox's. */

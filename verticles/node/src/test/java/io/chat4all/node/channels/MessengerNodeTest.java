@@ -188,6 +188,39 @@ class MessengerNodeTest {
   }
 
   @Test
+  void theHostKnowsWhenTheContactLastWroteAndRefusesFreeFormAfterADayWithoutACall() {
+    String psid = "psid-450";
+    Instant twoDaysAgo = Instant.now().minus(Duration.ofDays(2));
+    fx.sim.addUser(psid, "Late Larry");
+    fx.sim.lastWrote(psid, twoDaysAgo);
+    // the contact's message arrives late (a provider retry after an outage): it was written then
+    String body =
+        fx.sim.body(
+            fx.sim
+                .item(psid, MetaFixture.ACCOUNT, twoDaysAgo)
+                .put("message", new JsonObject().put("mid", "m_late_450").put("text", "anyone?")));
+    assertThat(fx.postWebhook(body, fx.sim.signature(body)).statusCode()).isEqualTo(200);
+    String conv = fx.inboxConversation(psid);
+    fx.awaitHistory(conv, 1);
+    int calls = fx.sim.calls("messages");
+    String late = fx.sendText(conv, "sorry, we were away");
+    JsonObject failed = fx.awaitStatus(late, "failed");
+    assertThat(fx.delivery(failed).getString("reason")).isEqualTo("window_closed");
+    assertThat(fx.sim.calls("messages")).isEqualTo(calls);
+    String agent =
+        fx.send(
+            conv,
+            new JsonObject()
+                .put("type", "text")
+                .put("text", "a human agent here")
+                .put("metadata", new JsonObject().put("tag", "HUMAN_AGENT")));
+    fx.awaitStatus(agent, "sent");
+    assertThat(fx.sim.sentTo(psid))
+        .extracting(MessengerSimulator.Sent::tag)
+        .containsExactly("HUMAN_AGENT");
+  }
+
+  @Test
   void throttlingBacksOffThenDelivers() {
     String psid = "psid-500";
     fx.sim.userWrites(psid, "hello");
