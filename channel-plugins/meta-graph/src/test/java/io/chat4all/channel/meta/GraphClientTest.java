@@ -62,7 +62,7 @@ class GraphClientTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   private static ConnectorException failure(Future<?> f) throws Exception {
@@ -202,13 +202,10 @@ class GraphClientTest {
   private static Buffer collect(ReadStream<Buffer> s) throws Exception {
     Promise<Buffer> done = Promise.promise();
     Buffer all = Buffer.buffer();
-    vertx.runOnContext(
-        v -> {
-          s.exceptionHandler(done::tryFail);
-          s.handler(all::appendBuffer);
-          s.endHandler(e -> done.tryComplete(all));
-          s.resume();
-        });
+    s.exceptionHandler(done::tryFail);
+    s.handler(all::appendBuffer);
+    s.endHandler(e -> done.tryComplete(all));
+    s.resume();
     return await(done.future());
   }
 }
