@@ -14,6 +14,10 @@ import io.chat4all.channels.host.PgDesiredState;
 import io.chat4all.channels.host.PluginAdmin;
 import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.channels.identity.ContactMerge;
+import io.chat4all.channels.identity.IdentityConfig;
+import io.chat4all.channels.identity.IdentityRoutes;
+import io.chat4all.channels.identity.LinkVerification;
 import io.chat4all.channels.inbound.Inbound;
 import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
@@ -229,7 +233,9 @@ final class Services {
     JsonObject channels = raw.getJsonObject("channels", new JsonObject());
     DeliveryConfig deliveryConfig;
     InboundConfig inboundConfig;
+    IdentityConfig identityConfig;
     try {
+      identityConfig = IdentityConfig.from(channels);
       deliveryConfig =
           DeliveryConfig.from(
               channels,
@@ -249,7 +255,12 @@ final class Services {
     Future<String> delivery =
         vertx.deployVerticle(
             new DeliveryVerticle(
-                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+                plugins,
+                clients.mongo(),
+                clients.pg(),
+                clients.redisApi(),
+                clients.producer(),
+                deliveryConfig));
     Future<Inbound> inbound =
         Future.all(messages, conversations, files)
             .compose(
@@ -293,6 +304,11 @@ final class Services {
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
                 new PluginAdminRoutes(vertx, pluginAdmin),
+                new IdentityRoutes(
+                    new LinkVerification(clients.pg(), plugins, identityConfig),
+                    new ContactMerge(
+                        clients.pg(), clients.mongo(), clients.redisApi(), redisPrefix),
+                    hostConfig.adminUsernames()),
                 new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(

@@ -315,32 +315,6 @@ public final class DeliveryStore {
     return mongo.findOne(CONTACTS, new JsonObject().put("_id", channel + ":" + userId), null);
   }
 
-  /**
-   * Notes that {@code userId} wrote on {@code channel} at {@code at} ({@code last_inbound_at_ms} of
-   * their {@code channel_contacts} document, only ever moved forward): the start of the channel's
-   * messaging window.
-   */
-  public Future<Void> noteInbound(String channel, String userId, Instant at) {
-    return mongo
-        .updateCollectionWithOptions(
-            CONTACTS,
-            new JsonObject().put("_id", channel + ":" + userId),
-            new JsonObject()
-                .put("$max", new JsonObject().put("last_inbound_at_ms", at.toEpochMilli())),
-            new UpdateOptions().setUpsert(true))
-        .mapEmpty();
-  }
-
-  /** When {@code userId} last wrote on {@code channel} (see {@link #noteInbound}), or null. */
-  public Future<Instant> lastInbound(String channel, String userId) {
-    return latestSent(channel, userId)
-        .map(
-            doc ->
-                doc != null && doc.getValue("last_inbound_at_ms") instanceof Number n
-                    ? Instant.ofEpochMilli(n.longValue())
-                    : null);
-  }
-
   /** Sends to {@code userId} on {@code channel} accepted at or before {@code at} (watermarks). */
   public Future<List<JsonObject>> sentUpTo(String channel, String userId, Instant at, int limit) {
     return mongo.findWithOptions(
