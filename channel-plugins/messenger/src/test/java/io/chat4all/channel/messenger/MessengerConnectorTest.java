@@ -193,8 +193,14 @@ class MessengerConnectorTest {
     assertThat(tooLate.errorClass()).isEqualTo(ErrorClass.WINDOW_CLOSED);
     assertThat(sim.calls("messages")).isEqualTo(1);
 
-    // the host does not know: the provider's own refusal (code 10 / 2018278) is the same class
-    ConnectorException provider = failure(connector.send(message("?", null, null, null, null)));
+    // never wrote (null): refused without a call
+    ConnectorException never = failure(connector.send(message("?", null, null, null, null)));
+    assertThat(never.errorClass()).isEqualTo(ErrorClass.WINDOW_CLOSED);
+    assertThat(sim.calls("messages")).isEqualTo(1);
+
+    // our record says open, the provider says closed: its refusal (10 / 2018278) is the same class
+    ConnectorException provider =
+        failure(connector.send(message("?", null, null, null, Instant.now())));
     assertThat(provider.errorClass()).isEqualTo(ErrorClass.WINDOW_CLOSED);
     assertThat(provider.providerCode()).isEqualTo("10/2018278");
   }

@@ -11,10 +11,10 @@ import java.util.Locale;
  * The Messenger Platform's messaging window: a free-form message ({@code messaging_type: RESPONSE})
  * may go within 24 hours of the contact's last message; a human agent's reply tagged {@code
  * HUMAN_AGENT} ({@code metadata.tag}) within 7 days ({@code messaging_type: MESSAGE_TAG}). Outside
- * them a send fails at once with {@link ErrorClass#WINDOW_CLOSED}, without a provider call. When
- * the host does not know when the contact last wrote ({@code lastInboundAt} null) the send goes and
- * the provider decides (it answers code 10 / subcode 2018278 outside the window, classified the
- * same way).
+ * them a send fails at once with {@link ErrorClass#WINDOW_CLOSED}, without a provider call, and so
+ * does one to a contact who never wrote ({@code lastInboundAt} null: the host keeps every contact's
+ * last inbound time). When the provider still finds the window closed it answers code 10 / subcode
+ * 2018278, classified the same way.
  */
 public final class SendPolicy {
   public static final Duration FREE_FORM = Duration.ofHours(24);
@@ -40,6 +40,12 @@ public final class SendPolicy {
           "message tag " + tag + " is not supported (only HUMAN_AGENT)");
     }
     Instant last = m.lastInboundAt();
+    if (last == null) {
+      throw ConnectorException.of(
+          ErrorClass.WINDOW_CLOSED,
+          null,
+          "the contact never wrote on this channel: the messaging window was never open");
+    }
     Duration since = last == null ? null : Duration.between(last, now);
     if (tag == null) {
       if (since != null && since.compareTo(FREE_FORM) > 0) {
