@@ -66,6 +66,7 @@ final class Sender {
   private final MediaSource media;
   private final String owner;
   private final DeliveryMetrics metrics;
+  private final java.util.function.BiPredicate<String, String> allowed;
 
   Sender(
       DeliveryConfig config,
@@ -74,7 +75,9 @@ final class Sender {
       StatusRecords status,
       MediaSource media,
       String owner,
-      DeliveryMetrics metrics) {
+      DeliveryMetrics metrics,
+      java.util.function.BiPredicate<String, String> allowed) {
+    this.allowed = allowed;
     this.config = config;
     this.registry = registry;
     this.store = store;
@@ -90,6 +93,15 @@ final class Sender {
     }
     if (config.disabled().contains(item.channel)) {
       return fail(item, "channel_not_configured", null, null, "the channel is disabled", 0);
+    }
+    if (!allowed.test(item.channel, item.message.getString("from_user_id"))) {
+      return fail(
+          item,
+          "channel_disabled",
+          null,
+          null,
+          "outbound delivery on this channel is turned off (feature flag)",
+          0);
     }
     Optional<ActiveConnector> active = registry.active(item.channel);
     if (active.isEmpty()) {
