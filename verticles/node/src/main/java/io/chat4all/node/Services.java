@@ -55,6 +55,7 @@ import io.chat4all.realtime.ClientActions;
 import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
 import io.chat4all.realtime.RealtimeGateway;
+import io.chat4all.realtime.RealtimeGrpc;
 import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
@@ -178,7 +179,7 @@ final class Services {
         new ClientActions(vertx, messaging)
             .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
-    validate(realtimeConfig, config.httpLimits());
+    validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -334,7 +335,9 @@ final class Services {
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging),
-            new FileGrpc(vertx, security.rateLimited(), ingest));
+            new FileGrpc(vertx, security.rateLimited(), ingest),
+            new RealtimeGrpc(
+                vertx, security.rateLimited(), tokens, clientActions, realtimeConfig, presence));
     return Future.all(
             List.of(
                 auth,
@@ -444,7 +447,9 @@ final class Services {
                 s.accessKey(),
                 s.secretKey(),
                 s.bucket(),
-                s.pathStyle()),
+                s.pathStyle(),
+                s.encryption(),
+                s.kmsKeyId()),
             config.kafka().topicPrefix());
     String[] problem = c.problem();
     if (problem != null) {
@@ -469,13 +474,22 @@ final class Services {
     return c;
   }
 
-  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
-  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+  /**
+   * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
+   * heartbeats must keep both within their idle timeouts.
+   */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
     long idleMs = http.idleTimeoutSeconds() * 1000L;
     if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
       throw new ConfigException(
           "realtime.ping_interval_ms",
           "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
+    long grpcIdleMs = grpc.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() >= grpcIdleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
     }
   }
 

@@ -59,9 +59,25 @@ final class ChannelsFixture implements AutoCloseable {
 
   /** {@code delivery}: overrides of channels.delivery; {@code telegram}: of channels.telegram. */
   ChannelsFixture(TestBackends.Isolation iso, JsonObject delivery, JsonObject telegram) {
+    this(iso, delivery, telegram, null, Map.of());
+  }
+
+  /**
+   * {@code channels}: more blocks of {@code channels.*} (over the defaults here); {@code jars}:
+   * more plugin jars dropped into the plugins folder before the node starts (file name → bytes).
+   */
+  ChannelsFixture(
+      TestBackends.Isolation iso,
+      JsonObject delivery,
+      JsonObject telegram,
+      JsonObject channels,
+      Map<String, byte[]> jars) {
     this.iso = iso;
     sim = TelegramSimulator.start(TOKEN);
-    String inboxName = ("inbox_" + UUID.randomUUID().toString().substring(0, 8));
+    String inboxName =
+        telegram != null && telegram.getString("inbox_username") != null
+            ? telegram.getString("inbox_username")
+            : ("inbox_" + UUID.randomUUID().toString().substring(0, 8));
     JsonObject tg =
         new JsonObject()
             .put("base_url", sim.baseUrl())
@@ -85,6 +101,7 @@ final class ChannelsFixture implements AutoCloseable {
       throw new java.io.UncheckedIOException(e);
     }
     PluginJars.drop(plugins.resolve("plugins"), "telegram.jar", telegramJar("0.9.0"));
+    jars.forEach((name, jar) -> PluginJars.drop(plugins.resolve("plugins"), name, jar));
     api =
         Api.start(
             iso,
@@ -105,7 +122,8 @@ final class ChannelsFixture implements AutoCloseable {
                         .put("delivery", d)
                         .put("telegram", tg)
                         // a channel switched off: its messages fail with channel_not_configured
-                        .put("whatsapp", new JsonObject().put("enabled", false))));
+                        .put("whatsapp", new JsonObject().put("enabled", false))
+                        .mergeIn(channels == null ? new JsonObject() : channels)));
     awaitVersion("telegram", "0.9.0");
     inbox = registerNamed(inboxName);
     if (!"polling".equals(tg.getString("inbound_mode"))) {
