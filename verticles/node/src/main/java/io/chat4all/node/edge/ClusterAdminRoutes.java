@@ -8,20 +8,24 @@ import io.chat4all.web.Principal;
 import io.chat4all.web.RouteModule;
 import io.vertx.ext.web.Router;
 import java.util.Objects;
-import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * {@code DELETE /v1/admin/cluster/members/{id}}: an administrator ({@code admin.usernames}) removes
- * the entry a crashed member left in {@code /health/cluster} (204; 404 unknown id; 409 while the
- * member is still in the cluster; 403 for everyone else).
+ * {@code DELETE /v1/admin/cluster/members/{id}}: an administrator removes the entry a crashed
+ * member left in {@code /health/cluster} (204; 404 unknown id; 409 while the member is still in the
+ * cluster; 403 for everyone else).
  */
 public final class ClusterAdminRoutes implements RouteModule {
   private final NodeRegistry registry;
-  private final Set<String> admins;
+  private final Predicate<String> isAdmin;
 
-  public ClusterAdminRoutes(NodeRegistry registry, Set<String> admins) {
+  /**
+   * @param isAdmin whether a username is an administrator ({@code admin.usernames} and the
+   *     administrators stored by the CLI)
+   */
+  public ClusterAdminRoutes(NodeRegistry registry, Predicate<String> isAdmin) {
     this.registry = Objects.requireNonNull(registry);
-    this.admins = Set.copyOf(admins);
+    this.isAdmin = Objects.requireNonNull(isAdmin);
   }
 
   @Override
@@ -31,7 +35,7 @@ public final class ClusterAdminRoutes implements RouteModule {
         .handler(
             ctx -> {
               Principal p = Authn.principal(ctx);
-              if (p.username() == null || !admins.contains(p.username())) {
+              if (p.username() == null || !isAdmin.test(p.username())) {
                 ctx.fail(
                     new ServiceException(
                         ErrorCode.FORBIDDEN, "only administrators may remove cluster members"));

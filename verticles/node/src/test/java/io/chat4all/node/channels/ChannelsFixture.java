@@ -40,6 +40,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * and connector jars taken away, replaced and given back.
  */
 final class ChannelsFixture implements AutoCloseable {
+  /** An administrator account name (runtime flags). */
+  static final String ADMIN = "fxadmin";
+
   static final String TOKEN = "4242:simulated-token";
   static final String SECRET = "hook_secret-42";
   static final Duration WAIT = Duration.ofSeconds(60);
@@ -48,6 +51,10 @@ final class ChannelsFixture implements AutoCloseable {
   final Api api;
   final TestBackends.Isolation iso;
   final Api.User inbox;
+
+  /** An operator (in admin.usernames): verifies links, merges contacts. */
+  final Api.User admin;
+
   final Path plugins;
   private int versions;
   private final Vertx client = Vertx.vertx();
@@ -75,6 +82,7 @@ final class ChannelsFixture implements AutoCloseable {
         telegram != null && telegram.getString("inbox_username") != null
             ? telegram.getString("inbox_username")
             : ("inbox_" + UUID.randomUUID().toString().substring(0, 8));
+    String adminName = ("ops_" + UUID.randomUUID().toString().substring(0, 8));
     JsonObject tg =
         new JsonObject()
             .put("base_url", sim.baseUrl())
@@ -106,6 +114,11 @@ final class ChannelsFixture implements AutoCloseable {
                 .put(
                     "rate_limit",
                     new JsonObject().put("per_user_per_minute", 0).put("per_ip_per_minute", 0))
+                .put("admin", new JsonObject().put("usernames", new JsonArray().add(adminName)))
+                .put(
+                    "admin",
+                    new JsonObject()
+                        .put("usernames", new io.vertx.core.json.JsonArray().add(ADMIN)))
                 .put(
                     "channels",
                     new JsonObject()
@@ -119,6 +132,7 @@ final class ChannelsFixture implements AutoCloseable {
                         .mergeIn(channels == null ? new JsonObject() : channels)));
     awaitVersion("telegram", "0.9.0");
     inbox = registerNamed(inboxName);
+    admin = registerNamed(adminName);
     if (!"polling".equals(tg.getString("inbound_mode"))) {
       sim.setWebhook(api.base() + "/webhooks/telegram", SECRET);
     }
@@ -231,14 +245,25 @@ final class ChannelsFixture implements AutoCloseable {
   Api.User telegramUser(String prefix, long chatId) {
     Api.User u = api.newUser(prefix);
     sim.addChat(chatId, prefix, prefix);
+    link(u, "telegram", Long.toString(chatId));
+    return u;
+  }
+
+  /** Links {@code u}'s identity on {@code channel} and has the operator verify it. */
+  void link(Api.User u, String channel, String channelUserId) {
     api.post(
             "/v1/me/channels",
             u.accessToken(),
-            new JsonObject()
-                .put("channel_type", "telegram")
-                .put("channel_user_id", Long.toString(chatId)))
+            new JsonObject().put("channel_type", channel).put("channel_user_id", channelUserId))
         .expect(201);
-    return u;
+    JsonObject v =
+        api.post(
+                "/v1/admin/users/" + u.id() + "/channels/" + channel + "/verify",
+                admin.accessToken(),
+                null)
+            .expect(200)
+            .json();
+    assertThat(v.getBoolean("verified")).isTrue();
   }
 
   /** Sends a text to {@code conv} through Telegram; the message id. */
