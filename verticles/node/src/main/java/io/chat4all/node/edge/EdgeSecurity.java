@@ -69,7 +69,10 @@ public final class EdgeSecurity {
               boolean upgrade = "websocket".equalsIgnoreCase(ctx.request().getHeader("Upgrade"));
               ctx.request().pause();
               limiter
-                  .hit("ip:" + ctx.request().remoteAddress().hostAddress(), perIpPerMinute, 60)
+                  .hit(
+                      "ip:" + ctx.request().remoteAddress().hostAddress(),
+                      perIpPerMinute.getAsInt(),
+                      60)
                   .onSuccess(
                       v -> {
                         ctx.next();
