@@ -37,6 +37,9 @@ public final class RealtimeGateway implements RouteModule {
     this.actions = actions;
     this.config = config;
     this.presence = presence;
+    if (presence != null) {
+      RealtimeMeters.watchPresence(vertx, presence);
+    }
   }
 
   @Override

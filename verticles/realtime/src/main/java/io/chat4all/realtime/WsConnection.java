@@ -91,6 +91,7 @@ final class WsConnection {
   }
 
   void start() {
+    RealtimeMeters.opened(RealtimeMeters.WEBSOCKET);
     ws.frameHandler(
         new TextMessages(
             4 * MAX_FRAME_CHARS,
@@ -361,7 +362,7 @@ final class WsConnection {
                       refuse(null, new ServiceException(ErrorCode.TOKEN_REVOKED));
                     }
                   } else {
-                    onLive(m.body());
+                    RealtimeMeters.pushed(vertx, () -> onLive(m.body()));
                   }
                 });
     consumer
@@ -536,6 +537,9 @@ final class WsConnection {
   }
 
   private void cleanup() {
+    if (state != State.CLOSED) {
+      RealtimeMeters.closed(RealtimeMeters.WEBSOCKET);
+    }
     if (presence != null && presenceId != null && state != State.CLOSED) {
       String userId = principal.userId();
       String id = presenceId;

@@ -18,8 +18,8 @@ public enum ErrorClass {
   /** Media refused (type, size, unreachable URL): not retried. */
   MEDIA_REJECTED("media_rejected", false),
   /**
-   * The file is above the channel's limit for its kind (e.g. WhatsApp image 5 MB): refused before any
-   * provider call, not retried.
+   * The file is above the channel's limit for its kind (e.g. WhatsApp image 5 MB): refused before
+   * any provider call, not retried.
    */
   MEDIA_TOO_LARGE("media_too_large", false),
   /** Our credentials were refused: not retried for this message, the channel's health turns bad. */

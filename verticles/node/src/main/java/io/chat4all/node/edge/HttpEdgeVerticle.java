@@ -1,6 +1,7 @@
 package io.chat4all.node.edge;
 
 import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.LogContext;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
@@ -84,6 +85,7 @@ public class HttpEdgeVerticle extends VerticleBase {
                 id = UUID.randomUUID().toString();
               }
               ctx.put("request_id", id);
+              LogContext.requestId(id);
               ctx.response().putHeader(REQUEST_ID, id);
               Runnable over = guard.started(ctx.request(), false);
               ctx.addEndHandler(ar -> over.run());
