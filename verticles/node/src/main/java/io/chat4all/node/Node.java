@@ -12,6 +12,7 @@ import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.GrpcEdgeVerticle;
 import io.chat4all.node.edge.HttpEdgeVerticle;
 import io.chat4all.node.obs.LogSetup;
+import io.chat4all.node.obs.MetricsRegistries;
 import io.chat4all.node.obs.NodeMetrics;
 import io.chat4all.node.obs.TracingSetup;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -21,9 +22,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxJmxMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
@@ -138,12 +137,10 @@ public final class Node implements AutoCloseable {
                   new MicrometerMetricsOptions()
                       .setEnabled(true)
                       .setJvmMetricsEnabled(true)
-                      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-                      .setJmxMetricsOptions(
-                          new VertxJmxMetricsOptions().setEnabled(true).setDomain("chat4all")));
+                      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
       TracingSetup tracing = TracingSetup.from(config.raw());
       io.vertx.core.VertxBuilder builder =
-          Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
+          Vertx.builder().with(options).withMetrics(MetricsRegistries.factory());
       if (tracing.enabled()) {
         otel = tracing.build(config.node().id(), VERSION, spanExporter);
         options.setTracingOptions(new OpenTelemetryOptions());

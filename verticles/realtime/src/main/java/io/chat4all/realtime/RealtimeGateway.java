@@ -37,9 +37,7 @@ public final class RealtimeGateway implements RouteModule {
     this.actions = actions;
     this.config = config;
     this.presence = presence;
-    if (presence != null) {
-      RealtimeMeters.watchPresence(vertx, presence);
-    }
+    RealtimeMeters.register(vertx, presence);
   }
 
   @Override

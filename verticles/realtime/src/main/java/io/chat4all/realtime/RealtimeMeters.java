@@ -24,26 +24,32 @@ final class RealtimeMeters {
   private static final long PRESENCE_EVERY_MS = 15_000;
 
   static {
-    socket(WEBSOCKET);
-    socket(SOCKJS);
-    Gauge.builder(Meters.PRESENCE_ONLINE, ONLINE, AtomicLong::get)
-        .description("Users online across the cluster (with a live socket on some node)")
-        .register(Meters.registry());
+    SOCKETS.put(WEBSOCKET, new AtomicLong());
+    SOCKETS.put(SOCKJS, new AtomicLong());
   }
 
   private RealtimeMeters() {}
 
   private static AtomicLong socket(String kind) {
-    return SOCKETS.computeIfAbsent(
-        kind,
-        k -> {
-          AtomicLong n = new AtomicLong();
-          Gauge.builder(Meters.SOCKETS_ACTIVE, n, AtomicLong::get)
-              .description("Open real-time sockets on this node by kind")
-              .tag("kind", k)
-              .register(Meters.registry());
-          return n;
-        });
+    return SOCKETS.computeIfAbsent(kind, k -> new AtomicLong());
+  }
+
+  /** Registers the gauges with the node's registry (each node start: the registry may be new). */
+  static void register(Vertx vertx, Presence presence) {
+    SOCKETS.forEach(
+        (kind, n) ->
+            Gauge.builder(Meters.SOCKETS_ACTIVE, n, AtomicLong::get)
+                .description("Open real-time sockets on this node by kind")
+                .tag("kind", kind)
+                .strongReference(true)
+                .register(Meters.registry()));
+    Gauge.builder(Meters.PRESENCE_ONLINE, ONLINE, AtomicLong::get)
+        .description("Users online across the cluster (with a live socket on some node)")
+        .strongReference(true)
+        .register(Meters.registry());
+    if (presence != null) {
+      watchPresence(vertx, presence);
+    }
   }
 
   static void opened(String kind) {
@@ -67,7 +73,7 @@ final class RealtimeMeters {
         });
   }
 
-  static void watchPresence(Vertx vertx, Presence presence) {
+  private static void watchPresence(Vertx vertx, Presence presence) {
     Runnable read =
         () ->
             presence
