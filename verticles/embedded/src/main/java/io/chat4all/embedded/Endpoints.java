@@ -45,7 +45,9 @@ public record Endpoints(
                 "region", s3Region,
                 "access_key", s3AccessKey,
                 "secret_key", s3SecretKey,
-                "path_style", true)));
+                "path_style", true,
+                // the embedded store encrypts every object itself (see S3Runner)
+                "encryption", "store")));
     return root;
   }
 }

@@ -34,7 +34,9 @@ public record FilesConfig(
       String accessKey,
       String secretKey,
       String bucket,
-      boolean pathStyle) {
+      boolean pathStyle,
+      String encryption,
+      String kmsKeyId) {
     public String effectivePublicEndpoint() {
       return publicEndpoint == null || publicEndpoint.isBlank() ? endpoint : publicEndpoint;
     }

@@ -181,6 +181,9 @@ public class FilesVerticle extends VerticleBase {
     if (doc.getString("failure_reason") != null) {
       v.put("failure_reason", doc.getString("failure_reason"));
     }
+    if (doc.getJsonObject("encryption") != null) {
+      v.put("encryption", doc.getJsonObject("encryption"));
+    }
     return v;
   }
 
@@ -299,7 +302,8 @@ public class FilesVerticle extends VerticleBase {
     return storage
         .createUpload(key, mime)
         .compose(
-            uploadId -> {
+            created -> {
+              String uploadId = created.uploadId();
               JsonArray slots = new JsonArray();
               for (int i = 0; i < total; i++) {
                 slots.addNull();
@@ -327,6 +331,7 @@ public class FilesVerticle extends VerticleBase {
                       .put("upload_initiated_by", userId)
                       .put("upload_initiated_at", Wire.timestamp(now))
                       .put("expected_checksum", checksum == null ? null : "sha256:" + checksum)
+                      .put("encryption", created.encryption())
                       .put("created_at", Wire.timestamp(now))
                       .put(
                           "expires_at", Wire.timestamp(now.plusSeconds(config.uploadTtlSeconds())));

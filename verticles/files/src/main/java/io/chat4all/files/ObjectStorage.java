@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -28,9 +29,11 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.s3.presigner.model.PresignedGetObjectRequest;
 import software.amazon.awssdk.services.s3.presigner.model.PresignedUploadPartRequest;
@@ -78,13 +81,52 @@ public final class ObjectStorage {
     return settings.bucket();
   }
 
-  /** Starts a multipart upload; its upload id. */
-  public Future<String> createUpload(String key, String mimeType) {
+  /**
+   * A started multipart upload: its id and how its object is encrypted at rest ({@code
+   * file_metadata.encryption}: {@code algorithm}, {@code mode}, {@code key_id}; null when the
+   * configuration turned encryption off).
+   */
+  public record Created(String uploadId, JsonObject encryption) {}
+
+  /**
+   * Starts a multipart upload, asking S3 for server-side encryption as configured ({@code
+   * s3.encryption}): SSE-S3 or SSE-KMS with the configured key on the upload (S3 applies it to
+   * every part), nothing for a store that encrypts by itself.
+   */
+  public Future<Created> createUpload(String key, String mimeType) {
+    String mode = settings.encryption() == null ? "none" : settings.encryption();
     return blocking(
-        () ->
-            s3.createMultipartUpload(
-                    b -> b.bucket(settings.bucket()).key(key).contentType(mimeType))
-                .uploadId());
+        () -> {
+          CreateMultipartUploadResponse r =
+              s3.createMultipartUpload(
+                  b -> {
+                    b.bucket(settings.bucket()).key(key).contentType(mimeType);
+                    if (mode.equals("sse-s3")) {
+                      b.serverSideEncryption(ServerSideEncryption.AES256);
+                    } else if (mode.equals("sse-kms")) {
+                      b.serverSideEncryption(ServerSideEncryption.AWS_KMS)
+                          .ssekmsKeyId(settings.kmsKeyId());
+                    }
+                  });
+          return new Created(r.uploadId(), encryption(mode, r));
+        });
+  }
+
+  private JsonObject encryption(String mode, CreateMultipartUploadResponse r) {
+    switch (mode) {
+      case "sse-s3":
+        return new JsonObject().put("algorithm", "AES-256").put("mode", mode).putNull("key_id");
+      case "sse-kms":
+        String keyId = r.ssekmsKeyId() != null ? r.ssekmsKeyId() : settings.kmsKeyId();
+        return new JsonObject().put("algorithm", "AES-256").put("mode", mode).put("key_id", keyId);
+      case "store":
+        return new JsonObject()
+            .put("algorithm", "AES-128-CFB")
+            .put("mode", mode)
+            .put("key_id", "store");
+      default:
+        return null;
+    }
   }
 
   /**

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The gateway's meters and span: {@code chat4all_sockets_active{kind}} (open {@code websocket} and
  * {@code sockjs} sockets on this node), {@code chat4all_presence_online} (users online across the
- * cluster, read from Redis every 15 s) and the {@code websocket push} span around a live envelope
- * handed to a socket.
+ * cluster, read from Redis every 15 s) and the {@code live push} span (WebSocket or gRPC subscribe)
+ * around a live envelope handed to a socket.
  */
 final class RealtimeMeters {
   static final String WEBSOCKET = "websocket";
@@ -64,7 +64,7 @@ final class RealtimeMeters {
   static void pushed(Vertx vertx, Runnable push) {
     Tracing.child(
         vertx,
-        "websocket push",
+        "live push",
         SpanKind.PRODUCER,
         Map.of(),
         () -> {

@@ -45,6 +45,12 @@ public final class TestBackends {
     return backends.endpoints();
   }
 
+  /** The shared servers' data directory (each server's files under its own subdirectory). */
+  public static synchronized Path dataDir() {
+    endpoints();
+    return dataDir;
+  }
+
   private static synchronized void stop() {
     if (backends != null) {
       backends.close();

@@ -346,6 +346,84 @@ class FilesApiTest {
   }
 
   @Test
+  void storedBytesAreEncryptedAtRestWhileDownloadsAndRangesGetThePlaintext() throws Exception {
+    Api.User a = api.newUser("enc");
+    String conv = api.privateChat(a, api.newUser("enc2"));
+    String marker = "CHAT4ALL-PLAINTEXT-" + UUID.randomUUID();
+    StringBuilder text = new StringBuilder();
+    while (text.length() < 200_000) {
+      text.append(marker).append(' ').append(text.length()).append('\n');
+    }
+    byte[] plain = text.toString().getBytes(StandardCharsets.UTF_8);
+    String id =
+        api.post(
+                "/v1/files",
+                a.accessToken(),
+                initiateBody(conv, "notes.txt", plain.length, "text/plain"))
+            .expect(201)
+            .json()
+            .getString("file_id");
+    HttpResponse<String> put =
+        http.send(
+            HttpRequest.newBuilder(URI.create(api.base() + "/v1/files/" + id + "/chunks/1"))
+                .header("Authorization", "Bearer " + a.accessToken())
+                .header("X-Checksum-SHA256", sha(plain))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(plain))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+    JsonObject done =
+        api.post("/v1/files/" + id + "/complete", a.accessToken(), null).expect(200).json();
+    assertThat(done.getString("upload_status")).isEqualTo("completed");
+    // file_metadata.encryption says how the bytes are kept
+    assertThat(done.getJsonObject("encryption"))
+        .isEqualTo(
+            new JsonObject()
+                .put("algorithm", "AES-128-CFB")
+                .put("mode", "store")
+                .put("key_id", "store"));
+
+    String url =
+        api.get("/v1/files/" + id + "/download?redirect=false", a.accessToken())
+            .expect(200)
+            .json()
+            .getString("url");
+    assertThat(fetch(url, null).body()).isEqualTo(plain);
+    HttpResponse<byte[]> range = fetch(url, "bytes=100000-100099");
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.body()).isEqualTo(java.util.Arrays.copyOfRange(plain, 100_000, 100_100));
+
+    // no file of the embedded S3 server's store holds the plaintext
+    java.nio.file.Path store = TestBackends.dataDir().resolve("s3").resolve(iso.bucket());
+    byte[] needle = marker.getBytes(StandardCharsets.UTF_8);
+    List<java.nio.file.Path> files;
+    try (var walk = java.nio.file.Files.walk(store)) {
+      files = walk.filter(java.nio.file.Files::isRegularFile).toList();
+    }
+    assertThat(files).as("the bucket's files on disk").isNotEmpty();
+    long bytesOnDisk = 0;
+    for (java.nio.file.Path f : files) {
+      byte[] content = java.nio.file.Files.readAllBytes(f);
+      bytesOnDisk += content.length;
+      assertThat(indexOf(content, needle)).as("plaintext in " + f).isEqualTo(-1);
+    }
+    assertThat(bytesOnDisk).isGreaterThanOrEqualTo(plain.length);
+  }
+
+  static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  @Test
   void aWrongChunkChecksumIsRefusedAndKeepsTheChunkStoredBefore() throws Exception {
     Api.User a = api.newUser("fc");
     String conv = api.privateChat(a, api.newUser("fc2"));

@@ -127,6 +127,20 @@ class ConfigLoaderTest {
                     load(null, Map.of(), new Properties(), Map.of("s3.bucket", "Bad_Bucket"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("s3.bucket");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(null, Map.of(), new Properties(), Map.of("s3.encryption", "rot13"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("s3.encryption");
+    assertThatThrownBy(
+            () ->
+                NodeConfig.from(
+                    load(null, Map.of(), new Properties(), Map.of("s3.encryption", "sse-kms"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("s3.kms_key_id");
+    assertThat(NodeConfig.from(load(null, Map.of(), new Properties(), Map.of())).s3().encryption())
+        .isEqualTo("sse-s3");
     assertThatThrownBy(() -> load(null, Map.of(), new Properties(), Map.of("no.such", "1")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("no.such");

@@ -71,7 +71,7 @@ class TracingTest {
 
       SpanData pipeline = awaitSpan("pipeline process", s -> conv.equals(convOf(s)));
       String trace = pipeline.getTraceId();
-      Map<String, SpanData> byId = awaitTraceWith(trace, "websocket push");
+      Map<String, SpanData> byId = awaitTraceWith(trace, "live push");
 
       SpanData server = root(byId, pipeline);
       assertThat(server.getKind()).isEqualTo(SpanKind.SERVER);
@@ -91,7 +91,7 @@ class TracingTest {
 
       SpanData push =
           byId.values().stream()
-              .filter(s -> s.getName().equals("websocket push"))
+              .filter(s -> s.getName().equals("live push"))
               .findFirst()
               .orElseThrow();
       assertThat(ancestors(byId, push)).contains(pipeline.getSpanId(), server.getSpanId());
