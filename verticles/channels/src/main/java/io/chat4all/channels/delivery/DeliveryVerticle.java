@@ -48,6 +48,7 @@ public final class DeliveryVerticle extends VerticleBase {
 
   private final ConnectorRegistry registry;
   private final MongoClient mongo;
+  private final io.vertx.sqlclient.Pool pg;
   private final RedisAPI redis;
   private final KafkaProducer<String, String> producer;
   private final DeliveryConfig config;
@@ -80,14 +81,27 @@ public final class DeliveryVerticle extends VerticleBase {
     }
   }
 
+  private java.util.function.BiPredicate<String, String> outboundAllowed = (channel, user) -> true;
+
+  /**
+   * Asks {@code allowed(channel, sender user id)} before each delivery (the runtime feature flag
+   * {@code outbound_delivery.<channel>}); a refused message fails with {@code channel_disabled}.
+   */
+  public DeliveryVerticle withOutboundGate(java.util.function.BiPredicate<String, String> allowed) {
+    this.outboundAllowed = java.util.Objects.requireNonNull(allowed, "allowed");
+    return this;
+  }
+
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
+      io.vertx.sqlclient.Pool pg,
       RedisAPI redis,
       KafkaProducer<String, String> producer,
       DeliveryConfig config) {
     this.registry = registry;
     this.mongo = mongo;
+    this.pg = pg;
     this.redis = redis;
     this.producer = producer;
     this.config = config;
@@ -108,8 +122,10 @@ public final class DeliveryVerticle extends VerticleBase {
             store,
             new StatusRecords(producer, config.topicPrefix()),
             new MediaSource(vertx, http, config.mediaLinkTtlSeconds()),
+            new RecipientLinks(pg),
             UUID.randomUUID().toString(),
-            metrics);
+            metrics,
+            outboundAllowed);
     Map<String, String> props = new HashMap<>();
     props.put("bootstrap.servers", config.kafkaBootstrapServers());
     props.put("group.id", config.topicPrefix() + config.consumerGroup());
