@@ -300,9 +300,10 @@ public class Pipeline extends VerticleBase {
   }
 
   /**
-   * Members of a conversation: user id → joined_seq, their linked channel identities, and for
-   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact})
-   * the channel they are reached on.
+   * Members of a conversation: user id → joined_seq, their <b>verified</b> channel identities (a
+   * link its user has not verified receives nothing), and for contacts (users created from a
+   * channel identity: verified, {@code channel_metadata.contact}) the channel they are reached on
+   * unasked: the one they wrote on last (a contact an operator merged has several).
    */
   private record Members(
       Map<String, Long> joinedSeq,
@@ -312,11 +313,13 @@ public class Pipeline extends VerticleBase {
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
             "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
-                + " (c.verified AND COALESCE(c.channel_metadata->>'contact', 'false') = 'true')"
-                + " AS contact"
+                + " COALESCE(c.channel_metadata->>'contact', 'false') = 'true' AS contact,"
+                + " c.last_inbound_at"
                 + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
-                + " WHERE m.conversation_id = $1")
+                + "  AND c.verified"
+                + " WHERE m.conversation_id = $1"
+                + " ORDER BY m.user_id, c.last_inbound_at DESC NULLS LAST, c.channel_type")
         .execute(Tuple.of(conv))
         .map(
             rows -> {
@@ -330,10 +333,10 @@ public class Pipeline extends VerticleBase {
                   channels
                       .computeIfAbsent(uid, k -> new HashMap<>())
                       .put(row.getString("channel_type"), row.getString("channel_user_id"));
-                  if (Boolean.TRUE.equals(row.getBoolean("contact"))) {
-                    contacts
-                        .computeIfAbsent(uid, k -> new HashSet<>())
-                        .add(row.getString("channel_type"));
+                  // rows come newest inbound first: the first contact channel is the one
+                  if (Boolean.TRUE.equals(row.getBoolean("contact"))
+                      && !contacts.containsKey(uid)) {
+                    contacts.put(uid, Set.of(row.getString("channel_type")));
                   }
                 }
               }

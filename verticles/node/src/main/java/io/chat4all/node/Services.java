@@ -14,6 +14,10 @@ import io.chat4all.channels.host.PgDesiredState;
 import io.chat4all.channels.host.PluginAdmin;
 import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.channels.identity.ContactMerge;
+import io.chat4all.channels.identity.IdentityConfig;
+import io.chat4all.channels.identity.IdentityRoutes;
+import io.chat4all.channels.identity.LinkVerification;
 import io.chat4all.channels.inbound.Inbound;
 import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
@@ -49,6 +53,7 @@ import io.chat4all.realtime.ClientActions;
 import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
 import io.chat4all.realtime.RealtimeGateway;
+import io.chat4all.realtime.RealtimeGrpc;
 import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
@@ -156,7 +161,7 @@ final class Services {
                 store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions = new ClientActions(vertx, messaging);
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
-    validate(realtimeConfig, config.httpLimits());
+    validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -228,7 +233,9 @@ final class Services {
     JsonObject channels = raw.getJsonObject("channels", new JsonObject());
     DeliveryConfig deliveryConfig;
     InboundConfig inboundConfig;
+    IdentityConfig identityConfig;
     try {
+      identityConfig = IdentityConfig.from(channels);
       deliveryConfig =
           DeliveryConfig.from(
               channels,
@@ -248,7 +255,12 @@ final class Services {
     Future<String> delivery =
         vertx.deployVerticle(
             new DeliveryVerticle(
-                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+                plugins,
+                clients.mongo(),
+                clients.pg(),
+                clients.redisApi(),
+                clients.producer(),
+                deliveryConfig));
     Future<Inbound> inbound =
         Future.all(messages, conversations, files)
             .compose(
@@ -292,13 +304,20 @@ final class Services {
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
                 new PluginAdminRoutes(vertx, pluginAdmin),
+                new IdentityRoutes(
+                    new LinkVerification(clients.pg(), plugins, identityConfig),
+                    new ContactMerge(
+                        clients.pg(), clients.mongo(), clients.redisApi(), redisPrefix),
+                    hostConfig.adminUsernames()),
                 new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging),
-            new FileGrpc(vertx, security.rateLimited(), ingest));
+            new FileGrpc(vertx, security.rateLimited(), ingest),
+            new RealtimeGrpc(
+                vertx, security.rateLimited(), tokens, clientActions, realtimeConfig, presence));
     return Future.all(
             List.of(
                 auth,
@@ -383,13 +402,22 @@ final class Services {
     return c;
   }
 
-  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
-  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+  /**
+   * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
+   * heartbeats must keep both within their idle timeouts.
+   */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
     long idleMs = http.idleTimeoutSeconds() * 1000L;
     if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
       throw new ConfigException(
           "realtime.ping_interval_ms",
           "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
+    long grpcIdleMs = grpc.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() >= grpcIdleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
     }
   }
 

@@ -48,6 +48,7 @@ public final class DeliveryVerticle extends VerticleBase {
 
   private final ConnectorRegistry registry;
   private final MongoClient mongo;
+  private final io.vertx.sqlclient.Pool pg;
   private final RedisAPI redis;
   private final KafkaProducer<String, String> producer;
   private final DeliveryConfig config;
@@ -83,11 +84,13 @@ public final class DeliveryVerticle extends VerticleBase {
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
+      io.vertx.sqlclient.Pool pg,
       RedisAPI redis,
       KafkaProducer<String, String> producer,
       DeliveryConfig config) {
     this.registry = registry;
     this.mongo = mongo;
+    this.pg = pg;
     this.redis = redis;
     this.producer = producer;
     this.config = config;
@@ -108,6 +111,7 @@ public final class DeliveryVerticle extends VerticleBase {
             store,
             new StatusRecords(producer, config.topicPrefix()),
             new MediaSource(vertx, http, config.mediaLinkTtlSeconds()),
+            new RecipientLinks(pg),
             UUID.randomUUID().toString(),
             metrics);
     Map<String, String> props = new HashMap<>();

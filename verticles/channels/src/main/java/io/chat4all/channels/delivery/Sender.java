@@ -64,6 +64,7 @@ final class Sender {
   private final DeliveryStore store;
   private final StatusRecords status;
   private final MediaSource media;
+  private final RecipientLinks links;
   private final String owner;
   private final DeliveryMetrics metrics;
 
@@ -73,6 +74,7 @@ final class Sender {
       DeliveryStore store,
       StatusRecords status,
       MediaSource media,
+      RecipientLinks links,
       String owner,
       DeliveryMetrics metrics) {
     this.config = config;
@@ -80,6 +82,7 @@ final class Sender {
     this.store = store;
     this.status = status;
     this.media = media;
+    this.links = links;
     this.owner = owner;
     this.metrics = metrics;
   }
@@ -162,6 +165,39 @@ final class Sender {
           attempts);
     }
     String replyTo = item.message.getString("reply_to_message_id");
+    String from = item.message.getString("from_user_id");
+    return links
+        .lookup(item.channel, item.recipient, item.channelUserId, from)
+        .compose(
+            link ->
+                link.verified()
+                    ? send(item, connector, breaker, attempts, caps, payload, text, replyTo, link)
+                    // unlinked, re-linked elsewhere or never verified since the message was routed
+                    : fail(
+                        item,
+                        NOT_VERIFIED,
+                        null,
+                        null,
+                        "the recipient has no verified "
+                            + item.channel
+                            + " link to "
+                            + item.channelUserId,
+                        attempts));
+  }
+
+  /** The failure reason of a send to a link that is not (or no longer) verified. */
+  static final String NOT_VERIFIED = "channel_not_verified";
+
+  private Future<Result> send(
+      Item item,
+      ActiveConnector connector,
+      CircuitBreaker breaker,
+      int attempts,
+      Capabilities caps,
+      JsonObject payload,
+      String text,
+      String replyTo,
+      RecipientLinks.Link link) {
     Future<String> quoted =
         replyTo == null || !caps.replies()
             ? Future.succeededFuture()
@@ -181,14 +217,14 @@ final class Sender {
                       item.messageId(),
                       item.message.getString("conversation_id"),
                       item.message.getString("from_user_id"),
-                      null,
+                      link.senderName(),
                       item.recipient,
                       item.channelUserId,
                       text,
                       file,
                       replyProviderId,
                       payload.getJsonObject("metadata"),
-                      null,
+                      link.lastInboundAt(),
                       attempts + 1);
               return call(item, connector, breaker, om, attempts);
             });

@@ -151,12 +151,7 @@ class ChannelDeliveryTest {
   void anUnknownChatIsAPermanentFailure() {
     Api.User bob = fx.api.newUser("bob");
     Api.User ghost = fx.api.newUser("ghost");
-    fx.api
-        .post(
-            "/v1/me/channels",
-            ghost.accessToken(),
-            new JsonObject().put("channel_type", "telegram").put("channel_user_id", "99999"))
-        .expect(201);
+    fx.link(ghost, "telegram", "99999");
     String id = fx.sendText(bob, fx.api.privateChat(bob, ghost), "hi");
     JsonObject m = fx.awaitMessage(bob, id, "failed", telegramStatus("failed"));
     assertThat(telegramDelivery(m).getString("reason")).isEqualTo("provider_rejected");
@@ -293,12 +288,7 @@ class ChannelDeliveryTest {
   void aDisabledChannelFailsWithChannelNotConfigured() {
     Api.User bob = fx.api.newUser("bob");
     Api.User hal = fx.api.newUser("hal");
-    fx.api
-        .post(
-            "/v1/me/channels",
-            hal.accessToken(),
-            new JsonObject().put("channel_type", "whatsapp").put("channel_user_id", "4915550001"))
-        .expect(201);
+    fx.link(hal, "whatsapp", "4915550001");
     String id = UUID.randomUUID().toString();
     fx.api
         .post(
