@@ -23,6 +23,7 @@ import io.chat4all.proto.v1.SetConversationMemberRoleRequest;
 import io.chat4all.proto.v1.UploadRequest;
 import io.chat4all.proto.v1.UploadStart;
 import io.vertx.grpc.common.ServiceMethod;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -226,8 +227,21 @@ final class GrpcRows {
             "NOT_FOUND",
             "NOT_FOUND",
             "NOT_FOUND"));
+    r.add(
+        row(
+            "chat4all.v1.RealtimeService/SendTyping",
+            f ->
+                io.chat4all.proto.v1.TypingRequest.newBuilder().setConversationId(f.conv()).build(),
+            "OK",
+            "OK",
+            "NOT_FOUND",
+            "NOT_FOUND"));
+    // Subscribe streams until cancelled: only its refusals are asked here
     for (String m :
         List.of(
+            "chat4all.v1.RealtimeService/Subscribe",
+            "chat4all.v1.RealtimeService/Heartbeat",
+            "chat4all.v1.RealtimeService/GetPresence",
             "chat4all.v1.AuthService/Logout",
             "chat4all.v1.AuthService/Me",
             "chat4all.v1.AuthService/GetUser",
@@ -247,13 +261,54 @@ final class GrpcRows {
     return new Row(m, true, req, expect);
   }
 
-  private static final List<Descriptors.FileDescriptor> PROTOS =
-      List.of(
-          io.chat4all.proto.v1.NodeProto.getDescriptor(),
-          io.chat4all.proto.v1.AuthProto.getDescriptor(),
-          io.chat4all.proto.v1.ConversationsProto.getDescriptor(),
-          io.chat4all.proto.v1.MessagesProto.getDescriptor(),
-          io.chat4all.proto.v1.FilesProto.getDescriptor());
+  private static final List<Descriptors.FileDescriptor> PROTOS = protos();
+
+  /**
+   * The descriptors of every {@code chat4all/v1/*.proto} on the class path (the proto module ships
+   * its sources), so a new proto file is part of the matrix without being named here.
+   */
+  private static List<Descriptors.FileDescriptor> protos() {
+    List<Descriptors.FileDescriptor> all = new ArrayList<>();
+    try {
+      java.net.URL dir = GrpcRows.class.getClassLoader().getResource("chat4all/v1/node.proto");
+      if (dir == null) {
+        throw new AssertionError("chat4all/v1/*.proto not on the class path");
+      }
+      List<String> sources = new ArrayList<>();
+      if ("jar".equals(dir.getProtocol())) {
+        java.net.JarURLConnection c = (java.net.JarURLConnection) dir.openConnection();
+        try (java.util.jar.JarFile jar = c.getJarFile()) {
+          for (java.util.jar.JarEntry e : java.util.Collections.list(jar.entries())) {
+            if (e.getName().startsWith("chat4all/v1/") && e.getName().endsWith(".proto")) {
+              sources.add(new String(jar.getInputStream(e).readAllBytes(), StandardCharsets.UTF_8));
+            }
+          }
+        }
+      } else {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of(dir.toURI()).getParent())) {
+          for (java.nio.file.Path f : files.filter(f -> f.toString().endsWith(".proto")).toList()) {
+            sources.add(java.nio.file.Files.readString(f));
+          }
+        }
+      }
+      java.util.regex.Pattern outer =
+          java.util.regex.Pattern.compile("java_outer_classname\\s*=\\s*\"(\\w+)\"");
+      for (String source : sources) {
+        java.util.regex.Matcher m = outer.matcher(source);
+        if (!m.find()) {
+          throw new AssertionError("a proto without java_outer_classname");
+        }
+        all.add(
+            (Descriptors.FileDescriptor)
+                Class.forName("io.chat4all.proto.v1." + m.group(1))
+                    .getMethod("getDescriptor")
+                    .invoke(null));
+      }
+    } catch (Exception e) {
+      throw new AssertionError("reading the protos", e);
+    }
+    return all;
+  }
 
   /** Every method of every service in the protos, as {@code package.Service/Method}. */
   static Set<String> served() {

@@ -324,6 +324,23 @@ final class RestRows {
             "POST /v1/admin/plugins/{channel}/enable",
             f -> Http.of("POST", plugins + "/" + f.channel() + "/enable"),
             "200"));
+    // operator actions on contacts and users (no contact exists here: the admin gets 404)
+    r.add(
+        admin(
+            "POST /v1/admin/contacts/{contact_id}/merge",
+            f ->
+                Http.json(
+                    "POST",
+                    "/v1/admin/contacts/" + UUID.randomUUID() + "/merge",
+                    new JsonObject().put("contact_id", UUID.randomUUID().toString())),
+            "404"));
+    r.add(
+        admin(
+            "POST /v1/admin/users/{user_id}/channels/{channel_type}/verify",
+            f ->
+                Http.of(
+                    "POST", "/v1/admin/users/" + f.w.outsider().id() + "/channels/telegram/verify"),
+            "404"));
     // authenticated, without an id of the matrix
     String any = UUID.randomUUID().toString();
     JsonObject empty = new JsonObject();
@@ -335,6 +352,17 @@ final class RestRows {
         authOnly(
             "DELETE /v1/me/channels/{channel_type}",
             Http.of("DELETE", "/v1/me/channels/telegram")));
+    r.add(
+        authOnly(
+            "POST /v1/me/channels/{channel_type}/verification",
+            Http.of("POST", "/v1/me/channels/telegram/verification")));
+    r.add(
+        authOnly(
+            "POST /v1/me/channels/{channel_type}/verify",
+            Http.json(
+                "POST",
+                "/v1/me/channels/telegram/verify",
+                new JsonObject().put("code", "123456"))));
     r.add(authOnly("GET /v1/users", Http.of("GET", "/v1/users?username=x")));
     r.add(authOnly("GET /v1/users/{user_id}", Http.of("GET", "/v1/users/" + any)));
     r.add(authOnly("POST /v1/conversations", Http.json("POST", "/v1/conversations", empty)));
