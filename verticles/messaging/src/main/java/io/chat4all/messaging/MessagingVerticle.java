@@ -40,6 +40,17 @@ public class MessagingVerticle extends VerticleBase {
   private final MessagingConfig config;
   private final MessageViews views;
   private SendClaims claims;
+  private java.util.function.Function<String, Future<Void>> sendGate =
+      user -> Future.succeededFuture();
+
+  /**
+   * Runs {@code gate(user id)} before every send (the node's per-user message rate limit); a failed
+   * gate fails the send with its error.
+   */
+  public MessagingVerticle withSendGate(java.util.function.Function<String, Future<Void>> gate) {
+    this.sendGate = Objects.requireNonNull(gate, "gate");
+    return this;
+  }
 
   public MessagingVerticle(
       Pool pg,
@@ -127,7 +138,9 @@ public class MessagingVerticle extends VerticleBase {
   private Future<JsonObject> send(JsonObject req) {
     String userId = req.getString("user_id");
     String conversationId = req.getString("conversation_id");
-    return requireMember(conversationId, userId)
+    return sendGate
+        .apply(userId)
+        .compose(x -> requireMember(conversationId, userId))
         .compose(m -> replyTarget(req, m))
         .compose(x -> withFile(req))
         .compose(

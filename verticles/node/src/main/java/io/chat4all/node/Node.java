@@ -112,6 +112,7 @@ public final class Node implements AutoCloseable {
                 .copy()
                 .mergeIn(new JsonObject(toJsonMap(embedded.endpoints().asConfig())), true);
         config = NodeConfig.from(merged);
+        AdminBootstrap.writeEndpoints(initial.dataDir(), embedded.endpoints().asConfig());
       }
 
       VertxOptions options =

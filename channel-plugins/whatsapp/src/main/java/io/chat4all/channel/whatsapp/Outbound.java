@@ -68,8 +68,13 @@ final class Outbound {
           .map(SendResult::of);
     }
     Instant last = m.lastInboundAt();
-    if (last != null
-        && Duration.between(last, clock.instant()).compareTo(WhatsAppConnector.WINDOW) > 0) {
+    if (last == null) {
+      // the host keeps the last inbound time of every contact: null means never wrote
+      return refuse(
+          ErrorClass.WINDOW_CLOSED,
+          "the contact never wrote on WhatsApp: only a template (metadata.template) may be sent");
+    }
+    if (Duration.between(last, clock.instant()).compareTo(WhatsAppConnector.WINDOW) > 0) {
       return refuse(
           ErrorClass.WINDOW_CLOSED,
           "the contact last wrote at "

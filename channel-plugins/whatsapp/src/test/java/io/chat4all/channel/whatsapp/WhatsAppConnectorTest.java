@@ -186,6 +186,9 @@ class WhatsAppConnectorTest {
     Instant old = Instant.now().minus(Duration.ofHours(25));
     ConnectorException ce = failure(connector.send(msg("late", null, null, null, old)));
     assertThat(ce.errorClass()).isEqualTo(ErrorClass.WINDOW_CLOSED);
+    // never wrote (the host passes null): the window was never open
+    ConnectorException never = failure(connector.send(msg("hi", null, null, null, null)));
+    assertThat(never.errorClass()).isEqualTo(ErrorClass.WINDOW_CLOSED);
     assertThat(sim.calls("messages")).isZero();
     JsonObject meta =
         new JsonObject()

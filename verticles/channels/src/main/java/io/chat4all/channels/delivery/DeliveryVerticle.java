@@ -81,6 +81,17 @@ public final class DeliveryVerticle extends VerticleBase {
     }
   }
 
+  private java.util.function.BiPredicate<String, String> outboundAllowed = (channel, user) -> true;
+
+  /**
+   * Asks {@code allowed(channel, sender user id)} before each delivery (the runtime feature flag
+   * {@code outbound_delivery.<channel>}); a refused message fails with {@code channel_disabled}.
+   */
+  public DeliveryVerticle withOutboundGate(java.util.function.BiPredicate<String, String> allowed) {
+    this.outboundAllowed = java.util.Objects.requireNonNull(allowed, "allowed");
+    return this;
+  }
+
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
@@ -113,7 +124,8 @@ public final class DeliveryVerticle extends VerticleBase {
             new MediaSource(vertx, http, config.mediaLinkTtlSeconds()),
             new RecipientLinks(pg),
             UUID.randomUUID().toString(),
-            metrics);
+            metrics,
+            outboundAllowed);
     Map<String, String> props = new HashMap<>();
     props.put("bootstrap.servers", config.kafkaBootstrapServers());
     props.put("group.id", config.topicPrefix() + config.consumerGroup());

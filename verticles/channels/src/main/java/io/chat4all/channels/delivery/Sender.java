@@ -67,6 +67,7 @@ final class Sender {
   private final RecipientLinks links;
   private final String owner;
   private final DeliveryMetrics metrics;
+  private final java.util.function.BiPredicate<String, String> allowed;
 
   Sender(
       DeliveryConfig config,
@@ -76,7 +77,9 @@ final class Sender {
       MediaSource media,
       RecipientLinks links,
       String owner,
-      DeliveryMetrics metrics) {
+      DeliveryMetrics metrics,
+      java.util.function.BiPredicate<String, String> allowed) {
+    this.allowed = allowed;
     this.config = config;
     this.registry = registry;
     this.store = store;
@@ -93,6 +96,15 @@ final class Sender {
     }
     if (config.disabled().contains(item.channel)) {
       return fail(item, "channel_not_configured", null, null, "the channel is disabled", 0);
+    }
+    if (!allowed.test(item.channel, item.message.getString("from_user_id"))) {
+      return fail(
+          item,
+          "channel_disabled",
+          null,
+          null,
+          "outbound delivery on this channel is turned off (feature flag)",
+          0);
     }
     Optional<ActiveConnector> active = registry.active(item.channel);
     if (active.isEmpty()) {

@@ -40,6 +40,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * and connector jars taken away, replaced and given back.
  */
 final class ChannelsFixture implements AutoCloseable {
+  /** An administrator account name (runtime flags). */
+  static final String ADMIN = "fxadmin";
+
   static final String TOKEN = "4242:simulated-token";
   static final String SECRET = "hook_secret-42";
   static final Duration WAIT = Duration.ofSeconds(60);
@@ -112,6 +115,10 @@ final class ChannelsFixture implements AutoCloseable {
                     "rate_limit",
                     new JsonObject().put("per_user_per_minute", 0).put("per_ip_per_minute", 0))
                 .put("admin", new JsonObject().put("usernames", new JsonArray().add(adminName)))
+                .put(
+                    "admin",
+                    new JsonObject()
+                        .put("usernames", new io.vertx.core.json.JsonArray().add(ADMIN)))
                 .put(
                     "channels",
                     new JsonObject()

@@ -231,17 +231,12 @@ class WhatsAppChannelTest {
   }
 
   @Test
-  void aSendOutsideTheWindowIsAcceptedThenReportedFailedWithWindowClosed() {
-    // a user who linked WhatsApp but never wrote: the API accepts, then reports 131047
+  void aSendOutsideTheWindowFailsFastOrWhenWhatsAppReportsItLater() {
+    // a user who linked (verified) WhatsApp but never wrote: refused before any provider call
     Api.User bob = fx.api.newUser("bob");
     Api.User eve = fx.api.newUser("eve");
-    String waId = newWaId();
-    fx.api
-        .post(
-            "/v1/me/channels",
-            eve.accessToken(),
-            new JsonObject().put("channel_type", "whatsapp").put("channel_user_id", waId))
-        .expect(201);
+    String eveWa = newWaId();
+    fx.link(eve, "whatsapp", eveWa);
     String conv = fx.api.privateChat(bob, eve);
     String id = UUID.randomUUID().toString();
     fx.api
@@ -253,6 +248,18 @@ class WhatsAppChannelTest {
         .expect(202);
     JsonObject m = fx.awaitMessage(bob, id, "failed", status("failed"));
     assertThat(delivery(m).getString("reason")).isEqualTo("window_closed");
+    assertThat(wa.sentTo(eveWa)).isEmpty();
+
+    // the stored time says open but WhatsApp says closed: accepted (200), then failed 131047
+    String waId = newWaId();
+    wa.userWrites(waId, "Rui", "oi", null);
+    String inbox = inboxConversation(waId);
+    awaitHistory(fx.inbox, inbox, 1);
+    wa.userWroteAt(waId, java.time.Instant.now().minus(java.time.Duration.ofHours(25)));
+    String late =
+        inboxSends(inbox, new JsonObject().put("type", "text").put("text", "still there?"), null);
+    JsonObject failed = fx.awaitMessage(fx.inbox, late, "failed", status("failed"));
+    assertThat(delivery(failed).getString("reason")).isEqualTo("window_closed");
     assertThat(wa.sentTo(waId)).hasSize(1);
   }
 
