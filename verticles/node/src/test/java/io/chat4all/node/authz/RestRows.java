@@ -324,6 +324,27 @@ final class RestRows {
             "POST /v1/admin/plugins/{channel}/enable",
             f -> Http.of("POST", plugins + "/" + f.channel() + "/enable"),
             "200"));
+    // runtime settings: only unknown names are touched, so nothing in force changes
+    String config = "/v1/admin/config";
+    r.add(admin("GET /v1/admin/config", f -> get(config), "200"));
+    r.add(admin("GET /v1/admin/config/audit", f -> get(config + "/audit"), "200"));
+    r.add(admin("GET /v1/admin/consumers", f -> get("/v1/admin/consumers"), "200"));
+    for (String kind : List.of("flags", "limits")) {
+      String path = config + "/" + kind + "/mx_no_such_setting";
+      JsonObject body =
+          kind.equals("flags")
+              ? new JsonObject().put("enabled", true)
+              : new JsonObject().put("value", 1);
+      r.add(admin("GET /v1/admin/config/" + kind + "/{name}", f -> get(path), "404"));
+      r.add(
+          admin(
+              "PUT /v1/admin/config/" + kind + "/{name}",
+              f -> Http.json("PUT", path, body),
+              "404"));
+      r.add(
+          admin(
+              "DELETE /v1/admin/config/" + kind + "/{name}", f -> Http.of("DELETE", path), "404"));
+    }
     // operator actions on contacts and users (no contact exists here: the admin gets 404)
     r.add(
         admin(
@@ -363,6 +384,7 @@ final class RestRows {
                 "POST",
                 "/v1/me/channels/telegram/verify",
                 new JsonObject().put("code", "123456"))));
+    r.add(authOnly("GET /v1/features", Http.of("GET", "/v1/features")));
     r.add(authOnly("GET /v1/users", Http.of("GET", "/v1/users?username=x")));
     r.add(authOnly("GET /v1/users/{user_id}", Http.of("GET", "/v1/users/" + any)));
     r.add(authOnly("POST /v1/conversations", Http.json("POST", "/v1/conversations", empty)));
