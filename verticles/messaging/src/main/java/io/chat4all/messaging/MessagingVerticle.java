@@ -207,7 +207,11 @@ public class MessagingVerticle extends VerticleBase {
                             config.topic(Topics.MESSAGE_SENT),
                             record.getString("conversation_id"),
                             record.encode()))
-                    .map(meta -> accepted(record));
+                    .map(
+                        meta -> {
+                          io.chat4all.web.obs.Meters.accepted(record.getString("source_channel"));
+                          return accepted(record);
+                        });
               }
               if (resumed
                   && record.getString("conversation_id").equals(stored.getString("conversation_id"))

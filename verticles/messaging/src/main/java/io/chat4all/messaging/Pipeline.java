@@ -4,6 +4,8 @@ import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
 import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
+import io.chat4all.web.obs.ConsumerLag;
+import io.chat4all.web.obs.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -60,6 +62,7 @@ public class Pipeline extends VerticleBase {
   private final Receipts receipts;
   private final Map<String, Long> counters = new HashMap<>();
   private KafkaConsumer<String, String> consumer;
+  private long lagTimer = -1;
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
@@ -128,6 +131,7 @@ public class Pipeline extends VerticleBase {
             config.topic(Topics.MESSAGE_DELIVERED),
             config.topic(Topics.MESSAGE_READ));
     loopStopped = Promise.promise();
+    lagTimer = ConsumerLag.watch(vertx, "pipeline", consumer);
     return store.ensureIndexes().compose(v -> consumer.subscribe(topics)).onSuccess(v -> loop());
   }
 
@@ -142,6 +146,7 @@ public class Pipeline extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    vertx.cancelTimer(lagTimer);
     return loopStopped.future().compose(v -> consumer.close());
   }
 
@@ -198,7 +203,7 @@ public class Pipeline extends VerticleBase {
           failures.isolated(
               conv,
               e.getValue(),
-              this::processConversation,
+              (c, rs) -> PipelineTracing.process(vertx, c, rs, this::processConversation),
               this::gaveUp,
               () -> counters.remove(conv),
               aborted));
@@ -233,6 +238,7 @@ public class Pipeline extends VerticleBase {
     if (placeholder == null) {
       return Future.succeededFuture();
     }
+    Meters.failed(PipelineTracing.sourceChannel(r.value()), "pipeline");
     String mid = placeholder.getString("message_id");
     counters.remove(conv);
     return store
@@ -435,12 +441,26 @@ public class Pipeline extends VerticleBase {
                         if (docs.isEmpty()) {
                           return Future.succeededFuture();
                         }
-                        return store
-                            .insertAll(MessageStore.MESSAGE_IDS, newEntries)
+                        return PipelineTracing.write(
+                                vertx,
+                                MessageStore.MESSAGE_IDS,
+                                () -> store.insertAll(MessageStore.MESSAGE_IDS, newEntries))
                             .compose(v -> confirmEntries(newEntries))
-                            .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
-                                v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
+                                v ->
+                                    PipelineTracing.write(
+                                        vertx,
+                                        MessageStore.MESSAGES,
+                                        () -> store.insertAll(MessageStore.MESSAGES, docs)))
+                            .onSuccess(v -> PipelineTracing.stored(newEntries, docs))
+                            .compose(
+                                v ->
+                                    PipelineTracing.write(
+                                        vertx,
+                                        MessageStore.HISTORY,
+                                        () ->
+                                            store.insertAll(
+                                                MessageStore.HISTORY, historyEntries(docs))))
                             .compose(v -> afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
                             .compose(
@@ -657,7 +677,9 @@ public class Pipeline extends VerticleBase {
                   .put("message", message)
                   .put("recipient_user_id", uid)
                   .put("channel", ch.getKey())
-                  .put("channel_user_id", ch.getValue());
+                  .put("channel_user_id", ch.getValue())
+                  // for the stored→delivered latency
+                  .put("stored_at", Wire.timestamp(Instant.now()));
           sends.add(
               producer.send(
                   KafkaProducerRecord.create(

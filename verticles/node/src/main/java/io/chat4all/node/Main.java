@@ -117,6 +117,10 @@ public final class Main {
       JsonObject merged =
           ConfigLoader.load(configFile, System.getenv(), System.getProperties(), overrides);
       config = NodeConfig.from(merged);
+      String fixed =
+          System.getProperty("CHAT4ALL_LOG_FORMAT", System.getenv("CHAT4ALL_LOG_FORMAT"));
+      io.chat4all.node.obs.LogSetup.apply(
+          io.chat4all.node.obs.LogSetup.format(merged, config.cluster().enabled(), fixed));
     } catch (ConfigException e) {
       err.println("chat4all: invalid configuration: " + e.getMessage());
       return 2;

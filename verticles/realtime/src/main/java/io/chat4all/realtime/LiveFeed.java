@@ -173,7 +173,7 @@ public final class LiveFeed {
                       end(new ServiceException(ErrorCode.TOKEN_REVOKED));
                     }
                   } else {
-                    onLive(m.body());
+                    RealtimeMeters.pushed(vertx, () -> onLive(m.body()));
                   }
                 });
     consumer

@@ -187,6 +187,11 @@ public final class Presence implements RouteModule {
     return prefix + "presence:online";
   }
 
+  /** Users online across the cluster (the size of the online set). */
+  public Future<Long> onlineCount() {
+    return redis.scard(onlineKey()).map(r -> r == null ? 0L : r.toLong());
+  }
+
   /** How long a connection stays online after a renewal. */
   public int ttlSeconds() {
     return ttlSeconds;

@@ -78,6 +78,7 @@ final class WsConnection {
   }
 
   void start() {
+    RealtimeMeters.opened(RealtimeMeters.WEBSOCKET);
     ws.frameHandler(
         new TextMessages(
             4 * MAX_FRAME_CHARS,
@@ -398,6 +399,9 @@ final class WsConnection {
   }
 
   private void cleanup() {
+    if (state != State.CLOSED) {
+      RealtimeMeters.closed(RealtimeMeters.WEBSOCKET);
+    }
     state = State.CLOSED;
     if (feed != null) {
       feed.close();

@@ -59,6 +59,7 @@ public final class DeliveryVerticle extends VerticleBase {
   private final Set<TopicPartition> paused = new HashSet<>();
   private Context ctx;
   private KafkaConsumer<String, String> consumer;
+  private long lagTimer = -1;
   private Sender sender;
   private HttpClient http;
   private volatile boolean stopping;
@@ -148,6 +149,7 @@ public final class DeliveryVerticle extends VerticleBase {
     // topics of channels added later are picked up within this
     props.put("metadata.max.age.ms", "30000");
     consumer = KafkaConsumer.create(vertx, props);
+    lagTimer = io.chat4all.web.obs.ConsumerLag.watch(vertx, "delivery", consumer);
     consumer.partitionsAssignedHandler(tps -> ctx.runOnContext(v -> assigned(tps)));
     consumer.partitionsRevokedHandler(tps -> ctx.runOnContext(v -> revoked(tps)));
     registry.onChange(channel -> ctx.runOnContext(v -> connectorChanged(channel)));
@@ -169,6 +171,7 @@ public final class DeliveryVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(commitTimer);
+    vertx.cancelTimer(lagTimer);
     return loopStopped
         .future()
         .compose(v -> drained(System.currentTimeMillis() + 10_000))
@@ -255,6 +258,7 @@ public final class DeliveryVerticle extends VerticleBase {
       return null;
     }
     Item item = new Item(tp, r.offset(), r.key(), value, channel);
+    item.trace = DeliveryTracing.parent(vertx, r);
     if (channel == null || !item.valid()) {
       LOG.warn(
           "dropping an outbound record without message, recipient or channel id at {}-{}@{}",
@@ -293,6 +297,7 @@ public final class DeliveryVerticle extends VerticleBase {
           ChannelState cs = new ChannelState(ch, breaker);
           metrics.gauge("buffered", ch, () -> cs.buffered);
           metrics.gauge("waiting", ch, () -> cs.waitingForConnector ? cs.buffered : 0);
+          DeliveryTracing.breakerGauge(ch, breaker);
           return cs;
         });
   }

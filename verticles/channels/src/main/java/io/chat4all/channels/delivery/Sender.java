@@ -250,8 +250,8 @@ final class Sender {
       int attempts) {
     long started = System.nanoTime();
     Function<io.chat4all.channel.spi.ChannelConnector, Future<SendResult>> send = c -> c.send(om);
-    return breaker
-        .<SendResult>execute(() -> connector.call(send))
+    return DeliveryTracing.connectorCall(
+            item, () -> breaker.<SendResult>execute(() -> connector.call(send)))
         .transform(
             ar -> {
               metrics.call(item.channel, started, ar.succeeded() ? null : ar.cause());
@@ -275,7 +275,11 @@ final class Sender {
     return store
         .markSent(item.storeKey(), fields(item), item.channel, target, ids, at)
         .compose(v -> status.sent(item.message, item.recipient, item.channel, ids, at))
-        .onSuccess(v -> metrics.sent(item.channel));
+        .onSuccess(
+            v -> {
+              metrics.sent(item.channel);
+              DeliveryTracing.delivered(item, at);
+            });
   }
 
   private Future<Result> failedCall(
@@ -358,7 +362,11 @@ final class Sender {
         .deadLetter(item.channel, item.recordKey, item.record, failure)
         .compose(v -> store.markFailed(item.storeKey(), fields(item), failure, at))
         .compose(v -> status.failed(item.message, item.recipient, item.channel, failure, at))
-        .onSuccess(v -> metrics.failed(item.channel, reason))
+        .onSuccess(
+            v -> {
+              metrics.failed(item.channel, reason);
+              io.chat4all.web.obs.Meters.failed(item.channel, "delivery");
+            })
         .map(Result.DONE);
   }
 }

@@ -116,6 +116,7 @@ public final class EdgeSecurity {
         .onSuccess(
             (Principal p) -> {
               ctx.put(Principal.CONTEXT_KEY, p);
+              io.chat4all.codecs.LogContext.userId(p.userId());
               ctx.next();
             })
         .onFailure(ctx::fail);

@@ -114,11 +114,9 @@ final class ChannelsFixture implements AutoCloseable {
                 .put(
                     "rate_limit",
                     new JsonObject().put("per_user_per_minute", 0).put("per_ip_per_minute", 0))
-                .put("admin", new JsonObject().put("usernames", new JsonArray().add(adminName)))
                 .put(
                     "admin",
-                    new JsonObject()
-                        .put("usernames", new io.vertx.core.json.JsonArray().add(ADMIN)))
+                    new JsonObject().put("usernames", new JsonArray().add(adminName).add(ADMIN)))
                 .put(
                     "channels",
                     new JsonObject()
