@@ -93,6 +93,7 @@ public class HttpEdgeVerticle extends VerticleBase {
               ctx.next();
             });
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
+    router.route("/v1/*").handler(io.chat4all.web.FormBodies.refuse());
     router
         .route("/v1/*")
         .handler(
