@@ -21,6 +21,7 @@ public enum ErrorCode {
   TOKEN_EXPIRED(401, GrpcCode.UNAUTHENTICATED, 40103, "the access token has expired"),
   TOKEN_REVOKED(401, GrpcCode.UNAUTHENTICATED, 40104, "the access token has been revoked"),
   FORBIDDEN(403, GrpcCode.PERMISSION_DENIED, 40301, "not allowed"),
+  FEATURE_DISABLED(403, GrpcCode.PERMISSION_DENIED, 40302, "this feature is turned off"),
   NOT_FOUND(404, GrpcCode.NOT_FOUND, 40401, "not found"),
   ROUTE_NOT_FOUND(404, GrpcCode.UNIMPLEMENTED, 40402, "no such endpoint"),
   METHOD_NOT_ALLOWED(405, GrpcCode.UNIMPLEMENTED, 40501, "method not allowed"),

@@ -22,6 +22,9 @@ public final class ServiceBus {
 
   private ServiceBus() {}
 
+  static final String REQUEST_ID_HEADER = "chat4all-request-id";
+  static final String USER_ID_HEADER = "chat4all-user-id";
+
   /** An operation of a service. */
   @FunctionalInterface
   public interface Action extends Function<JsonObject, Future<JsonObject>> {}
@@ -36,6 +39,8 @@ public final class ServiceBus {
             address,
             (Message<JsonObject> msg) -> {
               String action = msg.headers().get(Addresses.ACTION_HEADER);
+              LogContext.requestId(msg.headers().get(REQUEST_ID_HEADER));
+              LogContext.userId(msg.headers().get(USER_ID_HEADER));
               Action handler = action == null ? null : table.get(action);
               if (handler == null) {
                 new ServiceException(
@@ -67,16 +72,24 @@ public final class ServiceBus {
   /** Calls {@code action} on {@code address}; fails with a {@link ServiceException}. */
   public static Future<JsonObject> request(
       Vertx vertx, String address, String action, JsonObject body) {
+    DeliveryOptions options =
+        new DeliveryOptions()
+            .addHeader(Addresses.ACTION_HEADER, action)
+            .setSendTimeout(DEFAULT_TIMEOUT_MS)
+            // every node runs every service: serve locally, never wait on another node
+            .setLocalOnly(true);
+    // the caller's request id and user follow it into the service's log lines
+    String requestId = LogContext.requestId();
+    if (requestId != null) {
+      options.addHeader(REQUEST_ID_HEADER, requestId);
+    }
+    String userId = LogContext.userId();
+    if (userId != null) {
+      options.addHeader(USER_ID_HEADER, userId);
+    }
     return vertx
         .eventBus()
-        .<JsonObject>request(
-            address,
-            body,
-            new DeliveryOptions()
-                .addHeader(Addresses.ACTION_HEADER, action)
-                .setSendTimeout(DEFAULT_TIMEOUT_MS)
-                // every node runs every service: serve locally, never wait on another node
-                .setLocalOnly(true))
+        .<JsonObject>request(address, body, options)
         .map(Message::body)
         .recover(err -> Future.failedFuture(ServiceException.from(err)));
   }

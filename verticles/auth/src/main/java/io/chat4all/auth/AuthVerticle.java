@@ -242,9 +242,16 @@ public class AuthVerticle extends VerticleBase {
         req.getJsonObject("channel_metadata") == null
             ? new JsonObject()
             : req.getJsonObject("channel_metadata");
+    // unverified until the user confirms a code sent through the channel (or an operator
+    // verifies it); an identity a registered user holds verified cannot be claimed (a contact's
+    // can: verifying it takes it over)
     return pg.preparedQuery(
             "INSERT INTO user_channels (user_id, channel_type, channel_user_id, channel_metadata)"
-                + " VALUES ($1, $2, $3, $4)"
+                + " SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM user_channels c"
+                + " JOIN users u ON u.user_id = c.user_id WHERE c.channel_type = $2"
+                + " AND c.channel_user_id = $3 AND c.verified AND c.user_id <> $1"
+                + " AND NOT (COALESCE(c.channel_metadata->>'contact', 'false') = 'true'"
+                + " AND u.password_hash IS NULL))"
                 + " RETURNING id, channel_type, channel_user_id, channel_metadata, verified, created_at")
         .execute(
             Tuple.of(
@@ -252,7 +259,16 @@ public class AuthVerticle extends VerticleBase {
                 req.getString("channel_type"),
                 req.getString("channel_user_id"),
                 meta))
-        .map(rows -> channel(rows.iterator().next()))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                throw new ServiceException(
+                    ErrorCode.CONFLICT,
+                    "this " + req.getString("channel_type") + " identity is linked to another user",
+                    new JsonObject().put("field", "channel_user_id"));
+              }
+              return channel(rows.iterator().next());
+            })
         .recover(
             err -> {
               if (err instanceof PgException pe && "23505".equals(pe.getSqlState())) {

@@ -54,6 +54,7 @@ public final class ChunkIngest {
   public Future<JsonObject> finish(Slot slot, String expectedSha256) {
     return slot.writer()
         .end(expectedSha256)
+        .onSuccess(part -> io.chat4all.web.obs.Meters.uploaded(part.size()))
         .compose(
             part ->
                 ServiceBus.request(

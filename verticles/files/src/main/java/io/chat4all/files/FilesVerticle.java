@@ -45,11 +45,19 @@ public class FilesVerticle extends VerticleBase {
   private final FileStore store;
   private final ObjectStorage storage;
   private final FilesConfig config;
+  private UploadLimits limits;
 
   public FilesVerticle(FileStore store, ObjectStorage storage, FilesConfig config) {
     this.store = Objects.requireNonNull(store, "store");
     this.storage = Objects.requireNonNull(storage, "storage");
     this.config = Objects.requireNonNull(config, "config");
+    this.limits = UploadLimits.of(config);
+  }
+
+  /** Checks new uploads against {@code limits} instead of the configured ones (before start). */
+  public FilesVerticle withLimits(UploadLimits limits) {
+    this.limits = Objects.requireNonNull(limits, "limits");
+    return this;
   }
 
   @Override
@@ -223,11 +231,12 @@ public class FilesVerticle extends VerticleBase {
     if (size < 1) {
       throw Bodies.invalid("size_bytes", "must be at least 1");
     }
-    if (size > config.maxSizeBytes()) {
+    long maxSize = limits.maxSizeBytes();
+    if (size > maxSize) {
       throw new ServiceException(
           ErrorCode.PAYLOAD_TOO_LARGE,
-          "files may have at most " + config.maxSizeBytes() + " bytes",
-          new JsonObject().put("field", "size_bytes").put("max_size_bytes", config.maxSizeBytes()));
+          "files may have at most " + maxSize + " bytes",
+          new JsonObject().put("field", "size_bytes").put("max_size_bytes", maxSize));
     }
     String mime = Bodies.string(body, "mime_type", 3, 255);
     if (!MIME.matcher(mime).matches()) {
@@ -249,7 +258,9 @@ public class FilesVerticle extends VerticleBase {
 
     String fileId = UUID.randomUUID().toString();
     String key = "files/" + DAY.format(Instant.now()) + "/" + fileId;
-    return isMember(conversationId, userId)
+    return limits
+        .admit(userId)
+        .compose(x -> isMember(conversationId, userId))
         .compose(
             member ->
                 member
@@ -272,7 +283,7 @@ public class FilesVerticle extends VerticleBase {
    */
   private Future<JsonObject> withQuota(
       String userId, long size, java.util.function.Supplier<Future<JsonObject>> insert) {
-    if (config.userQuotaBytes() == 0) {
+    if (limits.userQuotaBytes() == 0) {
       return insert.get();
     }
     return vertx
@@ -344,26 +355,25 @@ public class FilesVerticle extends VerticleBase {
   }
 
   private Future<Void> quota(String userId, long size) {
-    if (config.userQuotaBytes() == 0) {
+    long quota = limits.userQuotaBytes();
+    if (quota == 0) {
       return Future.succeededFuture();
     }
     return store
         .usedBytes(userId)
         .compose(
             used ->
-                used + size <= config.userQuotaBytes()
+                used + size <= quota
                     ? Future.succeededFuture()
                     : Future.failedFuture(
                         new ServiceException(
                             ErrorCode.QUOTA_EXCEEDED,
                             "this upload would exceed your storage quota of "
-                                + config.userQuotaBytes()
+                                + quota
                                 + " bytes ("
                                 + used
                                 + " in use)",
-                            new JsonObject()
-                                .put("quota_bytes", config.userQuotaBytes())
-                                .put("used_bytes", used))));
+                            new JsonObject().put("quota_bytes", quota).put("used_bytes", used))));
   }
 
   // --- status ---

@@ -48,11 +48,13 @@ final class ChannelStatuses {
       JsonObject recipients = doc.getJsonObject("recipient_status", new JsonObject());
       JsonObject current = recipients.getJsonObject(user);
       String was = current == null ? null : current.getString("status");
-      // a failure on a channel is final there; another channel or a client may still reach them
+      // a failure on a channel is final there; another channel or a client may still reach them,
+      // and a failure on one channel does not undo a send another channel made
+      String wasOn = current == null ? null : current.getString("channel");
       moved =
           ChannelDelivery.moves(was, status)
-              && !(MessageActions.FAILED.equals(was)
-                  && channel.equals(current.getString("channel")));
+              && !(MessageActions.FAILED.equals(was) && channel.equals(wasOn))
+              && !(MessageActions.FAILED.equals(status) && wasOn != null && !channel.equals(wasOn));
       if (moved) {
         String at = record.getString("at");
         JsonObject entry =

@@ -237,7 +237,7 @@ public class MessageGrpc implements GrpcModule {
 
   // --- replies ---
 
-  static ChatMessage message(JsonObject j) {
+  public static ChatMessage message(JsonObject j) {
     ChatMessage.Builder b =
         ChatMessage.newBuilder()
             .setMessageId(ProtoJson.str(j, "message_id"))
@@ -314,7 +314,7 @@ public class MessageGrpc implements GrpcModule {
     return b.build();
   }
 
-  static MessageStatusChange statusChange(JsonObject j) {
+  public static MessageStatusChange statusChange(JsonObject j) {
     return MessageStatusChange.newBuilder()
         .setMessageId(ProtoJson.str(j, "message_id"))
         .setConversationId(ProtoJson.str(j, "conversation_id"))

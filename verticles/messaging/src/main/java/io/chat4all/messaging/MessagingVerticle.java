@@ -40,6 +40,17 @@ public class MessagingVerticle extends VerticleBase {
   private final MessagingConfig config;
   private final MessageViews views;
   private SendClaims claims;
+  private java.util.function.Function<String, Future<Void>> sendGate =
+      user -> Future.succeededFuture();
+
+  /**
+   * Runs {@code gate(user id)} before every send (the node's per-user message rate limit); a failed
+   * gate fails the send with its error.
+   */
+  public MessagingVerticle withSendGate(java.util.function.Function<String, Future<Void>> gate) {
+    this.sendGate = Objects.requireNonNull(gate, "gate");
+    return this;
+  }
 
   public MessagingVerticle(
       Pool pg,
@@ -127,7 +138,9 @@ public class MessagingVerticle extends VerticleBase {
   private Future<JsonObject> send(JsonObject req) {
     String userId = req.getString("user_id");
     String conversationId = req.getString("conversation_id");
-    return requireMember(conversationId, userId)
+    return sendGate
+        .apply(userId)
+        .compose(x -> requireMember(conversationId, userId))
         .compose(m -> replyTarget(req, m))
         .compose(x -> withFile(req))
         .compose(
@@ -194,7 +207,11 @@ public class MessagingVerticle extends VerticleBase {
                             config.topic(Topics.MESSAGE_SENT),
                             record.getString("conversation_id"),
                             record.encode()))
-                    .map(meta -> accepted(record));
+                    .map(
+                        meta -> {
+                          io.chat4all.web.obs.Meters.accepted(record.getString("source_channel"));
+                          return accepted(record);
+                        });
               }
               if (resumed
                   && record.getString("conversation_id").equals(stored.getString("conversation_id"))

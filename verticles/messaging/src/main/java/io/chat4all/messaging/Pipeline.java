@@ -4,6 +4,8 @@ import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
 import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
+import io.chat4all.web.obs.ConsumerLag;
+import io.chat4all.web.obs.Meters;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -60,6 +62,7 @@ public class Pipeline extends VerticleBase {
   private final Receipts receipts;
   private final Map<String, Long> counters = new HashMap<>();
   private KafkaConsumer<String, String> consumer;
+  private long lagTimer = -1;
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 100;
@@ -120,6 +123,7 @@ public class Pipeline extends VerticleBase {
             config.topic(Topics.MESSAGE_DELIVERED),
             config.topic(Topics.MESSAGE_READ));
     loopStopped = Promise.promise();
+    lagTimer = ConsumerLag.watch(vertx, "pipeline", consumer);
     return store.ensureIndexes().compose(v -> consumer.subscribe(topics)).onSuccess(v -> loop());
   }
 
@@ -134,6 +138,7 @@ public class Pipeline extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
+    vertx.cancelTimer(lagTimer);
     return loopStopped.future().compose(v -> consumer.close());
   }
 
@@ -190,7 +195,7 @@ public class Pipeline extends VerticleBase {
           failures.isolated(
               conv,
               e.getValue(),
-              this::processConversation,
+              (c, rs) -> PipelineTracing.process(vertx, c, rs, this::processConversation),
               this::gaveUp,
               () -> counters.remove(conv),
               aborted));
@@ -225,6 +230,7 @@ public class Pipeline extends VerticleBase {
     if (placeholder == null) {
       return Future.succeededFuture();
     }
+    Meters.failed(PipelineTracing.sourceChannel(r.value()), "pipeline");
     String mid = placeholder.getString("message_id");
     counters.remove(conv);
     return store
@@ -300,9 +306,10 @@ public class Pipeline extends VerticleBase {
   }
 
   /**
-   * Members of a conversation: user id → joined_seq, their linked channel identities, and for
-   * contacts (users created from a channel identity: verified, {@code channel_metadata.contact})
-   * the channel they are reached on.
+   * Members of a conversation: user id → joined_seq, their <b>verified</b> channel identities (a
+   * link its user has not verified receives nothing), and for contacts (users created from a
+   * channel identity: verified, {@code channel_metadata.contact}) the channel they are reached on
+   * unasked: the one they wrote on last (a contact an operator merged has several).
    */
   private record Members(
       Map<String, Long> joinedSeq,
@@ -312,11 +319,13 @@ public class Pipeline extends VerticleBase {
   private Future<Members> loadMembers(UUID conv) {
     return pg.preparedQuery(
             "SELECT m.user_id, m.joined_seq, c.channel_type, c.channel_user_id,"
-                + " (c.verified AND COALESCE(c.channel_metadata->>'contact', 'false') = 'true')"
-                + " AS contact"
+                + " COALESCE(c.channel_metadata->>'contact', 'false') = 'true' AS contact,"
+                + " c.last_inbound_at"
                 + " FROM conversation_members m"
                 + " LEFT JOIN user_channels c ON c.user_id = m.user_id AND c.channel_type <> 'internal'"
-                + " WHERE m.conversation_id = $1")
+                + "  AND c.verified"
+                + " WHERE m.conversation_id = $1"
+                + " ORDER BY m.user_id, c.last_inbound_at DESC NULLS LAST, c.channel_type")
         .execute(Tuple.of(conv))
         .map(
             rows -> {
@@ -330,10 +339,10 @@ public class Pipeline extends VerticleBase {
                   channels
                       .computeIfAbsent(uid, k -> new HashMap<>())
                       .put(row.getString("channel_type"), row.getString("channel_user_id"));
-                  if (Boolean.TRUE.equals(row.getBoolean("contact"))) {
-                    contacts
-                        .computeIfAbsent(uid, k -> new HashSet<>())
-                        .add(row.getString("channel_type"));
+                  // rows come newest inbound first: the first contact channel is the one
+                  if (Boolean.TRUE.equals(row.getBoolean("contact"))
+                      && !contacts.containsKey(uid)) {
+                    contacts.put(uid, Set.of(row.getString("channel_type")));
                   }
                 }
               }
@@ -424,12 +433,26 @@ public class Pipeline extends VerticleBase {
                         if (docs.isEmpty()) {
                           return Future.succeededFuture();
                         }
-                        return store
-                            .insertAll(MessageStore.MESSAGE_IDS, newEntries)
+                        return PipelineTracing.write(
+                                vertx,
+                                MessageStore.MESSAGE_IDS,
+                                () -> store.insertAll(MessageStore.MESSAGE_IDS, newEntries))
                             .compose(v -> confirmEntries(newEntries))
-                            .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
                             .compose(
-                                v -> store.insertAll(MessageStore.HISTORY, historyEntries(docs)))
+                                v ->
+                                    PipelineTracing.write(
+                                        vertx,
+                                        MessageStore.MESSAGES,
+                                        () -> store.insertAll(MessageStore.MESSAGES, docs)))
+                            .onSuccess(v -> PipelineTracing.stored(newEntries, docs))
+                            .compose(
+                                v ->
+                                    PipelineTracing.write(
+                                        vertx,
+                                        MessageStore.HISTORY,
+                                        () ->
+                                            store.insertAll(
+                                                MessageStore.HISTORY, historyEntries(docs))))
                             .compose(v -> afterSends(conv, docs))
                             .onSuccess(v -> counters.put(conv, last))
                             .compose(
@@ -646,7 +669,9 @@ public class Pipeline extends VerticleBase {
                   .put("message", message)
                   .put("recipient_user_id", uid)
                   .put("channel", ch.getKey())
-                  .put("channel_user_id", ch.getValue());
+                  .put("channel_user_id", ch.getValue())
+                  // for the stored→delivered latency
+                  .put("stored_at", Wire.timestamp(Instant.now()));
           sends.add(
               producer.send(
                   KafkaProducerRecord.create(

@@ -32,9 +32,10 @@ public final class Main {
 
   static final String USAGE =
       """
-      usage: chat4all [run|backends] [options]
+      usage: chat4all [run|backends|admin] [options]
         run                   start a node (default); embedded backends unless --cluster
         backends              run only the embedded Kafka, PostgreSQL, MongoDB, Redis and S3 servers
+        admin COMMAND         operator commands (./chat4all admin --help)
       options:
         --data-dir DIR        where embedded data lives (default ./data; env CHAT4ALL_DATA_DIR)
         --config FILE         a YAML or JSON file overriding config/default.yaml
@@ -67,6 +68,9 @@ public final class Main {
     List<String> rest = new ArrayList<>(List.of(args));
     if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
       command = rest.remove(0);
+    }
+    if (command.equals("admin")) {
+      return AdminCli.run(rest.toArray(String[]::new), out, err, System.getenv());
     }
     if (!command.equals("run") && !command.equals("backends")) {
       err.println("chat4all: unknown command '" + command + "'\n" + USAGE);
@@ -113,6 +117,10 @@ public final class Main {
       JsonObject merged =
           ConfigLoader.load(configFile, System.getenv(), System.getProperties(), overrides);
       config = NodeConfig.from(merged);
+      String fixed =
+          System.getProperty("CHAT4ALL_LOG_FORMAT", System.getenv("CHAT4ALL_LOG_FORMAT"));
+      io.chat4all.node.obs.LogSetup.apply(
+          io.chat4all.node.obs.LogSetup.format(merged, config.cluster().enabled(), fixed));
     } catch (ConfigException e) {
       err.println("chat4all: invalid configuration: " + e.getMessage());
       return 2;

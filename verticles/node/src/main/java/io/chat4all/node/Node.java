@@ -2,6 +2,7 @@ package io.chat4all.node;
 
 import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.codecs.Tracing;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
 import io.chat4all.node.backends.BackendClients;
@@ -10,16 +11,22 @@ import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.GrpcEdgeVerticle;
 import io.chat4all.node.edge.HttpEdgeVerticle;
+import io.chat4all.node.obs.LogSetup;
+import io.chat4all.node.obs.MetricsRegistries;
+import io.chat4all.node.obs.NodeMetrics;
+import io.chat4all.node.obs.TracingSetup;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxJmxMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +58,7 @@ public final class Node implements AutoCloseable {
   private HttpEdgeVerticle http;
   private WebChat webChat = WebChat.DISABLED;
   private PluginHost plugins;
+  private OpenTelemetrySdk otel;
   private volatile boolean closed;
 
   /** Whether this node serves the web chat at {@code /}. */
@@ -81,7 +89,16 @@ public final class Node implements AutoCloseable {
 
   /** Starts a node; on failure everything started so far is stopped again and the error thrown. */
   public static Node start(NodeConfig initial) {
+    return start(initial, null);
+  }
+
+  /**
+   * Starts a node whose spans (when {@code tracing.enabled}) go to {@code spanExporter} instead of
+   * the OTLP endpoint: for embedding and tests.
+   */
+  public static Node start(NodeConfig initial, SpanExporter spanExporter) {
     EmbeddedBackends embedded = null;
+    OpenTelemetrySdk otel = null;
     Vertx vertx = null;
     BackendClients clients = null;
     // no node of a cluster may start without the shared signing key: check before anything starts
@@ -112,6 +129,7 @@ public final class Node implements AutoCloseable {
                 .copy()
                 .mergeIn(new JsonObject(toJsonMap(embedded.endpoints().asConfig())), true);
         config = NodeConfig.from(merged);
+        AdminBootstrap.writeEndpoints(initial.dataDir(), embedded.endpoints().asConfig());
       }
 
       VertxOptions options =
@@ -120,9 +138,15 @@ public final class Node implements AutoCloseable {
                   new MicrometerMetricsOptions()
                       .setEnabled(true)
                       .setJvmMetricsEnabled(true)
-                      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-                      .setJmxMetricsOptions(
-                          new VertxJmxMetricsOptions().setEnabled(true).setDomain("chat4all")));
+                      .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+      TracingSetup tracing = TracingSetup.from(config.raw());
+      io.vertx.core.VertxBuilder builder =
+          Vertx.builder().with(options).withMetrics(MetricsRegistries.factory());
+      if (tracing.enabled()) {
+        otel = tracing.build(config.node().id(), VERSION, spanExporter);
+        options.setTracingOptions(new OpenTelemetryOptions());
+        builder = builder.with(options).withTracer(new OpenTelemetryTracingFactory(otel));
+      }
       HazelcastClusterManager clusterManager = null;
       if (config.cluster().enabled()) {
         clusterManager = Clustering.clusterManager(config.cluster());
@@ -133,20 +157,20 @@ public final class Node implements AutoCloseable {
             .setClusterPublicHost(config.cluster().host());
         vertx =
             await(
-                Vertx.builder()
-                    .with(options)
-                    .withMetrics(new MicrometerMetricsFactory())
-                    .withClusterManager(clusterManager)
-                    .buildClustered(),
+                builder.withClusterManager(clusterManager).buildClustered(),
                 Duration.ofSeconds(60),
                 "joining the cluster");
       } else {
-        vertx = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory()).build();
+        vertx = builder.build();
+      }
+      if (otel != null) {
+        Tracing.install(vertx, otel);
       }
       String nodeId =
           clusterManager != null
               ? clusterManager.getNodeId()
               : config.node().id().isBlank() ? UUID.randomUUID().toString() : config.node().id();
+      LogSetup.nodeId(nodeId);
 
       clients = BackendClients.create(vertx, config);
       await(
@@ -203,8 +227,10 @@ public final class Node implements AutoCloseable {
       registry.withInfo("http_port", http.actualPort()).withInfo("grpc_port", grpc.actualPort());
       await(vertx.deployVerticle(registry), Duration.ofSeconds(30), "registering the node");
 
+      NodeMetrics.register(vertx, readiness);
       Node node =
           new Node(config, embedded, vertx, clients, nodeId, http.actualPort(), grpc.actualPort());
+      node.otel = otel;
       node.http = http;
       node.webChat =
           services.webChat == null
@@ -214,6 +240,7 @@ public final class Node implements AutoCloseable {
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
+      closeTracing(vertx, otel);
       throw e;
     }
   }
@@ -251,6 +278,15 @@ public final class Node implements AutoCloseable {
     return t == null
         ? "unknown error"
         : t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  private static void closeTracing(Vertx vertx, OpenTelemetrySdk otel) {
+    if (vertx != null) {
+      Tracing.uninstall(vertx);
+    }
+    if (otel != null) {
+      otel.shutdown().join(10, TimeUnit.SECONDS);
+    }
   }
 
   private static void stopQuietly(BackendClients clients, Vertx vertx, EmbeddedBackends embedded) {
@@ -337,6 +373,7 @@ public final class Node implements AutoCloseable {
       }
     }
     stopQuietly(clients, vertx, embedded);
+    closeTracing(vertx, otel);
     LOG.info("node {} stopped", nodeId);
   }
 }

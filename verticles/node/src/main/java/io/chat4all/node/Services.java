@@ -14,6 +14,10 @@ import io.chat4all.channels.host.PgDesiredState;
 import io.chat4all.channels.host.PluginAdmin;
 import io.chat4all.channels.host.PluginAdminRoutes;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.channels.identity.ContactMerge;
+import io.chat4all.channels.identity.IdentityConfig;
+import io.chat4all.channels.identity.IdentityRoutes;
+import io.chat4all.channels.identity.LinkVerification;
 import io.chat4all.channels.inbound.Inbound;
 import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.conversations.ConversationGrpc;
@@ -29,6 +33,7 @@ import io.chat4all.files.FilesConfig;
 import io.chat4all.files.FilesVerticle;
 import io.chat4all.files.ObjectStorage;
 import io.chat4all.files.UploadCleanupJob;
+import io.chat4all.files.UploadLimits;
 import io.chat4all.messaging.FeedStore;
 import io.chat4all.messaging.MessageGrpc;
 import io.chat4all.messaging.MessageRoutes;
@@ -45,14 +50,21 @@ import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.EdgeSecurity;
 import io.chat4all.node.edge.OpenApiDocument;
 import io.chat4all.node.edge.WebChatRoutes;
+import io.chat4all.node.settings.ConfigAdminRoutes;
+import io.chat4all.node.settings.ConsumerLag;
+import io.chat4all.node.settings.SettingsCatalog;
+import io.chat4all.node.settings.SettingsStore;
+import io.chat4all.node.settings.SettingsSync;
 import io.chat4all.realtime.ClientActions;
 import io.chat4all.realtime.Presence;
 import io.chat4all.realtime.RealtimeConfig;
 import io.chat4all.realtime.RealtimeGateway;
+import io.chat4all.realtime.RealtimeGrpc;
 import io.chat4all.realtime.RealtimeVerticle;
 import io.chat4all.web.GrpcModule;
 import io.chat4all.web.RateLimiter;
 import io.chat4all.web.RouteModule;
+import io.chat4all.web.RuntimeSettings;
 import io.chat4all.webhooks.DeliveryLogCleanup;
 import io.chat4all.webhooks.DeliveryScheduler;
 import io.chat4all.webhooks.DeliveryStore;
@@ -115,13 +127,20 @@ final class Services {
     WebhooksConfig webhooksConfig = webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
-    JsonObject limits = raw.getJsonObject("rate_limit");
+    HostConfig hostConfig = hostConfig(config);
+    // the cluster's runtime flags and limits: read before the node serves, kept in step by the sync
+    RuntimeSettings settings = SettingsCatalog.from(raw, hostConfig.adminUsernames());
+    SettingsStore settingsStore = new SettingsStore(clients.pg());
+    SettingsSync settingsSync =
+        new SettingsSync(settingsStore, settings, SettingsCatalog.reconcileIntervalMs(raw));
+    Future<String> runtimeSettings = vertx.deployVerticle(settingsSync);
+    RateLimiter limiter = new RateLimiter(clients.redisApi(), redisPrefix);
     EdgeSecurity security =
         new EdgeSecurity(
             tokens,
-            new RateLimiter(clients.redisApi(), redisPrefix),
-            limits.getInteger("per_user_per_minute"),
-            limits.getInteger("per_ip_per_minute"));
+            limiter,
+            () -> settings.limitInt(RuntimeSettings.REQUESTS_PER_MINUTE_PER_USER),
+            () -> settings.limitInt(RuntimeSettings.REQUESTS_PER_MINUTE_PER_IP));
 
     Future<String> auth =
         vertx.deployVerticle(
@@ -146,7 +165,13 @@ final class Services {
     Future<String> messages =
         vertx.deployVerticle(
             new MessagingVerticle(
-                clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging));
+                    clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging)
+                .withSendGate(
+                    user ->
+                        limiter.hit(
+                            "msg:" + user,
+                            settings.limitInt(RuntimeSettings.MESSAGES_PER_MINUTE_PER_USER),
+                            60)));
     Pipeline messagePipeline =
         new Pipeline(clients.pg(), store, feed, clients.producer(), messaging);
     Future<String> pipeline = vertx.deployVerticle(messagePipeline);
@@ -154,9 +179,11 @@ final class Services {
         vertx.deployVerticle(
             new RetentionJob(
                 store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
-    ClientActions clientActions = new ClientActions(vertx, messaging);
+    ClientActions clientActions =
+        new ClientActions(vertx, messaging)
+            .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
-    validate(realtimeConfig, config.httpLimits());
+    validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
     Presence presence =
         new Presence(
             vertx,
@@ -172,7 +199,9 @@ final class Services {
     FilesConfig filesConfig = filesConfig(config);
     ObjectStorage objects = new ObjectStorage(vertx, clients.s3(), filesConfig.s3());
     FileStore fileStore = new FileStore(clients.mongo());
-    FilesVerticle filesVerticle = new FilesVerticle(fileStore, objects, filesConfig);
+    FilesVerticle filesVerticle =
+        new FilesVerticle(fileStore, objects, filesConfig)
+            .withLimits(uploadLimits(settings, limiter));
     Future<String> files =
         vertx
             .deployVerticle(filesVerticle)
@@ -210,7 +239,6 @@ final class Services {
                 List.of(FileStore.FILES),
                 webhooksConfig.outboxIntervalMs(),
                 webhooksConfig.outboxBatchSize()));
-    HostConfig hostConfig = hostConfig(config);
     JarObjects jars =
         new JarObjects(vertx, clients.s3(), config.s3().bucket(), hostConfig.maxJarBytes());
     PluginHost plugins =
@@ -228,7 +256,9 @@ final class Services {
     JsonObject channels = raw.getJsonObject("channels", new JsonObject());
     DeliveryConfig deliveryConfig;
     InboundConfig inboundConfig;
+    IdentityConfig identityConfig;
     try {
+      identityConfig = IdentityConfig.from(channels);
       deliveryConfig =
           DeliveryConfig.from(
               channels,
@@ -245,10 +275,21 @@ final class Services {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("channels", e.getMessage());
     }
-    Future<String> delivery =
-        vertx.deployVerticle(
-            new DeliveryVerticle(
-                plugins, clients.mongo(), clients.redisApi(), clients.producer(), deliveryConfig));
+    // outbound delivery starts once the runtime flags are read (outbound_delivery.<channel>)
+    DeliveryVerticle deliveryVerticle =
+        new DeliveryVerticle(
+                plugins,
+                clients.mongo(),
+                clients.pg(),
+                clients.redisApi(),
+                clients.producer(),
+                deliveryConfig)
+            .withOutboundGate(
+                (channel, user) -> {
+                  String flag = SettingsCatalog.outboundFlag(channel);
+                  return !settings.defaultFlags().containsKey(flag) || settings.enabled(flag, user);
+                });
+    Future<String> delivery = runtimeSettings.compose(x -> vertx.deployVerticle(deliveryVerticle));
     Future<Inbound> inbound =
         Future.all(messages, conversations, files)
             .compose(
@@ -273,7 +314,8 @@ final class Services {
                 "files",
                 "plugins",
                 "channels",
-                "webhooks"));
+                "webhooks",
+                "settings"));
     // the web chat is mounted last: it answers only GET/HEAD paths no other module has
     WebChatRoutes webChat =
         WebChatRoutes.enabled(raw)
@@ -291,14 +333,27 @@ final class Services {
                 new MessageRoutes(vertx, messaging),
                 new RealtimeGateway(vertx, tokens, clientActions, realtimeConfig, presence),
                 new FileRoutes(vertx, ingest),
-                new PluginAdminRoutes(vertx, pluginAdmin),
+                new PluginAdminRoutes(vertx, pluginAdmin, settings::isAdmin),
+                new IdentityRoutes(
+                    new LinkVerification(clients.pg(), plugins, identityConfig),
+                    new ContactMerge(
+                        clients.pg(), clients.mongo(), clients.redisApi(), redisPrefix),
+                    hostConfig.adminUsernames()),
+                new ConfigAdminRoutes(
+                    vertx,
+                    settings,
+                    settingsStore,
+                    settingsSync,
+                    new ConsumerLag(clients.kafkaAdmin(), consumerGroups(config, raw))),
                 new WebhookRoutes(vertx, webhooksConfig)));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),
             new ConversationGrpc(vertx, security.rateLimited()),
             new MessageGrpc(vertx, security.rateLimited(), messaging),
-            new FileGrpc(vertx, security.rateLimited(), ingest));
+            new FileGrpc(vertx, security.rateLimited(), ingest),
+            new RealtimeGrpc(
+                vertx, security.rateLimited(), tokens, clientActions, realtimeConfig, presence));
     return Future.all(
             List.of(
                 auth,
@@ -312,7 +367,8 @@ final class Services {
                 delivery,
                 inbound,
                 webhooks,
-                outbox))
+                outbox,
+                runtimeSettings))
         .map(
             x -> {
               routes.add(inbound.result().routes());
@@ -322,6 +378,57 @@ final class Services {
               return new Services(
                   security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat);
             });
+  }
+
+  /** New uploads checked against the runtime limits (size, quota, uploads per hour). */
+  private static UploadLimits uploadLimits(RuntimeSettings settings, RateLimiter limiter) {
+    return new UploadLimits() {
+      @Override
+      public long maxSizeBytes() {
+        return settings.limit(RuntimeSettings.MAX_UPLOAD_BYTES);
+      }
+
+      @Override
+      public long userQuotaBytes() {
+        return settings.limit(RuntimeSettings.USER_QUOTA_BYTES);
+      }
+
+      @Override
+      public Future<Void> admit(String userId) {
+        return limiter.hit(
+            "files:" + userId, settings.limitInt(RuntimeSettings.FILES_PER_HOUR_PER_USER), 3600);
+      }
+    };
+  }
+
+  /** The consumer groups whose lag {@code /v1/admin/consumers} shows, by role. */
+  private static java.util.Map<String, String> consumerGroups(NodeConfig config, JsonObject raw) {
+    String prefix = config.kafka().topicPrefix();
+    JsonObject channels = raw.getJsonObject("channels", new JsonObject());
+    java.util.Map<String, String> groups = new java.util.LinkedHashMap<>();
+    groups.put(
+        "pipeline",
+        prefix
+            + raw.getJsonObject("messaging", new JsonObject())
+                .getString("consumer_group", "chat4all-pipeline"));
+    groups.put(
+        "delivery",
+        prefix
+            + channels
+                .getJsonObject("delivery", new JsonObject())
+                .getString("consumer_group", "chat4all-delivery"));
+    groups.put(
+        "inbound",
+        prefix
+            + channels
+                .getJsonObject("inbound", new JsonObject())
+                .getString("consumer_group", "chat4all-inbound"));
+    groups.put(
+        "webhooks",
+        prefix
+            + raw.getJsonObject("webhooks", new JsonObject())
+                .getString("consumer_group", "chat4all-webhooks"));
+    return groups;
   }
 
   /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */
@@ -383,13 +490,22 @@ final class Services {
     return c;
   }
 
-  /** WebSockets are HTTP connections: the server's pings must keep them within the idle timeout. */
-  private static void validate(RealtimeConfig c, NodeConfig.Limits http) {
+  /**
+   * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
+   * heartbeats must keep both within their idle timeouts.
+   */
+  private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
     long idleMs = http.idleTimeoutSeconds() * 1000L;
     if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
       throw new ConfigException(
           "realtime.ping_interval_ms",
           "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
+    }
+    long grpcIdleMs = grpc.idleTimeoutSeconds() * 1000L;
+    if (c.pingIntervalMs() >= grpcIdleMs) {
+      throw new ConfigException(
+          "realtime.ping_interval_ms",
+          "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
     }
   }
 

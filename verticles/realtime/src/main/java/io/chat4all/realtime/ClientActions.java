@@ -26,9 +26,20 @@ public final class ClientActions {
   private final Vertx vertx;
   private final MessagingConfig messaging;
 
+  private java.util.function.Predicate<String> typingAllowed = user -> true;
+
   public ClientActions(Vertx vertx, MessagingConfig messaging) {
     this.vertx = vertx;
     this.messaging = messaging;
+  }
+
+  /**
+   * Asks {@code allowed(user id)} before each typing signal (the runtime feature flag {@code
+   * typing_indicators}); a refused one fails with {@code feature_disabled} and publishes nothing.
+   */
+  public ClientActions withTypingGate(java.util.function.Predicate<String> allowed) {
+    this.typingAllowed = java.util.Objects.requireNonNull(allowed, "allowed");
+    return this;
   }
 
   /**
@@ -77,6 +88,13 @@ public final class ClientActions {
    * conversation service answers only members, so this is the membership check); ephemeral.
    */
   public Future<JsonObject> typing(Principal p, String conversationId) {
+    if (!typingAllowed.test(p.userId())) {
+      return Future.failedFuture(
+          new ServiceException(
+              ErrorCode.FEATURE_DISABLED,
+              "typing indicators are turned off",
+              new JsonObject().put("feature", "typing_indicators")));
+    }
     return ServiceBus.request(
             vertx,
             Addresses.CONVERSATIONS,

@@ -92,7 +92,11 @@ final class EventBusBridge {
       Map<SockJSSocket, Session> sessions,
       Presence presence) {
     BridgeEventType type = event.type();
+    if (type == BridgeEventType.SOCKET_CREATED) {
+      RealtimeMeters.opened(RealtimeMeters.SOCKJS);
+    }
     if (type == BridgeEventType.SOCKET_CLOSED) {
+      RealtimeMeters.closed(RealtimeMeters.SOCKJS);
       Session gone = sessions.remove(event.socket());
       if (gone != null) {
         vertx.cancelTimer(gone.expiryTimer);

@@ -187,6 +187,11 @@ public final class Presence implements RouteModule {
     return prefix + "presence:online";
   }
 
+  /** Users online across the cluster (the size of the online set). */
+  public Future<Long> onlineCount() {
+    return redis.scard(onlineKey()).map(r -> r == null ? 0L : r.toLong());
+  }
+
   /** How long a connection stays online after a renewal. */
   public int ttlSeconds() {
     return ttlSeconds;
@@ -358,12 +363,19 @@ public final class Presence implements RouteModule {
   }
 
   private Future<JsonObject> heartbeat(RoutingContext ctx) {
-    String userId = Authn.principal(ctx).userId();
-    return mark(userId, HTTP_FIELD).map(x -> new JsonObject());
+    return heartbeat(Authn.principal(ctx).userId()).map(x -> new JsonObject());
+  }
+
+  /**
+   * Keeps {@code userId} online for {@link #ttlSeconds} without a connection (the REST and gRPC
+   * heartbeat: one entry per user).
+   */
+  public Future<Void> heartbeat(String userId) {
+    return mark(userId, HTTP_FIELD);
   }
 
   /** Parses {@code user_ids=a,b,c}: 1 to {@link #MAX_IDS} UUIDs (normalised, deduplicated). */
-  static List<String> parseIds(List<String> params) {
+  public static List<String> parseIds(List<String> params) {
     if (params.isEmpty()) {
       throw Bodies.invalid("user_ids", "is required (comma-separated user ids)");
     }
@@ -380,8 +392,14 @@ public final class Presence implements RouteModule {
   }
 
   private Future<JsonObject> query(RoutingContext ctx) {
-    String caller = Authn.principal(ctx).userId();
-    List<String> ids = parseIds(ctx.queryParam("user_ids"));
+    return query(Authn.principal(ctx).userId(), parseIds(ctx.queryParam("user_ids")));
+  }
+
+  /**
+   * {@code {items:[{user_id, status, last_seen}], next_cursor:null}} for those of {@code ids}
+   * (parsed by {@link #parseIds}) that share a conversation with {@code caller}, in their order.
+   */
+  public Future<JsonObject> query(String caller, List<String> ids) {
     UUID[] wanted = ids.stream().map(UUID::fromString).toArray(UUID[]::new);
     return pg.preparedQuery(VISIBLE)
         .execute(Tuple.tuple().addUUID(UUID.fromString(caller)).addArrayOfUUID(wanted))

@@ -37,6 +37,7 @@ public final class RealtimeGateway implements RouteModule {
     this.actions = actions;
     this.config = config;
     this.presence = presence;
+    RealtimeMeters.register(vertx, presence);
   }
 
   @Override

@@ -1,32 +1,26 @@
 package io.chat4all.realtime;
 
-import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.messaging.MessageActions;
 import io.chat4all.web.Principal;
 import io.chat4all.web.StrictJson;
-import io.chat4all.web.TokenRevocation;
 import io.chat4all.web.TokenVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code /v1/ws} connection: the auth handshake, the replay of the change feed from the
- * client's cursor joined without gap or duplicate to the live envelopes of the user's address,
- * client frames (send, delivered, read, typing, sync, ping), flood and slow-consumer protection,
- * token re-verification on every frame, and the close at the token's expiry and at its revocation
- * (pushed on the user's address, {@link TokenRevocation}). All state lives on the socket's event
- * loop.
+ * One {@code /v1/ws} connection: the auth handshake, then the user's {@link LiveFeed} (the replay
+ * from the client's cursor joined without gap or duplicate to the live envelopes, the end at the
+ * token's expiry and revocation, presence) written as text frames; client frames (send, delivered,
+ * read, typing, sync, ping), flood and slow-consumer protection, and token re-verification on every
+ * frame. All state lives on the socket's event loop.
  */
 final class WsConnection {
   private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
@@ -36,14 +30,13 @@ final class WsConnection {
   static final short CLOSE_TRY_LATER = 1013;
   static final short CLOSE_AUTH = 4001;
   static final int MAX_FRAME_CHARS = 65_536;
-  static final int SYNC_PAGE = 200;
+  static final int SYNC_PAGE = LiveFeed.SYNC_PAGE;
   static final long PRESENCE_RENEW_MS = 60_000;
 
   private enum State {
     AUTH_WAIT,
     AUTHENTICATING,
-    REPLAYING,
-    LIVE,
+    OPEN,
     CLOSED
   }
 
@@ -52,27 +45,22 @@ final class WsConnection {
   private final TokenVerifier verifier;
   private final ClientActions actions;
   private final RealtimeConfig config;
-  private final Dedup dedup;
   private final Presence presence;
-  private final List<JsonObject> buffered = new ArrayList<>();
   private final Map<String, Long> lastTyping = new HashMap<>();
 
   private State state = State.AUTH_WAIT;
   private String token;
   private Principal principal;
-  private MessageConsumer<JsonObject> consumer;
+  private LiveFeed feed;
+  private String authRequestId;
+  private boolean ready;
   private Future<Void> chain = Future.succeededFuture();
   private long authTimer = -1;
-  private long expiryTimer = -1;
   private long idleTimer = -1;
   private long lastFrameAt = System.currentTimeMillis();
   private long windowStart = System.currentTimeMillis();
   private int framesInWindow;
   private int pendingWrites;
-  private String presenceId;
-  private Future<Void> presenceChain = Future.succeededFuture();
-  private long presenceRenewedAt;
-  private long renewTimer = -1;
 
   WsConnection(
       Vertx vertx,
@@ -87,10 +75,10 @@ final class WsConnection {
     this.verifier = verifier;
     this.actions = actions;
     this.config = config;
-    this.dedup = new Dedup(config.dedupEntries());
   }
 
   void start() {
+    RealtimeMeters.opened(RealtimeMeters.WEBSOCKET);
     ws.frameHandler(
         new TextMessages(
             4 * MAX_FRAME_CHARS,
@@ -215,8 +203,10 @@ final class WsConnection {
   }
 
   private Future<Void> handle(String type, JsonObject frame, String requestId) {
-    if ("ping".equals(type) || System.currentTimeMillis() - presenceRenewedAt > PRESENCE_RENEW_MS) {
-      presenceMark();
+    if (feed != null
+        && ("ping".equals(type)
+            || System.currentTimeMillis() - feed.presenceRenewedAt() > PRESENCE_RENEW_MS)) {
+      feed.renewPresence();
     }
     switch (type) {
       case "ping":
@@ -269,8 +259,8 @@ final class WsConnection {
       case "sync":
         {
           Object c = frame.getValue("cursor");
-          if (c != null && !(c instanceof String s && Cursors.valid(s))) {
-            return Future.failedFuture(invalidCursor());
+          if (c != null && !(c instanceof String s && LiveFeed.validCursor(s))) {
+            return Future.failedFuture(LiveFeed.invalidCursor());
           }
           return actions
               .sync(principal.userId(), (String) c, SYNC_PAGE)
@@ -289,13 +279,6 @@ final class WsConnection {
     }
   }
 
-  private static ServiceException invalidCursor() {
-    return new ServiceException(
-        ErrorCode.VALIDATION_FAILED,
-        "cursor is not a cursor this API handed out",
-        new JsonObject().put("field", "cursor"));
-  }
-
   // --- handshake, replay, live ---
 
   private void auth(JsonObject frame, String requestId) {
@@ -305,8 +288,8 @@ final class WsConnection {
       error(requestId, ErrorCode.VALIDATION_FAILED, "token is required");
       return;
     }
-    if (c != null && !(c instanceof String s && Cursors.valid(s))) {
-      error(requestId, invalidCursor());
+    if (c != null && !(c instanceof String s && LiveFeed.validCursor(s))) {
+      error(requestId, LiveFeed.invalidCursor());
       return;
     }
     String cursor = (String) c;
@@ -329,145 +312,44 @@ final class WsConnection {
   private void authenticated(String tok, Principal p, String cursor, String requestId) {
     token = tok;
     principal = p;
-    state = State.REPLAYING;
+    authRequestId = requestId;
+    state = State.OPEN;
     if (authTimer >= 0) {
       vertx.cancelTimer(authTimer);
       authTimer = -1;
     }
-    // a verified token always has an expiry: the socket closes when the token does
-    expiryTimer =
-        vertx.setTimer(
-            Math.max(1, p.expiresAt() * 1000 - System.currentTimeMillis()),
-            x -> {
-              expiryTimer = -1;
-              refuse(null, new ServiceException(ErrorCode.TOKEN_EXPIRED));
-            });
-    if (presence != null) {
-      presenceId = presence.connectionId();
-      presenceMark();
-      // the node keeps a live socket online by itself; an expired entry then means a dead node
-      long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
-      renewTimer = vertx.setPeriodic(every, x -> presenceMark());
-    }
-    // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
-    consumer =
-        vertx
-            .eventBus()
-            .consumer(
-                Addresses.user(p.userId()),
-                m -> {
-                  if (TokenRevocation.isNotice(m.headers())) {
-                    if (TokenRevocation.revokes(m.body(), principal)) {
-                      refuse(null, new ServiceException(ErrorCode.TOKEN_REVOKED));
-                    }
-                  } else {
-                    onLive(m.body());
-                  }
-                });
-    consumer
-        .completion()
-        // a revocation published before the subscription reached the cluster is missed: check the
-        // token once more now that notices arrive
-        .compose(x -> verifier.verify(tok))
-        .compose(x -> actions.sync(p.userId(), cursor, SYNC_PAGE))
-        .onComplete(
-            ar -> {
-              if (state == State.CLOSED) {
-                return;
+    feed =
+        LiveFeed.start(
+            vertx,
+            verifier,
+            actions,
+            config,
+            presence,
+            tok,
+            p,
+            cursor,
+            new LiveFeed.Sink() {
+              @Override
+              public void ready(String at) {
+                ready = true;
+                write(
+                    new JsonObject()
+                        .put("type", "ready")
+                        .put("request_id", requestId)
+                        .put("user_id", p.userId())
+                        .put("cursor", at));
               }
-              if (ar.failed() && isTokenFailure(ar.cause())) {
-                refuse(requestId, ServiceException.from(ar.cause()));
-                return;
+
+              @Override
+              public void event(JsonObject envelope) {
+                write(envelope);
               }
-              if (ar.failed()) {
-                ServiceException se = ServiceException.from(ar.cause());
-                error(requestId, se);
-                close(CLOSE_TRY_LATER, "sync failed");
-                return;
-              }
-              JsonObject first = ar.result();
-              write(
-                  new JsonObject()
-                      .put("type", "ready")
-                      .put("request_id", requestId)
-                      .put("user_id", p.userId())
-                      .put("cursor", cursor != null ? cursor : first.getString("next_cursor")));
-              if (cursor == null) {
-                goLive();
-              } else {
-                replayPage(first);
+
+              @Override
+              public void ended(ServiceException reason) {
+                refuse(ready ? null : authRequestId, reason);
               }
             });
-  }
-
-  private void replayPage(JsonObject page) {
-    if (state == State.CLOSED) {
-      return;
-    }
-    if (page.getBoolean("resync_required", false)) {
-      write(
-          new JsonObject()
-              .put("type", "resync_required")
-              .put("cursor", page.getString("next_cursor")));
-    }
-    var items = page.getJsonArray("items");
-    for (int i = 0; i < items.size(); i++) {
-      JsonObject envelope = items.getJsonObject(i);
-      boolean fresh = dedup.firstTime(envelope);
-      dedup.replayed(envelope.getString("cursor"));
-      if (fresh) {
-        write(envelope);
-      }
-    }
-    String next = page.getString("next_cursor");
-    if (items.isEmpty() || next == null) {
-      goLive();
-      return;
-    }
-    dedup.replayed(next);
-    actions
-        .sync(principal.userId(), next, SYNC_PAGE)
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                replayPage(ar.result());
-              } else if (state != State.CLOSED) {
-                error(null, ServiceException.from(ar.cause()));
-                close(CLOSE_TRY_LATER, "sync failed");
-              }
-            });
-  }
-
-  private void goLive() {
-    if (state == State.CLOSED) {
-      return;
-    }
-    state = State.LIVE;
-    for (JsonObject envelope : buffered) {
-      push(envelope);
-    }
-    buffered.clear();
-  }
-
-  private void onLive(JsonObject envelope) {
-    if (envelope == null) {
-      return;
-    }
-    if (state == State.REPLAYING) {
-      if (buffered.size() >= config.maxPendingWrites()) {
-        close(CLOSE_TRY_LATER, "too many pending events");
-        return;
-      }
-      buffered.add(envelope);
-    } else if (state == State.LIVE) {
-      push(envelope);
-    }
-  }
-
-  private void push(JsonObject envelope) {
-    if (dedup.firstTime(envelope)) {
-      write(envelope);
-    }
   }
 
   // --- outbound ---
@@ -499,19 +381,11 @@ final class WsConnection {
    */
   private void refuse(String requestId, ServiceException se) {
     error(requestId, se);
-    if (isTokenFailure(se)) {
+    if (LiveFeed.isTokenFailure(se)) {
       close(CLOSE_AUTH, se.code().wireName());
     } else {
-      close(CLOSE_TRY_LATER, "cannot check the token now");
+      close(CLOSE_TRY_LATER, se.code().wireName());
     }
-  }
-
-  private static boolean isTokenFailure(Throwable err) {
-    ErrorCode code = ServiceException.from(err).code();
-    return code == ErrorCode.UNAUTHENTICATED
-        || code == ErrorCode.TOKEN_INVALID
-        || code == ErrorCode.TOKEN_EXPIRED
-        || code == ErrorCode.TOKEN_REVOKED;
   }
 
   private void close(short code, String reason) {
@@ -524,40 +398,19 @@ final class WsConnection {
     }
   }
 
-  /** Marks (or renews) this connection live; presence calls run one after the other. */
-  private void presenceMark() {
-    if (presence == null || presenceId == null || state == State.CLOSED) {
-      return;
-    }
-    presenceRenewedAt = System.currentTimeMillis();
-    String userId = principal.userId();
-    String id = presenceId;
-    presenceChain = presenceChain.transform(x -> presence.mark(userId, id));
-  }
-
   private void cleanup() {
-    if (presence != null && presenceId != null && state != State.CLOSED) {
-      String userId = principal.userId();
-      String id = presenceId;
-      presenceChain = presenceChain.transform(x -> presence.unmark(userId, id));
+    if (state != State.CLOSED) {
+      RealtimeMeters.closed(RealtimeMeters.WEBSOCKET);
     }
     state = State.CLOSED;
-    buffered.clear();
-    if (renewTimer >= 0) {
-      vertx.cancelTimer(renewTimer);
+    if (feed != null) {
+      feed.close();
     }
     if (authTimer >= 0) {
       vertx.cancelTimer(authTimer);
     }
-    if (expiryTimer >= 0) {
-      vertx.cancelTimer(expiryTimer);
-    }
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
-    }
-    if (consumer != null) {
-      consumer.unregister();
-      consumer = null;
     }
   }
 }

@@ -6,6 +6,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.function.BiFunction;
 
 /**
@@ -42,23 +43,24 @@ public final class GrpcUnary {
                     if (r.succeeded()) {
                       request.response().end(r.result());
                     } else {
-                      ServiceException error = ServiceException.from(r.cause());
-                      request
-                          .response()
-                          .status(GrpcStatus.valueOf(error.code().grpcCode().code()))
-                          .statusMessage(error.code().wireName() + ": " + error.getMessage());
-                      request
-                          .response()
-                          .trailers()
-                          .set(ERROR_CODE_TRAILER, error.code().wireName());
-                      request
-                          .response()
-                          .trailers()
-                          .set(ERROR_DETAILS_TRAILER, error.details().encode());
-                      request.response().end();
+                      fail(request.response(), r.cause());
                     }
                   });
             });
+  }
+
+  /**
+   * Ends a call with the error model's status for {@code failure}: status message "code: message"
+   * and the trailers {@link #ERROR_CODE_TRAILER} and {@link #ERROR_DETAILS_TRAILER}.
+   */
+  public static void fail(GrpcServerResponse<?, ?> response, Throwable failure) {
+    ServiceException error = ServiceException.from(failure);
+    response
+        .status(GrpcStatus.valueOf(error.code().grpcCode().code()))
+        .statusMessage(error.code().wireName() + ": " + error.getMessage());
+    response.trailers().set(ERROR_CODE_TRAILER, error.code().wireName());
+    response.trailers().set(ERROR_DETAILS_TRAILER, error.details().encode());
+    response.end();
   }
 
   /**

@@ -30,8 +30,30 @@ class MetaGraphLibTest {
         .isEqualTo(ErrorClass.WINDOW_CLOSED);
     assertThat(GraphErrors.classify(400, err(551, null)).errorClass())
         .isEqualTo(ErrorClass.RECIPIENT_UNAVAILABLE);
-    assertThat(GraphErrors.classify(400, err(131053, null)).errorClass())
+    assertThat(GraphErrors.classify(400, err(131052, null)).errorClass())
         .isEqualTo(ErrorClass.MEDIA_REJECTED);
+    // WhatsApp Cloud API codes
+    for (int c : new int[] {130429, 131056, 80007, 4, 131048, 133016}) {
+      assertThat(GraphErrors.classify(400, err(c, null)).errorClass())
+          .isEqualTo(ErrorClass.THROTTLED);
+    }
+    assertThat(GraphErrors.classify(400, err(131053, null)).errorClass())
+        .isEqualTo(ErrorClass.RETRYABLE);
+    for (int c : new int[] {100, 368, 131051, 132000}) {
+      assertThat(GraphErrors.classify(400, err(c, null)).errorClass())
+          .isEqualTo(ErrorClass.PERMANENT);
+    }
+    assertThat(GraphErrors.errorClass(131047)).isEqualTo(ErrorClass.WINDOW_CLOSED);
+    assertThat(GraphErrors.classify(429, null).errorClass()).isEqualTo(ErrorClass.THROTTLED);
+    assertThat(GraphErrors.classify(401, null).errorClass()).isEqualTo(ErrorClass.AUTH);
+    JsonObject detailed = err(131047, null);
+    detailed
+        .getJsonObject("error")
+        .put("error_data", new JsonObject().put("details", "more than 24 hours"))
+        .put("fbtrace_id", "Atr4");
+    assertThat(GraphErrors.classify(400, detailed).getMessage())
+        .contains("more than 24 hours")
+        .contains("Atr4");
     assertThat(GraphErrors.classify(500, err(2, null)).errorClass())
         .isEqualTo(ErrorClass.RETRYABLE);
     assertThat(GraphErrors.classify(400, err(100, null)).errorClass())

@@ -185,6 +185,16 @@ public class TestConnector implements ChannelConnector {
                       .put("version", version)
                       .put("message_id", message.messageId())
                       .put("recipient", message.recipientChannelId())
+                      .put("recipient_user_id", message.recipientUserId())
+                      .put("sender_user_id", message.senderUserId())
+                      .put("sender_name", message.senderName())
+                      .put("text", message.text())
+                      .put("metadata", message.metadata())
+                      .put(
+                          "last_inbound_at",
+                          message.lastInboundAt() == null
+                              ? null
+                              : message.lastInboundAt().toString())
                       .put("provider_message_id", id));
           done.complete(SendResult.of(id));
         };
@@ -203,7 +213,13 @@ public class TestConnector implements ChannelConnector {
         && Signatures.constantTimeEquals(secret, request.headers().get("X-Test-Secret"));
   }
 
-  /** Body {@code {"id","from","text"}} → one inbound message. */
+  /**
+   * Body {@code {"id","from","text","name","sent_at"}} → one inbound message ({@code sent_at}
+   * ISO-8601, default now); {@code {"kind":"receipt","id","message_id","status","error_class",
+   * "provider_code","from"}} → a receipt for a provider id this connector returned; {@code
+   * {"kind":"deleted","id","message_id","from"}} → the contact deleted their message {@code
+   * message_id}. {@code id} is the event's dedup key.
+   */
   @Override
   public List<InboundEvent> parse(WebhookRequest request) {
     JsonObject body;
@@ -214,9 +230,36 @@ public class TestConnector implements ChannelConnector {
     }
     String id = body.getString("id");
     String from = body.getString("from");
-    if (id == null || from == null) {
+    String kind = body.getString("kind", "message");
+    if (id == null) {
+      throw new IllegalArgumentException("id is required");
+    }
+    switch (kind) {
+      case "receipt":
+        return List.of(
+            new InboundEvent.Receipt(
+                id,
+                required(body, "message_id"),
+                InboundEvent.Status.valueOf(required(body, "status").toUpperCase()),
+                from,
+                body.getString("error_class") == null
+                    ? null
+                    : io.chat4all.channel.spi.ErrorClass.valueOf(
+                        body.getString("error_class").toUpperCase()),
+                body.getString("provider_code"),
+                Instant.now()));
+      case "deleted":
+        return List.of(
+            new InboundEvent.Deleted(id, required(body, "message_id"), from, Instant.now()));
+      case "message":
+        break;
+      default:
+        throw new IllegalArgumentException("unknown kind " + kind);
+    }
+    if (from == null) {
       throw new IllegalArgumentException("id and from are required");
     }
+    String sentAt = body.getString("sent_at");
     return List.of(
         new InboundEvent.Message(
             id,
@@ -228,7 +271,23 @@ public class TestConnector implements ChannelConnector {
             body.getString("text"),
             List.of(),
             null,
-            Instant.now(),
+            sentAt == null ? Instant.now() : instant(sentAt),
             null));
+  }
+
+  private static Instant instant(String s) {
+    try {
+      return Instant.parse(s);
+    } catch (java.time.DateTimeException e) {
+      throw new IllegalArgumentException("sent_at is not an ISO-8601 instant");
+    }
+  }
+
+  private static String required(JsonObject body, String field) {
+    String v = body.getString(field);
+    if (v == null) {
+      throw new IllegalArgumentException(field + " is required");
+    }
+    return v;
   }
 }

@@ -54,6 +54,9 @@ final class DeliveryMetrics {
             : failure instanceof ConnectorException ce
                 ? ce.errorClass().name().toLowerCase(Locale.ROOT)
                 : failure.getClass().getSimpleName();
+    if (failure != null) {
+      io.chat4all.web.obs.Meters.connectorError(channel, outcome);
+    }
     Timer.builder("chat4all.delivery.provider.calls")
         .tags("channel", channel, "outcome", outcome)
         .register(registry)

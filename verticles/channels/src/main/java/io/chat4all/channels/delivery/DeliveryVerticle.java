@@ -48,6 +48,7 @@ public final class DeliveryVerticle extends VerticleBase {
 
   private final ConnectorRegistry registry;
   private final MongoClient mongo;
+  private final io.vertx.sqlclient.Pool pg;
   private final RedisAPI redis;
   private final KafkaProducer<String, String> producer;
   private final DeliveryConfig config;
@@ -58,6 +59,7 @@ public final class DeliveryVerticle extends VerticleBase {
   private final Set<TopicPartition> paused = new HashSet<>();
   private Context ctx;
   private KafkaConsumer<String, String> consumer;
+  private long lagTimer = -1;
   private Sender sender;
   private HttpClient http;
   private volatile boolean stopping;
@@ -80,14 +82,27 @@ public final class DeliveryVerticle extends VerticleBase {
     }
   }
 
+  private java.util.function.BiPredicate<String, String> outboundAllowed = (channel, user) -> true;
+
+  /**
+   * Asks {@code allowed(channel, sender user id)} before each delivery (the runtime feature flag
+   * {@code outbound_delivery.<channel>}); a refused message fails with {@code channel_disabled}.
+   */
+  public DeliveryVerticle withOutboundGate(java.util.function.BiPredicate<String, String> allowed) {
+    this.outboundAllowed = java.util.Objects.requireNonNull(allowed, "allowed");
+    return this;
+  }
+
   public DeliveryVerticle(
       ConnectorRegistry registry,
       MongoClient mongo,
+      io.vertx.sqlclient.Pool pg,
       RedisAPI redis,
       KafkaProducer<String, String> producer,
       DeliveryConfig config) {
     this.registry = registry;
     this.mongo = mongo;
+    this.pg = pg;
     this.redis = redis;
     this.producer = producer;
     this.config = config;
@@ -108,8 +123,10 @@ public final class DeliveryVerticle extends VerticleBase {
             store,
             new StatusRecords(producer, config.topicPrefix()),
             new MediaSource(vertx, http, config.mediaLinkTtlSeconds()),
+            new RecipientLinks(pg),
             UUID.randomUUID().toString(),
-            metrics);
+            metrics,
+            outboundAllowed);
     Map<String, String> props = new HashMap<>();
     props.put("bootstrap.servers", config.kafkaBootstrapServers());
     props.put("group.id", config.topicPrefix() + config.consumerGroup());
@@ -124,6 +141,7 @@ public final class DeliveryVerticle extends VerticleBase {
     // topics of channels added later are picked up within this
     props.put("metadata.max.age.ms", "30000");
     consumer = KafkaConsumer.create(vertx, props);
+    lagTimer = io.chat4all.web.obs.ConsumerLag.watch(vertx, "delivery", consumer);
     consumer.partitionsAssignedHandler(tps -> ctx.runOnContext(v -> assigned(tps)));
     consumer.partitionsRevokedHandler(tps -> ctx.runOnContext(v -> revoked(tps)));
     registry.onChange(channel -> ctx.runOnContext(v -> connectorChanged(channel)));
@@ -145,6 +163,7 @@ public final class DeliveryVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(commitTimer);
+    vertx.cancelTimer(lagTimer);
     return loopStopped
         .future()
         .compose(v -> drained(System.currentTimeMillis() + 10_000))
@@ -231,6 +250,7 @@ public final class DeliveryVerticle extends VerticleBase {
       return null;
     }
     Item item = new Item(tp, r.offset(), r.key(), value, channel);
+    item.trace = DeliveryTracing.parent(vertx, r);
     if (channel == null || !item.valid()) {
       LOG.warn(
           "dropping an outbound record without message, recipient or channel id at {}-{}@{}",
@@ -269,6 +289,7 @@ public final class DeliveryVerticle extends VerticleBase {
           ChannelState cs = new ChannelState(ch, breaker);
           metrics.gauge("buffered", ch, () -> cs.buffered);
           metrics.gauge("waiting", ch, () -> cs.waitingForConnector ? cs.buffered : 0);
+          DeliveryTracing.breakerGauge(ch, breaker);
           return cs;
         });
   }

@@ -18,6 +18,9 @@ final class Item {
   final String recipient;
   final String channelUserId;
 
+  /** The trace of the send (its record's traceparent), or null. */
+  io.opentelemetry.api.trace.SpanContext trace;
+
   /** The partition's state it was read into (its offset is marked done there). */
   PartitionState state;
 

@@ -64,8 +64,10 @@ final class Sender {
   private final DeliveryStore store;
   private final StatusRecords status;
   private final MediaSource media;
+  private final RecipientLinks links;
   private final String owner;
   private final DeliveryMetrics metrics;
+  private final java.util.function.BiPredicate<String, String> allowed;
 
   Sender(
       DeliveryConfig config,
@@ -73,13 +75,17 @@ final class Sender {
       DeliveryStore store,
       StatusRecords status,
       MediaSource media,
+      RecipientLinks links,
       String owner,
-      DeliveryMetrics metrics) {
+      DeliveryMetrics metrics,
+      java.util.function.BiPredicate<String, String> allowed) {
+    this.allowed = allowed;
     this.config = config;
     this.registry = registry;
     this.store = store;
     this.status = status;
     this.media = media;
+    this.links = links;
     this.owner = owner;
     this.metrics = metrics;
   }
@@ -90,6 +96,15 @@ final class Sender {
     }
     if (config.disabled().contains(item.channel)) {
       return fail(item, "channel_not_configured", null, null, "the channel is disabled", 0);
+    }
+    if (!allowed.test(item.channel, item.message.getString("from_user_id"))) {
+      return fail(
+          item,
+          "channel_disabled",
+          null,
+          null,
+          "outbound delivery on this channel is turned off (feature flag)",
+          0);
     }
     Optional<ActiveConnector> active = registry.active(item.channel);
     if (active.isEmpty()) {
@@ -162,6 +177,39 @@ final class Sender {
           attempts);
     }
     String replyTo = item.message.getString("reply_to_message_id");
+    String from = item.message.getString("from_user_id");
+    return links
+        .lookup(item.channel, item.recipient, item.channelUserId, from)
+        .compose(
+            link ->
+                link.verified()
+                    ? send(item, connector, breaker, attempts, caps, payload, text, replyTo, link)
+                    // unlinked, re-linked elsewhere or never verified since the message was routed
+                    : fail(
+                        item,
+                        NOT_VERIFIED,
+                        null,
+                        null,
+                        "the recipient has no verified "
+                            + item.channel
+                            + " link to "
+                            + item.channelUserId,
+                        attempts));
+  }
+
+  /** The failure reason of a send to a link that is not (or no longer) verified. */
+  static final String NOT_VERIFIED = "channel_not_verified";
+
+  private Future<Result> send(
+      Item item,
+      ActiveConnector connector,
+      CircuitBreaker breaker,
+      int attempts,
+      Capabilities caps,
+      JsonObject payload,
+      String text,
+      String replyTo,
+      RecipientLinks.Link link) {
     Future<String> quoted =
         replyTo == null || !caps.replies()
             ? Future.succeededFuture()
@@ -181,14 +229,14 @@ final class Sender {
                       item.messageId(),
                       item.message.getString("conversation_id"),
                       item.message.getString("from_user_id"),
-                      null,
+                      link.senderName(),
                       item.recipient,
                       item.channelUserId,
                       text,
                       file,
                       replyProviderId,
                       payload.getJsonObject("metadata"),
-                      null,
+                      link.lastInboundAt(),
                       attempts + 1);
               return call(item, connector, breaker, om, attempts);
             });
@@ -202,8 +250,8 @@ final class Sender {
       int attempts) {
     long started = System.nanoTime();
     Function<io.chat4all.channel.spi.ChannelConnector, Future<SendResult>> send = c -> c.send(om);
-    return breaker
-        .<SendResult>execute(() -> connector.call(send))
+    return DeliveryTracing.connectorCall(
+            item, () -> breaker.<SendResult>execute(() -> connector.call(send)))
         .transform(
             ar -> {
               metrics.call(item.channel, started, ar.succeeded() ? null : ar.cause());
@@ -227,7 +275,11 @@ final class Sender {
     return store
         .markSent(item.storeKey(), fields(item), item.channel, target, ids, at)
         .compose(v -> status.sent(item.message, item.recipient, item.channel, ids, at))
-        .onSuccess(v -> metrics.sent(item.channel));
+        .onSuccess(
+            v -> {
+              metrics.sent(item.channel);
+              DeliveryTracing.delivered(item, at);
+            });
   }
 
   private Future<Result> failedCall(
@@ -310,7 +362,11 @@ final class Sender {
         .deadLetter(item.channel, item.recordKey, item.record, failure)
         .compose(v -> store.markFailed(item.storeKey(), fields(item), failure, at))
         .compose(v -> status.failed(item.message, item.recipient, item.channel, failure, at))
-        .onSuccess(v -> metrics.failed(item.channel, reason))
+        .onSuccess(
+            v -> {
+              metrics.failed(item.channel, reason);
+              io.chat4all.web.obs.Meters.failed(item.channel, "delivery");
+            })
         .map(Result.DONE);
   }
 }

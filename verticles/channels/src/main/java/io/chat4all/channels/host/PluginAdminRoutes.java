@@ -38,12 +38,21 @@ public final class PluginAdminRoutes implements RouteModule {
 
   private final Vertx vertx;
   private final PluginAdmin admin;
-  private final Set<String> admins;
+  private final java.util.function.Predicate<String> admins;
 
   public PluginAdminRoutes(Vertx vertx, PluginAdmin admin) {
+    this(vertx, admin, admin.host().hostConfig().adminUsernames()::contains);
+  }
+
+  /**
+   * @param isAdmin whether a username may manage plugins (the node: {@code admin.usernames} and the
+   *     administrators stored in PostgreSQL)
+   */
+  public PluginAdminRoutes(
+      Vertx vertx, PluginAdmin admin, java.util.function.Predicate<String> isAdmin) {
     this.vertx = vertx;
     this.admin = admin;
-    this.admins = admin.host().hostConfig().adminUsernames();
+    this.admins = isAdmin;
   }
 
   @Override
@@ -103,7 +112,7 @@ public final class PluginAdminRoutes implements RouteModule {
   /** The caller's username when it is an admin; else 403. */
   private String user(RoutingContext ctx) {
     Principal p = Authn.principal(ctx);
-    if (p.username() == null || !admins.contains(p.username())) {
+    if (p.username() == null || !admins.test(p.username())) {
       throw new ServiceException(ErrorCode.FORBIDDEN, "only administrators may manage plugins");
     }
     return p.username();

@@ -40,12 +40,30 @@ final class Contacts {
     this.config = config;
   }
 
-  /** The user behind a provider identity, or null. */
+  /**
+   * The user behind a provider identity, or null. Only a <b>verified</b> link counts: a link a user
+   * created for themselves proves nothing until it is verified (a one-time code through the
+   * channel, or an operator), so someone who links another person's channel id never receives that
+   * person's messages.
+   */
   Future<String> find(String channel, String providerUserId) {
     return pg.preparedQuery(
-            "SELECT user_id FROM user_channels WHERE channel_type = $1 AND channel_user_id = $2")
+            "SELECT user_id FROM user_channels WHERE channel_type = $1 AND channel_user_id = $2"
+                + " AND verified")
         .execute(Tuple.of(channel, providerUserId))
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID(0).toString());
+  }
+
+  /**
+   * The identity wrote to us at {@code at}: kept on its verified link ({@code last_inbound_at},
+   * never moved back), for connectors with a messaging window.
+   */
+  Future<Void> touchInbound(String channel, String providerUserId, java.time.Instant at) {
+    return pg.preparedQuery(
+            "UPDATE user_channels SET last_inbound_at = GREATEST(COALESCE(last_inbound_at, $3), $3)"
+                + " WHERE channel_type = $1 AND channel_user_id = $2 AND verified")
+        .execute(Tuple.of(channel, providerUserId, at.atOffset(java.time.ZoneOffset.UTC)))
+        .mapEmpty();
   }
 
   /** The user behind a provider identity, created as a contact when unknown. */
@@ -87,7 +105,8 @@ final class Contacts {
                           UUID id = rows.iterator().next().getUUID(0);
                           return conn.preparedQuery(
                                   "INSERT INTO user_channels (user_id, channel_type, channel_user_id,"
-                                      + " channel_metadata, verified) VALUES ($1, $2, $3, $4, true)"
+                                      + " channel_metadata, verified, verified_at, verified_by)"
+                                      + " VALUES ($1, $2, $3, $4, true, now(), 'inbound')"
                                       + " ON CONFLICT DO NOTHING RETURNING user_id")
                               .execute(Tuple.of(id, channel, providerUserId, meta))
                               .compose(
@@ -104,13 +123,39 @@ final class Contacts {
                 id != null
                     ? Future.succeededFuture(new Contact(id, true))
                     : find(channel, providerUserId)
+                        .compose(
+                            existing ->
+                                existing != null
+                                    ? Future.succeededFuture(new Contact(existing, false))
+                                    : relink(channel, providerUserId, username, meta)));
+  }
+
+  /**
+   * The contact user {@code <channel>:<id>} exists without a verified link (a registered user took
+   * the identity over by verifying it, then let it go): the identity is that contact's again.
+   */
+  private Future<Contact> relink(
+      String channel, String providerUserId, String username, JsonObject meta) {
+    return pg.preparedQuery(
+            "INSERT INTO user_channels (user_id, channel_type, channel_user_id, channel_metadata,"
+                + " verified, verified_at, verified_by)"
+                + " SELECT user_id, $2, $3, $4, true, now(), 'inbound' FROM users"
+                + " WHERE lower(username) = lower($1) AND password_hash IS NULL AND status = 'active'"
+                + " ON CONFLICT DO NOTHING RETURNING user_id")
+        .execute(Tuple.of(username, channel, providerUserId, meta))
+        .compose(
+            rows ->
+                rows.size() == 1
+                    ? Future.succeededFuture(
+                        new Contact(rows.iterator().next().getUUID(0).toString(), false))
+                    : find(channel, providerUserId)
                         .map(
                             existing -> {
                               if (existing == null) {
                                 throw new IllegalStateException(
                                     "the contact "
                                         + username
-                                        + " exists as a user without the channel link");
+                                        + " exists as a user that cannot take the channel link");
                               }
                               return new Contact(existing, false);
                             }));

@@ -13,8 +13,8 @@ import java.util.Locale;
 
 /**
  * Inbound events as the JSON records of {@code channel.inbound}: {@code {channel, kind, dedup_key,
- * received_at, …}} with the fields of a message, a receipt or a watermark. Echoes and ignored
- * events are never written.
+ * received_at, …}} with the fields of a message, a receipt, a watermark or a deletion. Echoes and
+ * ignored events are never written.
  */
 final class InboundCodec {
   private InboundCodec() {}
@@ -63,6 +63,11 @@ final class InboundCodec {
           .put("provider_user_id", w.providerUserId())
           .put("status", w.status().name().toLowerCase(Locale.ROOT))
           .put("watermark", w.watermark().toString());
+    } else if (e instanceof InboundEvent.Deleted d) {
+      o.put("kind", "deleted")
+          .put("provider_message_id", d.providerMessageId())
+          .put("provider_user_id", d.providerUserId())
+          .put("at", d.at() == null ? null : d.at().toString());
     } else {
       return null; // echoes of our own sends and ignored events are not kept
     }
@@ -115,6 +120,12 @@ final class InboundCodec {
               o.getString("provider_user_id"),
               status(o.getString("status")),
               instant(o.getString("watermark")));
+      case "deleted" ->
+          new InboundEvent.Deleted(
+              key,
+              o.getString("provider_message_id"),
+              o.getString("provider_user_id"),
+              instant(o.getString("at")));
       default -> throw new IllegalArgumentException("unknown inbound kind " + o.getString("kind"));
     };
   }
@@ -136,6 +147,8 @@ final class InboundCodec {
       user = r.providerUserId();
     } else if (e instanceof InboundEvent.Watermark w) {
       user = w.providerUserId();
+    } else if (e instanceof InboundEvent.Deleted d) {
+      user = d.providerUserId();
     }
     return channel + ":" + (user == null ? e.dedupKey() : user);
   }

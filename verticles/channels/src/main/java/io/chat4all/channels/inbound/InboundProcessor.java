@@ -63,6 +63,9 @@ final class InboundProcessor {
     if (event instanceof InboundEvent.Watermark w) {
       return watermark(channel, w);
     }
+    if (event instanceof InboundEvent.Deleted d) {
+      return deleted(channel, d);
+    }
     return Future.succeededFuture();
   }
 
@@ -80,7 +83,12 @@ final class InboundProcessor {
         .findOrCreate(channel, m.providerUserId(), m.displayName(), m.username())
         .compose(
             contact ->
-                conversation(channel, contact.userId())
+                contacts
+                    .touchInbound(
+                        channel,
+                        m.providerUserId(),
+                        m.sentAt() == null ? Instant.now() : m.sentAt())
+                    .compose(v -> conversation(channel, contact.userId()))
                     .compose(conv -> deliver(channel, m, contact.userId(), conv, true)));
   }
 
@@ -216,6 +224,49 @@ final class InboundProcessor {
                     : Future.failedFuture(err))
         .compose(
             v -> store.recordInbound(channel, messageId, contact, m.providerMessageId(), target));
+  }
+
+  // --- deletions ---
+
+  /**
+   * The contact unsent a message: the stored inbound message it names (by channel and provider id)
+   * becomes a tombstone exactly as when its author deletes it ({@code delete} on the messaging
+   * service as that author: deleted, content removed, a live {@code deleted} event to the members,
+   * snippet {@code [deleted]}). Unknown ids, our own outbound messages and messages deleted before
+   * change nothing.
+   */
+  private Future<Void> deleted(String channel, InboundEvent.Deleted d) {
+    return store
+        .byProviderId(channel, d.providerMessageId())
+        .compose(
+            doc -> {
+              if (doc == null
+                  || !"in".equals(doc.getString("direction"))
+                  || doc.getString("message_id") == null
+                  || doc.getString("user_id") == null) {
+                LOG.debug(
+                    "channel {}: deletion of unknown message {}", channel, d.providerMessageId());
+                return Future.succeededFuture();
+              }
+              return ServiceBus.request(
+                      vertx,
+                      Addresses.MESSAGES,
+                      "delete",
+                      new JsonObject()
+                          .put("user_id", doc.getString("user_id"))
+                          .put("message_id", doc.getString("message_id")))
+                  .<Void>mapEmpty()
+                  .recover(
+                      err -> {
+                        ErrorCode code = ServiceException.from(err).code();
+                        // deleted before (a replay), or no longer visible to its author: done
+                        return code == ErrorCode.CONFLICT
+                                || code == ErrorCode.NOT_FOUND
+                                || code == ErrorCode.FORBIDDEN
+                            ? Future.succeededFuture()
+                            : Future.failedFuture(err);
+                      });
+            });
   }
 
   // --- receipts ---

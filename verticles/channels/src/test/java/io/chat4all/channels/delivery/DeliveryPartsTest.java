@@ -46,7 +46,8 @@ class DeliveryPartsTest {
   void backoffGrowsWithJitterUpToTheMaxAndNeverUndercutsRetryAfter() {
     DeliveryConfig c =
         config(new JsonObject().put("backoff_base_ms", 100).put("backoff_max_ms", 1000));
-    Sender s = new Sender(c, null, null, null, null, "me", new DeliveryMetrics());
+    Sender s =
+        new Sender(c, null, null, null, null, null, "me", new DeliveryMetrics(), (ch, u) -> true);
     for (int i = 0; i < 200; i++) {
       assertThat(s.delay(1, null)).isBetween(50L, 100L);
       assertThat(s.delay(3, null)).isBetween(200L, 400L);

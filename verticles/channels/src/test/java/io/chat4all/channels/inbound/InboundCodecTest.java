@@ -17,7 +17,7 @@ class InboundCodecTest {
   static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
 
   @Test
-  void messagesReceiptsAndWatermarksRoundTrip() {
+  void messagesReceiptsWatermarksAndDeletionsRoundTrip() {
     List<InboundEvent> events =
         List.of(
             new InboundEvent.Message(
@@ -40,13 +40,16 @@ class InboundCodecTest {
                 ErrorClass.WINDOW_CLOSED,
                 "131047",
                 NOW),
-            new InboundEvent.Watermark("w1", "psid", InboundEvent.Status.READ, NOW));
+            new InboundEvent.Watermark("w1", "psid", InboundEvent.Status.READ, NOW),
+            new InboundEvent.Deleted("d1", "m_del", "igsid", NOW));
     for (InboundEvent e : events) {
       JsonObject record = InboundCodec.encode("x", e, NOW);
       assertThat(record.getString("channel")).isEqualTo("x");
       assertThat(InboundCodec.decode(new JsonObject(record.encode()))).isEqualTo(e);
     }
     assertThat(InboundCodec.key("telegram", events.get(0))).isEqualTo("telegram:7");
+    // a deletion shares the partition of its contact's messages (it must follow them)
+    assertThat(InboundCodec.key("instagram", events.get(3))).isEqualTo("instagram:igsid");
   }
 
   @Test

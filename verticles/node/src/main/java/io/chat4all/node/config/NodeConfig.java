@@ -60,8 +60,35 @@ public record NodeConfig(
       int redisPort,
       int s3Port) {}
 
+  /**
+   * Hazelcast clustering.
+   *
+   * @param discovery how members find each other: the TCP member list or Kubernetes discovery
+   * @param kubernetes the Kubernetes discovery settings (used with {@link Discovery#KUBERNETES})
+   */
   public record Cluster(
-      boolean enabled, String host, int port, int busPort, List<String> members, String name) {}
+      boolean enabled,
+      String host,
+      int port,
+      int busPort,
+      List<String> members,
+      String name,
+      Discovery discovery,
+      Kubernetes kubernetes) {}
+
+  /** How a node finds the other members of its cluster ({@code cluster.discovery}). */
+  public enum Discovery {
+    /** The explicit member list {@code cluster.members}. */
+    TCP,
+    /** Hazelcast's Kubernetes API discovery: the endpoints of a (headless) Service. */
+    KUBERNETES
+  }
+
+  /**
+   * @param serviceName the Service whose endpoints are the members
+   * @param namespace its namespace; empty = the pod's own namespace
+   */
+  public record Kubernetes(String serviceName, String namespace) {}
 
   public record Kafka(
       String bootstrapServers, String topicPrefix, int partitions, short replicationFactor) {}
@@ -185,13 +212,7 @@ public record NodeConfig(
             port(emb, "embedded.mongo_port", "mongo_port"),
             port(emb, "embedded.redis_port", "redis_port"),
             port(emb, "embedded.s3_port", "s3_port")),
-        new Cluster(
-            bool(cl, "cluster.enabled", "enabled"),
-            str(cl, "cluster.host", "host"),
-            port(cl, "cluster.port", "port"),
-            port(cl, "cluster.bus_port", "bus_port"),
-            List.copyOf(members),
-            str(cl, "cluster.name", "name")),
+        cluster(cl, members),
         kafka,
         new Postgres(
             str(pg, "postgres.host", "host"),
@@ -205,6 +226,69 @@ public record NodeConfig(
         redis,
         s3c);
   }
+
+  private static Cluster cluster(JsonObject cl, List<String> members) {
+    boolean enabled = bool(cl, "cluster.enabled", "enabled");
+    int port = port(cl, "cluster.port", "port");
+    String rawDiscovery = str(cl, "cluster.discovery", "discovery").trim();
+    Discovery discovery =
+        switch (rawDiscovery.toLowerCase(Locale.ROOT)) {
+          case "tcp" -> Discovery.TCP;
+          case "kubernetes" -> Discovery.KUBERNETES;
+          default ->
+              throw new ConfigException(
+                  "cluster.discovery", "must be tcp or kubernetes, got \"" + rawDiscovery + "\"");
+        };
+    Object k8sSection = cl.containsKey("kubernetes") ? cl.getValue("kubernetes") : new JsonObject();
+    if (!(k8sSection instanceof JsonObject k8s)) {
+      throw new ConfigException("cluster.kubernetes", "must be a section");
+    }
+    String serviceName = str(k8s, "cluster.kubernetes.service_name", "service_name").trim();
+    String namespace = str(k8s, "cluster.kubernetes.namespace", "namespace").trim();
+    if (!serviceName.isEmpty() && !serviceName.matches(DNS_LABEL)) {
+      throw new ConfigException(
+          "cluster.kubernetes.service_name",
+          "must be a Kubernetes Service name (lowercase letters, digits and '-', starting with a"
+              + " letter, at most 63), got \""
+              + serviceName
+              + "\"");
+    }
+    if (!namespace.isEmpty() && !namespace.matches(DNS_LABEL_1123)) {
+      throw new ConfigException(
+          "cluster.kubernetes.namespace",
+          "must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got"
+              + " \""
+              + namespace
+              + "\"");
+    }
+    if (enabled && discovery == Discovery.KUBERNETES) {
+      if (serviceName.isEmpty()) {
+        throw new ConfigException(
+            "cluster.kubernetes.service_name", "must be set when cluster.discovery is kubernetes");
+      }
+      if (port == 0) {
+        throw new ConfigException(
+            "cluster.port",
+            "must be a fixed port (1-65535) when cluster.discovery is kubernetes: the members are"
+                + " found at it on every pod");
+      }
+    }
+    return new Cluster(
+        enabled,
+        str(cl, "cluster.host", "host"),
+        port,
+        port(cl, "cluster.bus_port", "bus_port"),
+        List.copyOf(members),
+        str(cl, "cluster.name", "name"),
+        discovery,
+        new Kubernetes(serviceName, namespace));
+  }
+
+  /** A DNS-1035 label: what a Kubernetes Service name must be. */
+  private static final String DNS_LABEL = "[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
+
+  /** A DNS-1123 label: what a namespace name must be. */
+  private static final String DNS_LABEL_1123 = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
 
   private static Limits limits(JsonObject s, String name, boolean bufferedBodies) {
     return new Limits(

@@ -8,6 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /**
  * What every {@code /v1} request passes before its route: a per-IP rate limit, bearer-token
@@ -21,15 +22,22 @@ public final class EdgeSecurity {
 
   private final TokenVerifier verifier;
   private final RateLimiter limiter;
-  private final int perUserPerMinute;
-  private final int perIpPerMinute;
+  private final IntSupplier perUserPerMinute;
+  private final IntSupplier perIpPerMinute;
 
+  /**
+   * @param perUserPerMinute the per-user limit in force (read at every request: a runtime setting)
+   * @param perIpPerMinute the per-IP limit in force
+   */
   public EdgeSecurity(
-      TokenVerifier verifier, RateLimiter limiter, int perUserPerMinute, int perIpPerMinute) {
+      TokenVerifier verifier,
+      RateLimiter limiter,
+      IntSupplier perUserPerMinute,
+      IntSupplier perIpPerMinute) {
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.limiter = Objects.requireNonNull(limiter, "limiter");
-    this.perUserPerMinute = perUserPerMinute;
-    this.perIpPerMinute = perIpPerMinute;
+    this.perUserPerMinute = Objects.requireNonNull(perUserPerMinute, "perUserPerMinute");
+    this.perIpPerMinute = Objects.requireNonNull(perIpPerMinute, "perIpPerMinute");
   }
 
   /**
@@ -40,7 +48,8 @@ public final class EdgeSecurity {
     return token ->
         verifier
             .verify(token)
-            .compose(p -> limiter.hit("user:" + p.userId(), perUserPerMinute, 60).map(p));
+            .compose(
+                p -> limiter.hit("user:" + p.userId(), perUserPerMinute.getAsInt(), 60).map(p));
   }
 
   void install(Router router) {
@@ -49,7 +58,10 @@ public final class EdgeSecurity {
         .handler(
             ctx ->
                 limiter
-                    .hit("ip:" + ctx.request().remoteAddress().hostAddress(), perIpPerMinute, 60)
+                    .hit(
+                        "ip:" + ctx.request().remoteAddress().hostAddress(),
+                        perIpPerMinute.getAsInt(),
+                        60)
                     .onSuccess(v -> ctx.next())
                     .onFailure(ctx::fail));
     router.route("/v1/*").handler(this::authenticate);
@@ -61,10 +73,11 @@ public final class EdgeSecurity {
       return;
     }
     Authn.verify(verifier, ctx.request().getHeader("Authorization"))
-        .compose(p -> limiter.hit("user:" + p.userId(), perUserPerMinute, 60).map(p))
+        .compose(p -> limiter.hit("user:" + p.userId(), perUserPerMinute.getAsInt(), 60).map(p))
         .onSuccess(
             (Principal p) -> {
               ctx.put(Principal.CONTEXT_KEY, p);
+              io.chat4all.codecs.LogContext.userId(p.userId());
               ctx.next();
             })
         .onFailure(ctx::fail);

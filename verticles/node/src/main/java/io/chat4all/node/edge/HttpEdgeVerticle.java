@@ -1,6 +1,7 @@
 package io.chat4all.node.edge;
 
 import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.LogContext;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.NodeConfig;
@@ -18,7 +19,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  */
 public class HttpEdgeVerticle extends VerticleBase {
   public static final String REQUEST_ID = "X-Request-Id";
+  private static final org.slf4j.Logger ACCESS =
+      org.slf4j.LoggerFactory.getLogger("io.chat4all.access");
 
   /** Order of the edge's first handler: before every route, the WebSocket upgrade included. */
   static final int FIRST = -1000;
@@ -84,9 +86,23 @@ public class HttpEdgeVerticle extends VerticleBase {
                 id = UUID.randomUUID().toString();
               }
               ctx.put("request_id", id);
+              LogContext.requestId(id);
               ctx.response().putHeader(REQUEST_ID, id);
               Runnable over = guard.started(ctx.request(), false);
-              ctx.addEndHandler(ar -> over.run());
+              long started = System.nanoTime();
+              ctx.addEndHandler(
+                  ar -> {
+                    over.run();
+                    // the path only: query strings may carry tokens (SockJS, downloads)
+                    if (ACCESS.isDebugEnabled()) {
+                      ACCESS.debug(
+                          "{} {} -> {} in {} ms",
+                          ctx.request().method(),
+                          ctx.request().path(),
+                          ctx.response().getStatusCode(),
+                          (System.nanoTime() - started) / 1_000_000);
+                    }
+                  });
               if (!isStreamed(streamed, ctx.request().path())) {
                 bodyDeadline(ctx);
               }
@@ -130,7 +146,7 @@ public class HttpEdgeVerticle extends VerticleBase {
                             ctx.fail(r.cause());
                           }
                         }));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    router.get("/metrics").handler(io.chat4all.node.obs.MetricsRegistries::scrape);
 
     for (RouteModule module : modules) {
       module.mount(router);

@@ -36,6 +36,18 @@ public final class Api implements AutoCloseable {
     return new Api(Node.start(NodeConfig.from(config)));
   }
 
+  /** A node whose spans go to {@code spans} (with {@code tracing.enabled} in the overrides). */
+  public static Api start(
+      TestBackends.Isolation iso,
+      JsonObject overrides,
+      io.opentelemetry.sdk.trace.export.SpanExporter spans) {
+    JsonObject config = ConfigLoader.defaults().mergeIn(iso.nodeConfig(), true);
+    if (overrides != null) {
+      config.mergeIn(overrides, true);
+    }
+    return new Api(Node.start(NodeConfig.from(config), spans));
+  }
+
   public static Api start(TestBackends.Isolation iso) {
     return start(iso, null);
   }

@@ -151,12 +151,7 @@ class ChannelDeliveryTest {
   void anUnknownChatIsAPermanentFailure() {
     Api.User bob = fx.api.newUser("bob");
     Api.User ghost = fx.api.newUser("ghost");
-    fx.api
-        .post(
-            "/v1/me/channels",
-            ghost.accessToken(),
-            new JsonObject().put("channel_type", "telegram").put("channel_user_id", "99999"))
-        .expect(201);
+    fx.link(ghost, "telegram", "99999");
     String id = fx.sendText(bob, fx.api.privateChat(bob, ghost), "hi");
     JsonObject m = fx.awaitMessage(bob, id, "failed", telegramStatus("failed"));
     assertThat(telegramDelivery(m).getString("reason")).isEqualTo("provider_rejected");
@@ -290,15 +285,35 @@ class ChannelDeliveryTest {
   }
 
   @Test
+  void theOutboundFlagOfAChannelSwitchesItsDeliveryOffAndOnAtRunTime() {
+    Api.User admin = fx.api.namedUser(ChannelsFixture.ADMIN);
+    Api.User bob = fx.api.newUser("bob");
+    Api.User tina = fx.telegramUser("tina", 7301);
+    String conv = fx.api.privateChat(bob, tina);
+    String flag = "/v1/admin/config/flags/outbound_delivery.telegram";
+    fx.api
+        .call("PUT", flag, admin.accessToken(), new JsonObject().put("enabled", false).encode())
+        .expect(200);
+    try {
+      String id = fx.sendText(bob, conv, "held back");
+      JsonObject m = fx.awaitMessage(bob, id, "telegram failed", telegramStatus("failed"));
+      assertThat(telegramDelivery(m).getString("reason")).isEqualTo("channel_disabled");
+      assertThat(fx.sim.sentTo(7301)).isEmpty();
+    } finally {
+      fx.api.delete(flag, admin.accessToken()).expect(200);
+    }
+    String id = fx.sendText(bob, conv, "let through");
+    fx.awaitMessage(bob, id, "telegram sent", telegramStatus("sent"));
+    assertThat(fx.sim.sentTo(7301))
+        .extracting(TelegramSimulator.Sent::text)
+        .containsExactly("let through");
+  }
+
+  @Test
   void aDisabledChannelFailsWithChannelNotConfigured() {
     Api.User bob = fx.api.newUser("bob");
     Api.User hal = fx.api.newUser("hal");
-    fx.api
-        .post(
-            "/v1/me/channels",
-            hal.accessToken(),
-            new JsonObject().put("channel_type", "whatsapp").put("channel_user_id", "4915550001"))
-        .expect(201);
+    fx.link(hal, "whatsapp", "4915550001");
     String id = UUID.randomUUID().toString();
     fx.api
         .post(

@@ -295,12 +295,7 @@ class ChannelInboundTest {
     try {
       Api.User bob = fx.api.newUser("bob");
       Api.User mia = fx.api.newUser("mia");
-      fx.api
-          .post(
-              "/v1/me/channels",
-              mia.accessToken(),
-              new JsonObject().put("channel_type", "messenger").put("channel_user_id", "psid-1"))
-          .expect(201);
+      fx.link(mia, "messenger", "psid-1");
       String conv = fx.api.privateChat(bob, mia);
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < 3; i++) {

@@ -7,6 +7,7 @@ import io.chat4all.node.api.Api;
 import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
+import io.chat4all.testkit.WsTestSocket;
 import io.chat4all.testkit.telegram.TelegramSimulator;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The provider or the connector going away while messages wait: the circuit breaker, records
  * waiting in Kafka for a connector, and a connector replaced under the flow. Nothing may be lost,
- * doubled, reordered per recipient, or marked failed for these reasons.
+ * doubled, reordered per recipient, or marked failed for these reasons, and a dead provider holds
+ * up neither sends nor delivery to members inside Chat4All.
  */
 @ExtendWith(BackendsExtension.class)
 class ChannelOutageTest {
@@ -87,11 +89,27 @@ class ChannelOutageTest {
       JsonObject m = fx.message(bob, id);
       assertThat(ChannelsFixture.telegramDelivery(m).getString("status")).as(id).isNull();
     }
+    // meanwhile sends and delivery inside Chat4All go on: another send to the waiting Telegram
+    // recipients is accepted, and a member without a channel identity gets a message stored,
+    // numbered and pushed live while the provider is still down
+    ids.add(fx.sendText(bob, convs.get(0), "during the outage 6"));
+    Api.User inside = fx.api.newUser("oi");
+    try (WsTestSocket live = fx.socket(inside)) {
+      String id = fx.sendText(bob, fx.api.privateChat(bob, inside), "inside during the outage");
+      fx.awaitMessage(
+          inside, id, "stored for the member", m -> m.getLong("sequence_number") != null);
+      live.await(
+          "pushed live to the member",
+          f ->
+              "message".equals(f.getString("type"))
+                  && id.equals(f.getJsonObject("message").getString("message_id")));
+      assertThat(fx.sim.sentTo(8101)).as("the provider is still down").isEmpty();
+    }
     fx.sim.down(false);
     for (String id : ids) {
       fx.awaitMessage(bob, id, "sent after the outage", telegramStatus("sent"));
     }
-    assertThat(texts(8101)).containsExactlyElementsOf(expected("during the outage", 6));
+    assertThat(texts(8101)).containsExactlyElementsOf(expected("during the outage", 7));
     assertThat(texts(8102)).containsExactlyElementsOf(expected("during the outage", 6));
     assertThat(down).as("calls while down (the breaker let only probes through)").isLessThan(40);
     assertThat(fx.deadLetters()).isEmpty();

@@ -40,6 +40,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * and connector jars taken away, replaced and given back.
  */
 final class ChannelsFixture implements AutoCloseable {
+  /** An administrator account name (runtime flags). */
+  static final String ADMIN = "fxadmin";
+
   static final String TOKEN = "4242:simulated-token";
   static final String SECRET = "hook_secret-42";
   static final Duration WAIT = Duration.ofSeconds(60);
@@ -48,6 +51,10 @@ final class ChannelsFixture implements AutoCloseable {
   final Api api;
   final TestBackends.Isolation iso;
   final Api.User inbox;
+
+  /** An operator (in admin.usernames): verifies links, merges contacts. */
+  final Api.User admin;
+
   final Path plugins;
   private int versions;
   private final Vertx client = Vertx.vertx();
@@ -56,9 +63,26 @@ final class ChannelsFixture implements AutoCloseable {
 
   /** {@code delivery}: overrides of channels.delivery; {@code telegram}: of channels.telegram. */
   ChannelsFixture(TestBackends.Isolation iso, JsonObject delivery, JsonObject telegram) {
+    this(iso, delivery, telegram, null, Map.of());
+  }
+
+  /**
+   * {@code channels}: more blocks of {@code channels.*} (over the defaults here); {@code jars}:
+   * more plugin jars dropped into the plugins folder before the node starts (file name → bytes).
+   */
+  ChannelsFixture(
+      TestBackends.Isolation iso,
+      JsonObject delivery,
+      JsonObject telegram,
+      JsonObject channels,
+      Map<String, byte[]> jars) {
     this.iso = iso;
     sim = TelegramSimulator.start(TOKEN);
-    String inboxName = ("inbox_" + UUID.randomUUID().toString().substring(0, 8));
+    String inboxName =
+        telegram != null && telegram.getString("inbox_username") != null
+            ? telegram.getString("inbox_username")
+            : ("inbox_" + UUID.randomUUID().toString().substring(0, 8));
+    String adminName = ("ops_" + UUID.randomUUID().toString().substring(0, 8));
     JsonObject tg =
         new JsonObject()
             .put("base_url", sim.baseUrl())
@@ -82,6 +106,7 @@ final class ChannelsFixture implements AutoCloseable {
       throw new java.io.UncheckedIOException(e);
     }
     PluginJars.drop(plugins.resolve("plugins"), "telegram.jar", telegramJar("0.9.0"));
+    jars.forEach((name, jar) -> PluginJars.drop(plugins.resolve("plugins"), name, jar));
     api =
         Api.start(
             iso,
@@ -89,6 +114,9 @@ final class ChannelsFixture implements AutoCloseable {
                 .put(
                     "rate_limit",
                     new JsonObject().put("per_user_per_minute", 0).put("per_ip_per_minute", 0))
+                .put(
+                    "admin",
+                    new JsonObject().put("usernames", new JsonArray().add(adminName).add(ADMIN)))
                 .put(
                     "channels",
                     new JsonObject()
@@ -98,9 +126,11 @@ final class ChannelsFixture implements AutoCloseable {
                         .put("delivery", d)
                         .put("telegram", tg)
                         // a channel switched off: its messages fail with channel_not_configured
-                        .put("whatsapp", new JsonObject().put("enabled", false))));
+                        .put("whatsapp", new JsonObject().put("enabled", false))
+                        .mergeIn(channels == null ? new JsonObject() : channels)));
     awaitVersion("telegram", "0.9.0");
     inbox = registerNamed(inboxName);
+    admin = registerNamed(adminName);
     if (!"polling".equals(tg.getString("inbound_mode"))) {
       sim.setWebhook(api.base() + "/webhooks/telegram", SECRET);
     }
@@ -213,14 +243,25 @@ final class ChannelsFixture implements AutoCloseable {
   Api.User telegramUser(String prefix, long chatId) {
     Api.User u = api.newUser(prefix);
     sim.addChat(chatId, prefix, prefix);
+    link(u, "telegram", Long.toString(chatId));
+    return u;
+  }
+
+  /** Links {@code u}'s identity on {@code channel} and has the operator verify it. */
+  void link(Api.User u, String channel, String channelUserId) {
     api.post(
             "/v1/me/channels",
             u.accessToken(),
-            new JsonObject()
-                .put("channel_type", "telegram")
-                .put("channel_user_id", Long.toString(chatId)))
+            new JsonObject().put("channel_type", channel).put("channel_user_id", channelUserId))
         .expect(201);
-    return u;
+    JsonObject v =
+        api.post(
+                "/v1/admin/users/" + u.id() + "/channels/" + channel + "/verify",
+                admin.accessToken(),
+                null)
+            .expect(200)
+            .json();
+    assertThat(v.getBoolean("verified")).isTrue();
   }
 
   /** Sends a text to {@code conv} through Telegram; the message id. */

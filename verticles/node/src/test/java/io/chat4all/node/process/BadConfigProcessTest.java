@@ -52,6 +52,16 @@ class BadConfigProcessTest {
   }
 
   @Test
+  void unknownDiscoveryMode() {
+    assertRejected(
+        2,
+        "invalid configuration: cluster.discovery: must be tcp or kubernetes, got \"dns\"",
+        "run",
+        "--set",
+        "cluster.discovery=dns");
+  }
+
+  @Test
   void clusterWithoutBackends() {
     assertRejected(
         2,
