@@ -251,7 +251,7 @@ class StreamFuzzTest {
           Duration.ofSeconds(60),
           () -> {
             Api.Res got = api.get("/v1/messages/" + e.getKey(), e.getValue());
-            return got.status() == 200 && got.json().getValue("seq") != null;
+            return got.status() == 200 && got.json().getLong("sequence_number", 0L) > 0;
           });
     }
   }
