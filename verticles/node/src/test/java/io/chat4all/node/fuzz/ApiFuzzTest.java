@@ -144,7 +144,11 @@ class ApiFuzzTest {
     for (String p : paths.fieldNames()) {
       for (String m : paths.getJsonObject(p).fieldNames()) {
         // the WebSocket upgrade is fuzzed frame by frame elsewhere
-        if (methods.contains(m) && !p.equals("/v1/ws")) {
+        // leaving and removing members would take the fixture users out of the conversations the
+        // fuzzer sends into, so no one could read the sends back (the authorization matrix covers
+        // those routes)
+        boolean membership = p.endsWith("/leave") || p.contains("/members/");
+        if (methods.contains(m) && !p.equals("/v1/ws") && !membership) {
           ops.add(new Op(m.toUpperCase(), p, paths.getJsonObject(p).getJsonObject(m)));
         }
       }
