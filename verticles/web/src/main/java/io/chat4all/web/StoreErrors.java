@@ -22,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * message pipeline uses {@link #isDataError} to tell a record it can never apply from a store that
  * is down.
  *
- * <p>Data errors are: PostgreSQL SQLSTATE class 22 (data exception: 22021 invalid byte sequence,
- * 22P02 invalid text representation, 22P05 unsupported Unicode escape, 22001 string too long, 22003
- * numeric out of range, …); BSON serialisation errors (a NUL in a key, a value without a BSON type,
- * a document over the size limit); MongoDB write errors that reject the document itself (bad value,
- * {@code $}-prefixed, dotted or empty field names, document too large, validation).
+ * <p>Data errors are: PostgreSQL SQLSTATE 23503 (a foreign key naming a row that does not exist:
+ * 404 {@code not_found}) and class 22 (data exception: 22021 invalid byte sequence, 22P02 invalid
+ * text representation, 22P05 unsupported Unicode escape, 22001 string too long, 22003 numeric out
+ * of range, …); BSON serialisation errors (a NUL in a key, a value without a BSON type, a document
+ * over the size limit); MongoDB write errors that reject the document itself (bad value, {@code
+ * $}-prefixed, dotted or empty field names, document too large, validation).
  */
 public final class StoreErrors implements FailureTranslator {
   private static final Logger LOG = LoggerFactory.getLogger(StoreErrors.class);
@@ -35,6 +36,9 @@ public final class StoreErrors implements FailureTranslator {
   private static final Set<Integer> MONGO_DATA_CODES =
       Set.of(2, 14, 15, 52, 55, 56, 57, 121, 10334, 17280, 17419, 17420);
 
+  /** SQLSTATE foreign_key_violation: the referenced row does not exist. */
+  private static final String FOREIGN_KEY = "23503";
+
   public StoreErrors() {}
 
   @Override
@@ -42,6 +46,15 @@ public final class StoreErrors implements FailureTranslator {
     Throwable data = dataError(failure);
     if (data == null) {
       return null;
+    }
+    if (data instanceof DatabaseException db && FOREIGN_KEY.equals(db.getSqlState())) {
+      // what the request refers to is gone (e.g. the account of a still-valid token was deleted)
+      LOG.warn(
+          "a request referred to a row that does not exist (answered 404): {}", data.toString());
+      return new ServiceException(
+          ErrorCode.NOT_FOUND,
+          "something the request refers to does not exist",
+          new JsonObject().put("reason", "reference_missing"));
     }
     // the edge should have refused the value: worth a look, but it is the client's error
     LOG.warn("a store refused a value of a request (answered 400): {}", data.toString());
@@ -68,7 +81,7 @@ public final class StoreErrors implements FailureTranslator {
   private static boolean isData(Throwable t) {
     if (t instanceof DatabaseException db) {
       String state = db.getSqlState();
-      return state != null && state.startsWith("22");
+      return state != null && (state.startsWith("22") || state.equals(FOREIGN_KEY));
     }
     if (t instanceof BSONException || t instanceof CodecConfigurationException) {
       return true;

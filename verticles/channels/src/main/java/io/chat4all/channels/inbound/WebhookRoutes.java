@@ -9,6 +9,7 @@ import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.codecs.Topics;
+import io.chat4all.web.FormBodies;
 import io.chat4all.web.RouteModule;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
@@ -50,9 +51,12 @@ public final class WebhookRoutes implements RouteModule {
 
   @Override
   public void mount(Router router) {
+    // the raw body is what the provider signed: a form body is kept raw, not decoded
+    router.route("/webhooks/*").handler(FormBodies.hide());
     router
         .route("/webhooks/*")
         .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+    router.route("/webhooks/*").handler(FormBodies.restore());
     router.get("/webhooks/:channel").handler(this::handshake);
     router.post("/webhooks/:channel").handler(this::events);
   }

@@ -109,6 +109,7 @@ public class HttpEdgeVerticle extends VerticleBase {
               ctx.next();
             });
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
+    router.route("/v1/*").handler(io.chat4all.web.FormBodies.refuse());
     router
         .route("/v1/*")
         .handler(
