@@ -170,13 +170,15 @@ class GraphClientTest {
     MediaDownload[] got = new MediaDownload[1];
     Buffer body =
         await(
-            client()
-                .download("/media/1", 5000, null, "x.jpg", 5000)
-                .compose(
-                    dl -> {
-                      got[0] = dl;
-                      return collectOnLoop(dl.stream());
-                    }));
+            onLoop(
+                () ->
+                    client()
+                        .download("/media/1", 5000, null, "x.jpg", 5000)
+                        .compose(
+                            dl -> {
+                              got[0] = dl;
+                              return collectOnLoop(dl.stream());
+                            })));
     MediaDownload d = got[0];
     assertThat(d.mimeType()).isEqualTo("image/jpeg");
     assertThat(d.sizeBytes()).isEqualTo(1000);
@@ -193,13 +195,15 @@ class GraphClientTest {
         };
     ConnectorException cut =
         failure(
-            client()
-                .download("/media/2", 1000, "image/png", "x", 5000)
-                .compose(
-                    dl -> {
-                      assertThat(dl.sizeBytes()).isEqualTo(-1);
-                      return collectOnLoop(dl.stream());
-                    }));
+            onLoop(
+                () ->
+                    client()
+                        .download("/media/2", 1000, "image/png", "x", 5000)
+                        .compose(
+                            dl -> {
+                              assertThat(dl.sizeBytes()).isEqualTo(-1);
+                              return collectOnLoop(dl.stream());
+                            })));
     assertThat(cut.errorClass()).isEqualTo(ErrorClass.MEDIA_REJECTED);
 
     handler =
@@ -210,6 +214,12 @@ class GraphClientTest {
 
   private static ReadStream<Buffer> stream(Buffer bytes) {
     return new InMemoryStream(vertx, bytes);
+  }
+
+  /** Runs {@code call} on an event loop, as a connector's calls run. */
+  private static <T> Future<T> onLoop(java.util.function.Supplier<Future<T>> call) {
+    io.vertx.core.Context loop = vertx.getOrCreateContext();
+    return Future.future(p -> loop.runOnContext(v -> call.get().onComplete(p)));
   }
 
   private static Future<Buffer> collectOnLoop(ReadStream<Buffer> s) {
