@@ -345,6 +345,12 @@ final class RestRows {
           admin(
               "DELETE /v1/admin/config/" + kind + "/{name}", f -> Http.of("DELETE", path), "404"));
     }
+    // forgetting a cluster member that went missing (none is missing here: the admin gets 404)
+    r.add(
+        admin(
+            "DELETE /v1/admin/cluster/members/{id}",
+            f -> Http.of("DELETE", "/v1/admin/cluster/members/" + UUID.randomUUID()),
+            "404"));
     // operator actions on contacts and users (no contact exists here: the admin gets 404)
     r.add(
         admin(
