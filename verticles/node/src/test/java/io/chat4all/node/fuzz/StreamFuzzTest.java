@@ -426,7 +426,7 @@ class StreamFuzzTest {
           continue;
         }
         if ((reply.status() == null && !clientRefused)
-            || SERVER_FAULTS.contains(reply.status())
+            || (reply.status() != null && SERVER_FAULTS.contains(reply.status()))
             || ApiFuzzTest.LEAK.matcher(text).find()) {
           violations.add(
               m.full()
