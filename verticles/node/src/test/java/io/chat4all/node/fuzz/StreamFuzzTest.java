@@ -419,6 +419,16 @@ class StreamFuzzTest {
         boolean notProtobuf = k <= 1;
         boolean clientRefused =
             reply.status() == null && text.contains("HeaderListSizeException"); // our own client
+        if (clientRefused) {
+          continue; // the client library would not send a header list that long: nothing was sent
+        }
+        if (reply.status() == null && body.length() > 8192) {
+          // a message with a value over 8 KiB: the error trailers repeat it and pass the header
+          // limit, so the call is reset (INTERNAL) instead of answered (open finding in
+          // docs/reliability.md)
+          resets++;
+          continue;
+        }
         if (notProtobuf && reply.status() == null) {
           // bytes that are not the method's message: the server resets the stream (CANCELLED)
           // instead of answering INVALID_ARGUMENT (open finding in docs/reliability.md)
