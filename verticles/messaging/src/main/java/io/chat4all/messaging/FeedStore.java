@@ -24,6 +24,13 @@ import java.util.regex.Pattern;
  * it out as an opaque cursor. A message envelope is kept as a reference ({@code message_ref}:
  * conversation, sequence number, id), never with the message's content: readers of the feed get the
  * message as it is when they read (so an edit or a delete reaches old entries too).
+ *
+ * <p>Appending a message is idempotent: next to the stream, a hash {@code feedseen:<user>} keeps
+ * per conversation the highest sequence number appended and its entry id. A conversation's messages
+ * reach a feed in sequence order (the pipeline applies them in order), so a message at or below
+ * that number is already there: appending it again (a batch re-applied after a crash or a
+ * rebalance) adds nothing and answers the kept entry id. The hash holds one field per conversation
+ * of the user.
  */
 public final class FeedStore {
   private static final Pattern STREAM_ID = Pattern.compile("\\d{1,20}-\\d{1,20}");
@@ -40,6 +47,26 @@ public final class FeedStore {
   String key(String userId) {
     return prefix + "feed:" + userId;
   }
+
+  String seenKey(String userId) {
+    return prefix + "feedseen:" + userId;
+  }
+
+  /**
+   * KEYS: stream, seen hash; ARGV: max entries, conversation, sequence number, entry. Appends
+   * unless the conversation's kept number is at or past this one; answers the entry id.
+   */
+  static final String APPEND_ONCE =
+      "local kept = redis.call('HGET', KEYS[2], ARGV[2])\n"
+          + "if kept then\n"
+          + "  local sep = string.find(kept, ' ', 1, true)\n"
+          + "  if tonumber(ARGV[3]) <= tonumber(string.sub(kept, 1, sep - 1)) then\n"
+          + "    return string.sub(kept, sep + 1)\n"
+          + "  end\n"
+          + "end\n"
+          + "local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'e', ARGV[4])\n"
+          + "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3] .. ' ' .. id)\n"
+          + "return id\n";
 
   /**
    * Appends one envelope per user (one pipelined round trip); returns each user's new cursor, in
@@ -73,14 +100,34 @@ public final class FeedStore {
   private Future<List<String>> appendChunk(List<Map.Entry<String, JsonObject>> entries) {
     List<Request> batch = new ArrayList<>(entries.size());
     for (Map.Entry<String, JsonObject> e : entries) {
-      batch.add(
-          Request.cmd(Command.XADD)
-              .arg(key(e.getKey()))
-              .arg("MAXLEN")
-              .arg(maxEntries)
-              .arg("*")
-              .arg("e")
-              .arg(reference(e.getValue()).encode()));
+      JsonObject kept = reference(e.getValue());
+      JsonObject ref =
+          Envelopes.MESSAGE.equals(kept.getString(Envelopes.TYPE))
+              ? kept.getJsonObject(MESSAGE_REF)
+              : null;
+      if (ref != null
+          && ref.getString("conversation_id") != null
+          && ref.getLong("sequence_number") != null) {
+        batch.add(
+            Request.cmd(Command.EVAL)
+                .arg(APPEND_ONCE)
+                .arg(2)
+                .arg(key(e.getKey()))
+                .arg(seenKey(e.getKey()))
+                .arg(maxEntries)
+                .arg(ref.getString("conversation_id"))
+                .arg(ref.getLong("sequence_number"))
+                .arg(kept.encode()));
+      } else {
+        batch.add(
+            Request.cmd(Command.XADD)
+                .arg(key(e.getKey()))
+                .arg("MAXLEN")
+                .arg(maxEntries)
+                .arg("*")
+                .arg("e")
+                .arg(kept.encode()));
+      }
     }
     return redis
         .batch(batch)

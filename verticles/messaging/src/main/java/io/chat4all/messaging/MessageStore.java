@@ -14,15 +14,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Messages in MongoDB (seed 2.2). Hot reads are exact-key: a message is stored under {@code _id =
- * <conversation_id>:<sequence_number>} and {@code message_ids} maps a message id to its
- * conversation and sequence number, so history pages and lookups are {@code _id $in} queries that
- * stay fast on the embedded server too. The seed's indexes are created for real MongoDB.
+ * Messages in MongoDB (seed 2.2), one document per message. Hot reads are exact-key: a message is
+ * stored under {@code _id = <conversation_id>:<sequence_number>}, so history pages are {@code _id
+ * $in} queries, and a message id is found through the unique {@code message_id} index (which the
+ * embedded server answers from the index too). The unique index is also what keeps a message stored
+ * once: a second document with the same {@code message_id} is refused. The seed's other indexes are
+ * created for real MongoDB.
  */
 public final class MessageStore {
   private static final Logger LOG = LoggerFactory.getLogger(MessageStore.class);
   public static final String MESSAGES = "messages";
-  public static final String MESSAGE_IDS = "message_ids";
   public static final String HISTORY = "conversation_history";
 
   private final MongoClient mongo;
@@ -80,17 +81,39 @@ public final class MessageStore {
             });
   }
 
+  private static final JsonObject ENTRY_FIELDS =
+      new JsonObject()
+          .put("conversation_id", 1)
+          .put("sequence_number", 1)
+          .put("from_user_id", 1)
+          .put("message_id", 1);
+
+  /**
+   * Where a message id is stored: {@code {_id: message_id, conversation_id, seq, from_user_id}}, or
+   * null when no message has that id.
+   */
   public Future<JsonObject> messageIdEntry(String messageId) {
-    return mongo.findOne(MESSAGE_IDS, new JsonObject().put("_id", messageId), null);
+    return mongo
+        .findOne(MESSAGES, new JsonObject().put("message_id", messageId), ENTRY_FIELDS)
+        .map(d -> d == null ? null : entry(d));
   }
 
-  public Future<List<JsonObject>> messageIdEntries(List<String> messageIds) {
+  private static JsonObject entry(JsonObject doc) {
+    return new JsonObject()
+        .put("_id", doc.getString("message_id"))
+        .put("conversation_id", doc.getString("conversation_id"))
+        .put("seq", doc.getLong("sequence_number"))
+        .put("from_user_id", doc.getString("from_user_id"));
+  }
+
+  /** The stored messages with these ids (any conversation), in no particular order. */
+  public Future<List<JsonObject>> messagesById(List<String> messageIds) {
     if (messageIds.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
     return mongo.find(
-        MESSAGE_IDS,
-        new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(messageIds))));
+        MESSAGES,
+        new JsonObject().put("message_id", new JsonObject().put("$in", new JsonArray(messageIds))));
   }
 
   public Future<JsonObject> message(String conversationId, long seq) {
@@ -133,6 +156,38 @@ public final class MessageStore {
                 isDuplicateKey(err) ? insertOneByOne(collection, docs) : Future.failedFuture(err));
   }
 
+  /**
+   * Inserts new message documents in one unordered bulk write; the positions (in {@code docs}) of
+   * those refused as duplicates (their {@code _id} or {@code message_id} is stored already). Any
+   * other failure fails the future.
+   */
+  public Future<java.util.Set<Integer>> insertNew(List<JsonObject> docs) {
+    if (docs.isEmpty()) {
+      return Future.succeededFuture(java.util.Set.of());
+    }
+    List<BulkOperation> ops = new ArrayList<>(docs.size());
+    for (JsonObject d : docs) {
+      ops.add(BulkOperation.createInsert(d));
+    }
+    return mongo
+        .bulkWriteWithOptions(MESSAGES, ops, new BulkWriteOptions().setOrdered(false))
+        .map(r -> java.util.Set.<Integer>of())
+        .recover(
+            err -> {
+              if (err instanceof com.mongodb.MongoBulkWriteException bulk) {
+                java.util.Set<Integer> refused = new java.util.HashSet<>();
+                for (com.mongodb.bulk.BulkWriteError e : bulk.getWriteErrors()) {
+                  if (e.getCode() != 11000) {
+                    return Future.failedFuture(err);
+                  }
+                  refused.add(e.getIndex());
+                }
+                return Future.succeededFuture(refused);
+              }
+              return Future.failedFuture(err);
+            });
+  }
+
   private Future<Void> insertOneByOne(String collection, List<JsonObject> docs) {
     Future<Void> chain = Future.succeededFuture();
     for (JsonObject d : docs) {
@@ -149,10 +204,6 @@ public final class MessageStore {
                                   : Future.failedFuture(e)));
     }
     return chain;
-  }
-
-  public Future<Void> removeMessageId(String messageId) {
-    return mongo.removeDocument(MESSAGE_IDS, new JsonObject().put("_id", messageId)).mapEmpty();
   }
 
   public Future<Void> insert(String collection, JsonObject doc) {

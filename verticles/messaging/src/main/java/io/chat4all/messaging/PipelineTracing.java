@@ -12,10 +12,8 @@ import io.vertx.kafka.client.producer.KafkaHeader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -66,19 +64,9 @@ final class PipelineTracing {
   }
 
   /** Counts the newly stored messages and their send→stored time. */
-  static void stored(List<JsonObject> newEntries, List<JsonObject> docs) {
-    if (newEntries.isEmpty()) {
-      return;
-    }
-    Set<String> fresh = new HashSet<>();
-    for (JsonObject e : newEntries) {
-      fresh.add(e.getString("_id"));
-    }
+  static void stored(List<JsonObject> newDocs) {
     Instant now = Instant.now();
-    for (JsonObject d : docs) {
-      if (!fresh.contains(d.getString("message_id"))) {
-        continue;
-      }
+    for (JsonObject d : newDocs) {
       Duration latency = null;
       try {
         latency = Duration.between(Instant.parse(d.getString("created_at")), now);
