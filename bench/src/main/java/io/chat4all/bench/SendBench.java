@@ -31,10 +31,15 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * {@code ./chat4all bench send}: durable sends against an embedded node, with two ceilings measured
- * in the same run on the same box — a bare Vert.x endpoint parsing the same JSON, and the raw Kafka
- * producer (same broker, same record size, acks=all). Sends are measured open-loop: latency counts
- * from each request's intended send time, so queueing shows. Prints a Markdown report.
+ * {@code ./chat4all bench send}: durable sends against an embedded node, with the ceilings measured
+ * in the same run on the same box — a bare Vert.x endpoint parsing the same JSON, the raw Kafka
+ * producer (same broker, same record size, acks=all), the store's own bulk inserts of the exact
+ * message documents (same driver, same server) and Redis (round trips, and the feed appends the
+ * pipeline does per message). Sends are measured open-loop: latency counts from each request's
+ * intended send time, so queueing shows; the pipeline on its own drains a backlog of send records
+ * written straight to Kafka. With {@code --mongo-uri} (or {@code --mongo-memory}, which starts
+ * mongo-java-server's in-memory backend as a separate process) the node runs with external
+ * backends: the embedded servers of this JVM, except MongoDB. Prints a Markdown report.
  */
 public final class SendBench {
   private final int seconds;
@@ -42,8 +47,14 @@ public final class SendBench {
   private final int conversations;
   private final double rateFactor;
   private final int fixedRate;
+  private final int pipelineRecords;
+  private final String mongoUriArg;
+  private final boolean mongoMemory;
   private Vertx vertx;
   private HttpClient client;
+
+  /** Documents per bulk write in the store ceiling: a full poll of the pipeline. */
+  static final int CEILING_BATCH = 500;
 
   private SendBench(String[] args) {
     seconds = intArg(args, "--seconds", 20);
@@ -51,6 +62,18 @@ public final class SendBench {
     conversations = intArg(args, "--conversations", 32);
     fixedRate = intArg(args, "--rate", 0);
     rateFactor = intArg(args, "--rate-percent", 80) / 100.0;
+    pipelineRecords = intArg(args, "--pipeline-records", 20000);
+    mongoUriArg = strArg(args, "--mongo-uri", null);
+    mongoMemory = java.util.Arrays.asList(args).contains("--mongo-memory");
+  }
+
+  private static String strArg(String[] args, String name, String def) {
+    for (int i = 0; i < args.length - 1; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return def;
   }
 
   private static int intArg(String[] args, String name, int def) {
@@ -86,7 +109,28 @@ public final class SendBench {
     if (System.getProperty("bench.redis.pool") != null) {
       cfg.getJsonObject("redis").put("pool_size", Integer.getInteger("bench.redis.pool"));
     }
-    System.err.println("starting an embedded node under " + data + " ...");
+    Process mongoProcess = null;
+    io.chat4all.embedded.EmbeddedBackends backends = null;
+    String mongoUri = mongoUriArg;
+    if (mongoMemory && mongoUri == null) {
+      mongoProcess = startMongoMemory();
+      mongoUri = awaitMongoReady(mongoProcess);
+    }
+    if (mongoUri != null) {
+      // the other servers embedded in this JVM, the node configured with external backends
+      System.err.println("starting the embedded servers; MongoDB is external: " + mongoUri);
+      backends =
+          io.chat4all.embedded.EmbeddedBackends.start(
+              io.chat4all.embedded.EmbeddedSettings.defaults(data.resolve("backends")));
+      cfg.mergeIn(new JsonObject(backends.endpoints().asConfig()), true);
+      cfg.getJsonObject("backends").put("mode", "external");
+      cfg.getJsonObject("mongo").put("connection_string", mongoUri);
+      byte[] key = new byte[48];
+      new java.security.SecureRandom().nextBytes(key);
+      cfg.getJsonObject("auth")
+          .put("jwt_secret", java.util.Base64.getEncoder().encodeToString(key));
+    }
+    System.err.println("starting a node under " + data + " ...");
     Node node = Node.start(NodeConfig.from(cfg));
     vertx = Vertx.vertx();
     client =
@@ -168,6 +212,19 @@ public final class SendBench {
       long lagAtEnd = beforeOpen + accepted - storedTotal(node);
       double drainSeconds = awaitDrained(node, beforeOpen + accepted, 300);
 
+      // 5. the pipeline on its own: a backlog of send records written straight to Kafka
+      System.err.println("measuring the pipeline alone (" + pipelineRecords + " records) ...");
+      double pipelineRate = pipelineAlone(node, port, senders, pipelineRecords);
+
+      // 6. the store's ceiling: the same documents, same driver, same server, bulk inserts
+      System.err.println("measuring the store's own bulk inserts ...");
+      double storeRate = storeCeiling(node, 10);
+
+      // 7. Redis: round trips, and the feed appends the pipeline does per message
+      System.err.println("measuring Redis ...");
+      double redisRoundTrips = redisRoundTrips(node, 5);
+      double feedRate = feedCeiling(node, 10);
+
       System.out.println();
       System.out.println("## Durable sends (`./chat4all bench send`)");
       System.out.println();
@@ -193,12 +250,232 @@ public final class SendBench {
           latency.getValueAtPercentile(99.9) / 1000.0);
       System.out.printf("| pipeline lag when sending stopped | %d messages |%n", lagAtEnd);
       System.out.printf("| time for the pipeline to drain the lag | %.1f s |%n", drainSeconds);
+      System.out.printf(
+          "| pipeline alone: %d send records drained from Kafka | %.0f messages/s |%n",
+          pipelineRecords, pipelineRate);
+      System.out.printf(
+          "| store ceiling: bulk inserts of the message documents (%d per write, one in flight,"
+              + " %s) | %.0f documents/s — pipeline at %.0f %% of it |%n",
+          CEILING_BATCH,
+          mongoUri == null ? "embedded MongoDB-wire server, H2 backend" : "external " + mongoUri,
+          storeRate,
+          100 * pipelineRate / storeRate);
+      System.out.printf(
+          "| Redis ceiling: round trips (PING, 64 in flight) | %.0f/s |%n", redisRoundTrips);
+      System.out.printf(
+          "| Redis ceiling: feed appends of the pipeline, 2 per message (%d messages per batch)"
+              + " | %.0f messages/s — pipeline at %.0f %% of it |%n",
+          CEILING_BATCH, feedRate, 100 * pipelineRate / feedRate);
+      System.out.printf(
+          "| Kafka ceiling vs pipeline | pipeline at %.1f %% of the raw producer |%n",
+          100 * pipelineRate / kafkaRate);
       System.out.printf("| conversations / senders | %d |%n", conversations);
       System.out.println();
     } finally {
       await(vertx.close());
       node.close();
+      if (backends != null) {
+        backends.close();
+      }
+      if (mongoProcess != null) {
+        mongoProcess.destroyForcibly();
+      }
     }
+  }
+
+  private static Process startMongoMemory() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(
+            java,
+            "-Xmx1g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            MongoMemoryServer.class.getName())
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  private static String awaitMongoReady(Process p) throws Exception {
+    java.io.BufferedReader r =
+        new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+    String line;
+    while ((line = r.readLine()) != null) {
+      if (line.startsWith("MONGO READY ")) {
+        Thread drain =
+            new Thread(
+                () -> {
+                  try {
+                    while (r.readLine() != null) {
+                      // keep the pipe empty
+                    }
+                  } catch (java.io.IOException ignored) {
+                    // the process ended
+                  }
+                });
+        drain.setDaemon(true);
+        drain.start();
+        return line.substring("MONGO READY ".length()).trim();
+      }
+    }
+    throw new IllegalStateException("the MongoDB-wire process ended before it was ready");
+  }
+
+  /**
+   * Writes {@code n} send records (as the messaging service writes them) straight to {@code
+   * message.sent}, round robin over the conversations, and times the pipeline numbering, storing
+   * and publishing all of them.
+   */
+  private double pipelineAlone(Node node, int port, List<String[]> senders, int n)
+      throws Exception {
+    List<String[]> from = new ArrayList<>();
+    for (String[] s : senders) {
+      String me = await(json(port, HttpMethod.GET, "/v1/me", s[0], null)).getString("user_id");
+      from.add(new String[] {me, s[1]});
+    }
+    Properties p = new Properties();
+    p.put("bootstrap.servers", node.config().kafka().bootstrapServers());
+    p.put("acks", "all");
+    p.put("linger.ms", "5");
+    p.put("key.serializer", StringSerializer.class.getName());
+    p.put("value.serializer", StringSerializer.class.getName());
+    String topic =
+        io.chat4all.codecs.Topics.name(
+            node.config().kafka().topicPrefix(), io.chat4all.codecs.Topics.MESSAGE_SENT);
+    long before = storedTotal(node);
+    long t0 = System.nanoTime();
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < n; i++) {
+        String[] f = from.get(i % from.size());
+        JsonObject body = new JsonObject(sampleBody(f[1], UUID.randomUUID().toString()));
+        body.put("from_user_id", f[0])
+            .put("reply_to_message_id", (String) null)
+            .put("channels", new JsonArray())
+            .put("created_at", io.chat4all.codecs.Wire.timestamp(java.time.Instant.now()));
+        producer.send(new ProducerRecord<>(topic, f[1], body.encode()));
+      }
+      producer.flush();
+    }
+    awaitDrained(node, before + n, 600);
+    return n / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** A message document as the pipeline stores it (private conversation, text, no retention). */
+  static JsonObject messageDoc(String conv, long seq, String from, String to) {
+    String created = io.chat4all.codecs.Wire.timestamp(java.time.Instant.now());
+    JsonObject payload = new JsonObject(sampleBody(conv, "x")).getJsonObject("payload");
+    return new JsonObject()
+        .put("_id", conv + ":" + seq)
+        .put("message_id", UUID.randomUUID().toString())
+        .put("conversation_id", conv)
+        .put("from_user_id", from)
+        .put("to_user_ids", new JsonArray().add(to))
+        .put("payload", payload)
+        .put("target_channels", new JsonArray())
+        .put("status", "sent")
+        .put(
+            "status_history",
+            new JsonArray().add(new JsonObject().put("status", "sent").put("timestamp", created)))
+        .put("recipient_status", new JsonObject())
+        .put("channel_delivery", new JsonObject())
+        .put("sequence_number", seq)
+        .put("reply_to_message_id", (String) null)
+        .put("is_edited", false)
+        .put("is_deleted", false)
+        .put("created_at", created)
+        .put("updated_at", created);
+  }
+
+  /**
+   * Bulk inserts of message documents into a collection with the messages' indexes, in a database
+   * of its own on the node's MongoDB server, through the same client and call the pipeline uses;
+   * one write in flight (as the pipeline).
+   */
+  private double storeCeiling(Node node, int secs) throws Exception {
+    io.vertx.ext.mongo.MongoClient mongo =
+        io.vertx.ext.mongo.MongoClient.createShared(
+            vertx,
+            new JsonObject()
+                .put("connection_string", node.config().mongo().connectionString())
+                .put("db_name", "bench_ceiling_" + System.nanoTime())
+                .put("serverSelectionTimeoutMS", 5000)
+                .put("connectTimeoutMS", 5000),
+            "bench-ceiling");
+    io.chat4all.messaging.MessageStore store = new io.chat4all.messaging.MessageStore(mongo);
+    await(store.ensureIndexes());
+    List<String[]> convs = new ArrayList<>();
+    for (int i = 0; i < conversations; i++) {
+      convs.add(
+          new String[] {
+            UUID.randomUUID().toString(), UUID.randomUUID().toString(), UUID.randomUUID().toString()
+          });
+    }
+    long[] seq = new long[conversations];
+    long done = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + TimeUnit.SECONDS.toNanos(secs);
+    while (System.nanoTime() < end) {
+      List<JsonObject> docs = new ArrayList<>(CEILING_BATCH);
+      for (int i = 0; i < CEILING_BATCH; i++) {
+        int c = i % conversations;
+        docs.add(messageDoc(convs.get(c)[0], ++seq[c], convs.get(c)[1], convs.get(c)[2]));
+      }
+      java.util.Set<Integer> refused = await(store.insertNew(docs));
+      if (!refused.isEmpty()) {
+        throw new IllegalStateException("the ceiling's documents were refused: " + refused);
+      }
+      done += docs.size();
+    }
+    double rate = done / ((System.nanoTime() - t0) / 1e9);
+    await(mongo.close());
+    return rate;
+  }
+
+  /** Redis PINGs through the node's client, 64 in flight, for {@code secs}. */
+  private double redisRoundTrips(Node node, int secs) throws Exception {
+    io.vertx.redis.client.Redis redis = node.clients().redis();
+    return closedLoop(
+        () ->
+            redis
+                .send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PING))
+                .map(r -> 200),
+        secs);
+  }
+
+  /**
+   * The pipeline's feed appends (its {@link io.chat4all.messaging.FeedStore}, same client): per
+   * message the author's and the recipient's entry, batches of a full poll, one in flight.
+   */
+  private double feedCeiling(Node node, int secs) throws Exception {
+    io.chat4all.messaging.FeedStore feed =
+        new io.chat4all.messaging.FeedStore(node.clients().redis(), "bench-ceiling:", 10000);
+    List<String[]> convs = new ArrayList<>();
+    for (int i = 0; i < conversations; i++) {
+      convs.add(
+          new String[] {
+            UUID.randomUUID().toString(), UUID.randomUUID().toString(), UUID.randomUUID().toString()
+          });
+    }
+    long[] seq = new long[conversations];
+    long done = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + TimeUnit.SECONDS.toNanos(secs);
+    while (System.nanoTime() < end) {
+      List<java.util.Map.Entry<String, JsonObject>> entries = new ArrayList<>();
+      for (int i = 0; i < CEILING_BATCH; i++) {
+        int c = i % conversations;
+        JsonObject envelope =
+            new JsonObject()
+                .put("type", "message")
+                .put(
+                    "message",
+                    messageDoc(convs.get(c)[0], ++seq[c], convs.get(c)[1], convs.get(c)[2]));
+        entries.add(java.util.Map.entry(convs.get(c)[1], envelope));
+        entries.add(java.util.Map.entry(convs.get(c)[2], envelope));
+      }
+      await(feed.append(entries));
+      done += CEILING_BATCH;
+    }
+    return done / ((System.nanoTime() - t0) / 1e9);
   }
 
   static String sampleBody(String conv, String id) {

@@ -76,6 +76,28 @@ class KillConsumerProcessTest {
         .put("payload", new JsonObject().put("type", "text").put("text", text));
   }
 
+  /** How often each message appears in the user's change feed, from its start. */
+  static Map<String, Integer> feedMessages(int port, String token) throws Exception {
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    String cursor =
+        java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("0-0".getBytes());
+    while (true) {
+      JsonObject page =
+          call(port, "GET", "/v1/sync?limit=100&cursor=" + cursor, token, null).json();
+      JsonArray items = page.getJsonArray("items");
+      for (Object o : items) {
+        JsonObject e = (JsonObject) o;
+        if ("message".equals(e.getString("type")) && e.getJsonObject("message") != null) {
+          counts.merge(e.getJsonObject("message").getString("message_id"), 1, Integer::sum);
+        }
+      }
+      if (items.isEmpty()) {
+        return counts;
+      }
+      cursor = page.getString("next_cursor");
+    }
+  }
+
   static List<JsonObject> history(int port, String token, String conv) throws Exception {
     List<JsonObject> history = new ArrayList<>();
     String path = "/v1/conversations/" + conv + "/messages?after_seq=0&limit=200";
@@ -291,6 +313,16 @@ class KillConsumerProcessTest {
           assertThat(stored.getString("created_at"))
               .isEqualTo(i.retry().json().getString("created_at"));
         }
+
+        // the batches the killed node had applied but not committed were applied again by the
+        // survivor: B's change feed still holds each message once
+        Map<String, Integer> inFeed = feedMessages(port2, b);
+        assertThat(inFeed.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey))
+            .as("messages in the feed more than once")
+            .isEmpty();
+        Set<String> everything = new HashSet<>(acknowledged);
+        everything.addAll(busyAll);
+        assertThat(inFeed.keySet()).containsExactlyInAnyOrderElementsOf(everything);
       }
     } finally {
       pool.shutdownNow();
