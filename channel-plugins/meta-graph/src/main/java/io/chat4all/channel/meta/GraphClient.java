@@ -4,6 +4,8 @@ import io.chat4all.channel.spi.ConnectorException;
 import io.chat4all.channel.spi.ConnectorMetrics;
 import io.chat4all.channel.spi.ErrorClass;
 import io.chat4all.channel.spi.MediaDownload;
+import io.chat4all.channel.spi.support.LimitedStream;
+import io.chat4all.channel.spi.support.MultipartUpload;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
