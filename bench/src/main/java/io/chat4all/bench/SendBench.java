@@ -419,10 +419,16 @@ public final class SendBench {
         int c = i % conversations;
         docs.add(messageDoc(convs.get(c)[0], ++seq[c], convs.get(c)[1], convs.get(c)[2]));
       }
-      java.util.Set<Integer> refused = await(store.insertNew(docs));
-      if (!refused.isEmpty()) {
-        throw new IllegalStateException("the ceiling's documents were refused: " + refused);
+      List<io.vertx.ext.mongo.BulkOperation> ops = new ArrayList<>(docs.size());
+      for (JsonObject d : docs) {
+        ops.add(io.vertx.ext.mongo.BulkOperation.createInsert(d));
       }
+      // the pipeline's call: one unordered bulk insert into the messages' collection
+      await(
+          mongo.bulkWriteWithOptions(
+              io.chat4all.messaging.MessageStore.MESSAGES,
+              ops,
+              new io.vertx.ext.mongo.BulkWriteOptions().setOrdered(false)));
       done += docs.size();
     }
     double rate = done / ((System.nanoTime() - t0) / 1e9);

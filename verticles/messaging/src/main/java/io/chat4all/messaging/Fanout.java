@@ -134,8 +134,12 @@ final class Fanout {
         .map(
             cursors -> {
               for (int i = 0; i < deliveries.size(); i++) {
+                // shallow: the message inside is shared by the recipients' envelopes, and the
+                // event bus copies (or encodes) what it delivers
                 JsonObject envelope =
-                    deliveries.get(i).getValue().copy().put(Envelopes.CURSOR, cursors.get(i));
+                    new JsonObject(
+                            new java.util.LinkedHashMap<>(deliveries.get(i).getValue().getMap()))
+                        .put(Envelopes.CURSOR, cursors.get(i));
                 vertx.eventBus().publish(Addresses.user(deliveries.get(i).getKey()), envelope);
               }
               return null;

@@ -207,8 +207,13 @@ public final class FeedStore {
     String type = envelope.getString(Envelopes.TYPE);
     if ((Envelopes.MESSAGE.equals(type) || Envelopes.MESSAGE_UPDATED.equals(type))
         && envelope.getValue("message") instanceof JsonObject m) {
-      JsonObject kept = envelope.copy();
-      kept.remove("message");
+      // a shallow copy without the message: it is encoded at once, nothing keeps it
+      JsonObject kept = new JsonObject();
+      for (Map.Entry<String, Object> f : envelope) {
+        if (!"message".equals(f.getKey())) {
+          kept.put(f.getKey(), f.getValue());
+        }
+      }
       kept.put(
           MESSAGE_REF,
           new JsonObject()
