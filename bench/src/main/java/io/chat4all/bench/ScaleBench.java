@@ -77,6 +77,8 @@ public final class ScaleBench {
   private String reader;
   private String readerId;
   private long filledPerConv;
+  private WebSocket socket;
+  private int notReceived;
 
   private ScaleBench(String[] args) {
     conversations = intArg(args, "--conversations", 1000);
@@ -155,7 +157,7 @@ public final class ScaleBench {
       log("creating " + listConversations + " conversations of one user ...");
       listGroups(userId(lister), readerId, listConversations);
       groups(few, readerId, 10);
-      WebSocket socket = openSocket(reader);
+      socket = openSocket(reader);
 
       Level first = null;
       for (int l = 0; l < levels.length; l++) {
@@ -187,6 +189,9 @@ public final class ScaleBench {
         System.out.flush();
       }
       socket.close();
+      rows.add(
+          "sends not received on the reader's socket within 30 s (counted as 30 s): "
+              + notReceived);
       rows.add(explainList(lister));
     } finally {
       System.out.println();
@@ -467,6 +472,10 @@ public final class ScaleBench {
 
   /** Sends one at a time; 202 latency, and send start → the reader's socket gets it. */
   private void sends(List<String> to, Histogram accept, Histogram receive) throws Exception {
+    if (socket.isClosed()) {
+      log("the reader's socket was closed; connecting again");
+      socket = openSocket(reader);
+    }
     for (int i = 0; i < samples / 2 + 20; i++) {
       String conv = to.get(i % to.size());
       String id = UUID.randomUUID().toString();
@@ -484,6 +493,16 @@ public final class ScaleBench {
       Long at = received.get(id);
       if (i >= 20) {
         accept.recordValue(Math.max(1, (t1 - t0) / 1000));
+        if (at == null) {
+          // counted as 30 s, so it shows in p99; the report says how many
+          notReceived++;
+          log(
+              "the reader's socket did not get "
+                  + id
+                  + " within 30 s (socket closed: "
+                  + socket.isClosed()
+                  + ")");
+        }
         receive.recordValue(
             at == null ? TimeUnit.SECONDS.toMicros(30) : Math.max(1, (at - t0) / 1000));
       }
@@ -636,6 +655,25 @@ public final class ScaleBench {
                       });
                   sock.writeTextMessage(
                       new JsonObject().put("type", "auth").put("token", token).encode());
+                  // a socket that sends nothing for realtime.idle_timeout_ms is closed; the fill
+                  // takes longer than that
+                  long ping =
+                      vertx.setPeriodic(
+                          30_000,
+                          t -> {
+                            if (!sock.isClosed()) {
+                              sock.writeTextMessage("{\"type\":\"ping\"}");
+                            }
+                          });
+                  sock.closeHandler(
+                      v -> {
+                        vertx.cancelTimer(ping);
+                        log(
+                            "the reader's socket closed: "
+                                + sock.closeStatusCode()
+                                + " "
+                                + sock.closeReason());
+                      });
                   return ready.future();
                 }));
   }
