@@ -55,6 +55,7 @@ public final class RealtimeBench {
   private final int clientProcesses;
   private final boolean idleOnly;
   private final int holdSeconds;
+  private WebSocketClient watcherClient;
   private Vertx vertx;
   private HttpClient client;
   private int port;
@@ -466,7 +467,9 @@ public final class RealtimeBench {
         reader.setDaemon(true);
         reader.start();
       }
-      WebSocketClient ws = wsClient("127.0.0.1", 4);
+      // a field, not a local: a client nothing refers to is closed with its sockets
+      watcherClient = wsClient("127.0.0.1", 4);
+      WebSocketClient ws = watcherClient;
       long p0 = System.nanoTime();
       WebSocket watcherSocket = await(openSocket(ws, watcher, f -> {}));
       long readyAt = System.nanoTime();

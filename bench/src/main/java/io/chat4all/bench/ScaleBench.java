@@ -78,6 +78,7 @@ public final class ScaleBench {
   private String readerId;
   private long filledPerConv;
   private WebSocket socket;
+  private WebSocketClient wsClient;
   private int notReceived;
 
   private ScaleBench(String[] args) {
@@ -515,7 +516,7 @@ public final class ScaleBench {
         String.format(
             "| fill (messages, message_ids, conversation_history, feeds, counters) | %.0f s | %.0f s"
                 + " more (%.0f messages/s) | |",
-            a.fillSecs(), b.fillSecs()));
+            a.fillSecs(), b.fillSecs(), (b.stored() - a.stored()) / Math.max(0.001, b.fillSecs())));
     for (String k : a.figures().keySet()) {
       Histogram x = a.figures().get(k);
       Histogram y = b.figures().get(k);
@@ -632,9 +633,13 @@ public final class ScaleBench {
   }
 
   private WebSocket openSocket(String token) throws Exception {
-    WebSocketClient ws =
-        vertx.createWebSocketClient(
-            new WebSocketClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    if (wsClient == null) {
+      // kept in a field: a client nothing refers to any more is closed with its sockets
+      wsClient =
+          vertx.createWebSocketClient(
+              new WebSocketClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    }
+    WebSocketClient ws = wsClient;
     return await(
         ws.connect(
                 new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/v1/ws"))

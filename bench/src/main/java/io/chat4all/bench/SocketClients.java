@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Reading {@code quit} on stdin (or its end) exits.
  */
 public final class SocketClients {
+  /** Held for the life of the process: a client nothing refers to is closed with its sockets. */
+  private static final List<WebSocketClient> CLIENTS = new ArrayList<>();
+
   public static void main(String[] args) throws Exception {
     int port = arg(args, "--port", 0);
     int count = arg(args, "--count", 1000);
@@ -37,7 +40,7 @@ public final class SocketClients {
     List<String> tokens = Files.readAllLines(Path.of(str(args, "--tokens", "tokens.txt")));
     String[] addresses = str(args, "--addresses", "127.0.0.2").split(",");
     Vertx vertx = Vertx.vertx();
-    List<WebSocketClient> clients = new ArrayList<>();
+    List<WebSocketClient> clients = CLIENTS;
     for (String a : addresses) {
       clients.add(
           vertx.createWebSocketClient(
