@@ -415,8 +415,12 @@ public final class RealtimeBench {
     String firstError = "";
     try {
       for (java.io.BufferedReader r : outs) {
+        // the child's own log lines (Vert.x warnings on a loaded box) may come first
         String line = r.readLine();
-        if (line == null || !line.startsWith("OPENED ")) {
+        while (line != null && !line.startsWith("OPENED ")) {
+          line = r.readLine();
+        }
+        if (line == null) {
           throw new IllegalStateException("client process ended: " + line);
         }
         String[] f = line.split(" ", 5);
