@@ -273,10 +273,9 @@ public final class ScaleBench {
       }
       // the pipeline's order: message_ids, messages, history; then the feeds of both members
       Future<Void> w =
-          store
-              .insertAll(MessageStore.MESSAGE_IDS, ids)
-              .compose(v -> store.insertAll(MessageStore.MESSAGES, docs))
-              .compose(v -> store.insertAll(MessageStore.HISTORY, history));
+          bulk(store, MessageStore.MESSAGE_IDS, ids)
+              .compose(v -> bulk(store, MessageStore.MESSAGES, docs))
+              .compose(v -> bulk(store, MessageStore.HISTORY, history));
       if (seq >= feedFrom) {
         w = w.compose(v -> appendFeeds(docs));
       }
@@ -293,6 +292,31 @@ public final class ScaleBench {
     }
     counters(perConv, base);
     filledPerConv = perConv;
+  }
+
+  /**
+   * The store's bulk insert in chunks of 250 documents, each retried (duplicates are skipped) when
+   * the embedded server, starved of CPU on a loaded box, answers too late.
+   */
+  private Future<Void> bulk(MessageStore store, String collection, List<JsonObject> docs) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < docs.size(); from += 250) {
+      List<JsonObject> chunk = docs.subList(from, Math.min(docs.size(), from + 250));
+      chain = chain.compose(v -> retried(() -> store.insertAll(collection, chunk), 5));
+    }
+    return chain;
+  }
+
+  private static Future<Void> retried(java.util.function.Supplier<Future<Void>> op, int left) {
+    return op.get()
+        .recover(
+            err -> {
+              if (left <= 1) {
+                return Future.failedFuture(err);
+              }
+              log("bulk write failed, retrying: " + err.getMessage());
+              return retried(op, left - 1);
+            });
   }
 
   /** The message document as the pipeline stores it (Pipeline#document, a text send). */
