@@ -5,13 +5,13 @@ import io.chat4all.codecs.ServiceException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Fixed-window counters in Redis ({@code INCR} + {@code EXPIRE}, seed 2.3), shared by every node.
- * Over the limit fails with {@code rate_limited} and {@code details.retry_after_seconds}.
+ * Fixed-window counters in Redis ({@code INCR} + {@code EXPIRE} in one script, seed 2.3), shared by
+ * every node. Over the limit fails with {@code rate_limited} and {@code
+ * details.retry_after_seconds}.
  */
 public final class RateLimiter {
   private final RedisAPI redis;
@@ -26,34 +26,7 @@ public final class RateLimiter {
    * Counts one hit on {@code bucket}; fails when more than {@code limit} in {@code windowSeconds}.
    */
   public Future<Void> hit(String bucket, int limit, int windowSeconds) {
-    if (limit <= 0) {
-      return Future.succeededFuture();
-    }
-    long window = System.currentTimeMillis() / 1000 / windowSeconds;
-    String key = keyPrefix + "rl:" + bucket + ":" + window;
-    return redis
-        .incr(key)
-        .compose(
-            count -> {
-              long n = count.toLong();
-              Future<Response> expire =
-                  n == 1
-                      ? redis.expire(List.of(key, Integer.toString(windowSeconds + 1)))
-                      : Future.succeededFuture();
-              return expire.compose(
-                  x -> {
-                    if (n > limit) {
-                      long retry =
-                          windowSeconds - (System.currentTimeMillis() / 1000 % windowSeconds);
-                      return Future.failedFuture(
-                          new ServiceException(
-                              ErrorCode.RATE_LIMITED,
-                              "too many requests; retry in " + retry + " s",
-                              new JsonObject().put("retry_after_seconds", Math.max(1, retry))));
-                    }
-                    return Future.succeededFuture();
-                  });
-            });
+    return hits(List.of(new Hit(bucket, limit, windowSeconds)));
   }
 
   /** One counter of a {@link #hits} call: {@code limit <= 0} is no limit (nothing counted). */
@@ -79,10 +52,6 @@ public final class RateLimiter {
     List<Hit> counted = hits.stream().filter(h -> h.limit() > 0).toList();
     if (counted.isEmpty()) {
       return Future.succeededFuture();
-    }
-    if (counted.size() == 1) {
-      Hit h = counted.get(0);
-      return hit(h.bucket(), h.limit(), h.windowSeconds());
     }
     long nowSeconds = System.currentTimeMillis() / 1000;
     List<String> args = new ArrayList<>(2 + counted.size() * 3);
