@@ -219,8 +219,11 @@ class ClusterRealtimeProcessTest {
    * A member removed on node A can no longer send on either node within a second: each node answers
    * membership from its own copy, which the change's event drops on every node.
    */
-  static void removedMembersAreRefusedOnBothNodes(
-      int portA, int portB, String ana, String bia, String biaId) throws Exception {
+  static void removedMembersAreRefusedOnBothNodes(int portA, int portB) throws Exception {
+    // two users of their own, so that nothing here reaches the others' sockets and feeds
+    String ana = ProcessRest.login(portA, "rt_dan");
+    String bia = ProcessRest.login(portB, "rt_cai");
+    String biaId = rest(portB, "GET", "/v1/me", bia, null).getString("user_id");
     String group =
         rest(
                 portA,
@@ -378,7 +381,7 @@ class ClusterRealtimeProcessTest {
         String biaCursor = biaSock.lastCursor();
         assertThat(biaSock.messages()).hasSize(1);
 
-        removedMembersAreRefusedOnBothNodes(portA, portB, ana, bia, biaId);
+        removedMembersAreRefusedOnBothNodes(portA, portB);
         endedLoginsAreRefusedOnBothNodes(client, portA, portB, "rt_ana");
         assertThat(anaSock.isClosed()).as("Ana's other login goes on").isFalse();
 
