@@ -7,7 +7,7 @@ import io.chat4all.messaging.FeedStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.Map;
+import java.util.ArrayList;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -186,9 +186,8 @@ final class FeedOrder {
                 read();
               } else if (!pending.isEmpty()) {
                 // envelopes for entries the feed does not hold (cannot be resumed from anyway)
-                for (Map.Entry<long[], JsonObject> e :
-                    pending.entrySet().toArray(Map.Entry[]::new)) {
-                  emit(e.getValue(), e.getValue().getString(Envelopes.CURSOR));
+                for (JsonObject e : new ArrayList<>(pending.values())) {
+                  emit(e, e.getString(Envelopes.CURSOR));
                 }
               }
             });
