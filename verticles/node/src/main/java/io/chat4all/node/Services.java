@@ -213,6 +213,7 @@ final class Services {
                 store, new ReadHorizons(clients.pg()), messaging.retentionDays(), 3_600_000L));
     ClientActions clientActions =
         new ClientActions(vertx, messaging)
+            .withFeed(feed)
             .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
     RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
     validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
