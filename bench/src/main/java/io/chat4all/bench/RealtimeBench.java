@@ -20,10 +20,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -52,6 +52,10 @@ public final class RealtimeBench {
   private final int addresses;
   private final int groupSize;
   private final int groupMessages;
+  private final int clientProcesses;
+  private final boolean idleOnly;
+  private final int holdSeconds;
+  private WebSocketClient watcherClient;
   private Vertx vertx;
   private HttpClient client;
   private int port;
@@ -69,6 +73,9 @@ public final class RealtimeBench {
     addresses = intArg(args, "--addresses", 8);
     groupSize = intArg(args, "--group", 50);
     groupMessages = intArg(args, "--group-messages", 200);
+    clientProcesses = intArg(args, "--client-processes", 2);
+    idleOnly = java.util.Arrays.asList(args).contains("--idle-only");
+    holdSeconds = intArg(args, "--hold-seconds", 0);
   }
 
   private static int intArg(String[] args, String name, int def) {
@@ -119,80 +126,82 @@ public final class RealtimeBench {
     WebSocketClient ws = wsClient("127.0.0.1", 10_000);
     List<String> rows = new ArrayList<>();
     try {
-      // 1. private conversations, each receiver on a socket
-      log("creating " + conversations + " private conversations and receiver sockets ...");
-      List<String[]> senders = new ArrayList<>();
-      List<WebSocket> receivers = new ArrayList<>();
-      for (int i = 0; i < conversations; i++) {
-        String a = login("rt_a" + i);
-        String b = login("rt_b" + i);
-        String bId = userId(b);
-        String conv =
-            await(
-                    json(
-                        HttpMethod.POST,
-                        "/v1/conversations",
-                        a,
-                        new JsonObject()
-                            .put("type", "private")
-                            .put("member_ids", new JsonArray().add(bId))))
-                .getString("conversation_id");
-        senders.add(new String[] {a, conv});
-        receivers.add(await(openSocket(ws, b, this::onReceiverFrame)));
-      }
-      AtomicLong counter = new AtomicLong();
-      Supplier<String[]> nextSend =
-          () -> {
-            String[] s = senders.get((int) (counter.getAndIncrement() % senders.size()));
-            String id = UUID.randomUUID().toString();
-            return new String[] {s[0], SendBench.sampleBody(s[1], id), id};
-          };
-
-      log("measuring durable sends, closed loop ...");
-      long before = storedTotal(node);
-      double maxRate = closedLoop(nextSend, 10);
-      awaitDrained(node, before + counter.get(), 120);
-      rows.add(
-          String.format(
-              "| durable sends, closed loop (%d connections, REST) | %.0f sends/s |",
-              concurrency, maxRate));
-      for (int pct : new int[] {50, 80}) {
-        int rate = (int) Math.max(20, maxRate * pct / 100.0);
-        log("open loop at " + rate + " sends/s (" + pct + " %) for " + seconds + " s ...");
-        Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
-        phase.set(h);
-        long[] res = openLoop(nextSend, rate, seconds);
-        long t0 = System.nanoTime();
-        while (!intended.isEmpty() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60)) {
-          Thread.sleep(50);
+      if (!idleOnly) {
+        // 1. private conversations, each receiver on a socket
+        log("creating " + conversations + " private conversations and receiver sockets ...");
+        List<String[]> senders = new ArrayList<>();
+        List<WebSocket> receivers = new ArrayList<>();
+        for (int i = 0; i < conversations; i++) {
+          String a = login("rt_a" + i);
+          String b = login("rt_b" + i);
+          String bId = userId(b);
+          String conv =
+              await(
+                      json(
+                          HttpMethod.POST,
+                          "/v1/conversations",
+                          a,
+                          new JsonObject()
+                              .put("type", "private")
+                              .put("member_ids", new JsonArray().add(bId))))
+                  .getString("conversation_id");
+          senders.add(new String[] {a, conv});
+          receivers.add(await(openSocket(ws, b, this::onReceiverFrame)));
         }
-        int missing = intended.size();
-        intended.clear();
-        boolean met = h.getValueAtPercentile(99) <= 200_000;
+        AtomicLong counter = new AtomicLong();
+        Supplier<String[]> nextSend =
+            () -> {
+              String[] s = senders.get((int) (counter.getAndIncrement() % senders.size()));
+              String id = UUID.randomUUID().toString();
+              return new String[] {s[0], SendBench.sampleBody(s[1], id), id};
+            };
+
+        log("measuring durable sends, closed loop ...");
+        long before = storedTotal(node);
+        double maxRate = closedLoop(nextSend, 10);
+        awaitDrained(node, before + counter.get(), 120);
         rows.add(
             String.format(
-                "| send→receive at %d %% (%d sends/s × %d s): p50 / p99 / p99.9 / max | %.1f /"
-                    + " %.1f / %.1f / %.1f ms (%d received, %d failed sends, %d not received;"
-                    + " p99 goal ≤ 200 ms %s) |",
-                pct,
-                rate,
-                seconds,
-                h.getValueAtPercentile(50) / 1000.0,
-                h.getValueAtPercentile(99) / 1000.0,
-                h.getValueAtPercentile(99.9) / 1000.0,
-                h.getMaxValue() / 1000.0,
-                h.getTotalCount(),
-                res[1],
-                missing,
-                met ? "met" : "not met"));
-      }
-      phase.set(null);
-      for (WebSocket r : receivers) {
-        r.close();
-      }
+                "| durable sends, closed loop (%d connections, REST) | %.0f sends/s |",
+                concurrency, maxRate));
+        for (int pct : new int[] {50, 80}) {
+          int rate = (int) Math.max(20, maxRate * pct / 100.0);
+          log("open loop at " + rate + " sends/s (" + pct + " %) for " + seconds + " s ...");
+          Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
+          phase.set(h);
+          long[] res = openLoop(nextSend, rate, seconds);
+          long t0 = System.nanoTime();
+          while (!intended.isEmpty() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60)) {
+            Thread.sleep(50);
+          }
+          int missing = intended.size();
+          intended.clear();
+          boolean met = h.getValueAtPercentile(99) <= 200_000;
+          rows.add(
+              String.format(
+                  "| send→receive at %d %% (%d sends/s × %d s): p50 / p99 / p99.9 / max | %.1f /"
+                      + " %.1f / %.1f / %.1f ms (%d received, %d failed sends, %d not received;"
+                      + " p99 goal ≤ 200 ms %s) |",
+                  pct,
+                  rate,
+                  seconds,
+                  h.getValueAtPercentile(50) / 1000.0,
+                  h.getValueAtPercentile(99) / 1000.0,
+                  h.getValueAtPercentile(99.9) / 1000.0,
+                  h.getMaxValue() / 1000.0,
+                  h.getTotalCount(),
+                  res[1],
+                  missing,
+                  met ? "met" : "not met"));
+        }
+        phase.set(null);
+        for (WebSocket r : receivers) {
+          r.close();
+        }
 
-      // 2. group fan-out
-      rows.add(groupFanOut(ws));
+        // 2. group fan-out
+        rows.add(groupFanOut(ws));
+      }
 
       // 3. idle sockets
       rows.addAll(idleSockets());
@@ -320,12 +329,38 @@ public final class RealtimeBench {
             });
   }
 
+  /**
+   * Idle sockets with the client ends in {@code --client-processes} child JVMs ({@link
+   * SocketClients}), so this JVM (the node's) holds only the server ends: as many as its descriptor
+   * budget allows. Then one more user, who shares a private conversation with each of the 100 idle
+   * users, comes online: the time until every idle socket got that presence change.
+   */
   private List<String> idleSockets() throws Exception {
     long limit = openFilesLimit();
     long used = openFiles();
-    // client and server ends are both in this JVM: two descriptors per connection
-    long budget = Math.max(0, (limit - used - 1024) / 2);
+    // one descriptor per connection here; a margin for the embedded servers' files and the watcher
+    long budget = Math.max(0, limit - used - 400);
     int target = (int) Math.min(socketCap, budget);
+    int users = 100;
+    List<String> tokens = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      tokens.add(login("rt_idle" + i));
+      ids.add(userId(tokens.get(i)));
+    }
+    // the watcher shares a private conversation with each idle user (and they share none)
+    String watcher = login("rt_watcher");
+    String watcherId = userId(watcher);
+    for (String id : ids) {
+      await(
+          json(
+              HttpMethod.POST,
+              "/v1/conversations",
+              watcher,
+              new JsonObject().put("type", "private").put("member_ids", new JsonArray().add(id))));
+    }
+    Path tokenFile = Files.createTempFile("chat4all-bench-tokens", ".txt");
+    Files.write(tokenFile, tokens);
     log(
         "idle sockets: ulimit -n "
             + limit
@@ -335,107 +370,223 @@ public final class RealtimeBench {
             + target
             + " (cap "
             + socketCap
-            + ") ...");
-    int users = 100;
-    List<String> tokens = new ArrayList<>();
-    for (int i = 0; i < users; i++) {
-      tokens.add(login("rt_idle" + i));
-    }
-    List<WebSocketClient> clients = new ArrayList<>();
-    for (int a = 0; a < addresses; a++) {
-      clients.add(wsClient("127.0.0." + (2 + a), target + 10));
-    }
+            + ") from "
+            + clientProcesses
+            + " client processes ...");
     MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
     long heapBefore = heapAfterGc(mem);
-    List<WebSocket> held = Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger next = new AtomicInteger();
-    AtomicInteger failures = new AtomicInteger();
-    AtomicReference<Throwable> firstError = new AtomicReference<>();
+    long directBefore = directUsed();
+    long rssBefore = rssKb();
+    List<Process> children = new ArrayList<>();
+    List<java.io.BufferedReader> outs = new ArrayList<>();
     long t0 = System.nanoTime();
-    List<Future<Void>> lanes = new ArrayList<>();
-    for (int l = 0; l < 128; l++) {
-      Promise<Void> lane = Promise.promise();
-      lanes.add(lane.future());
-      idleLane(clients, tokens, target, next, held, failures, firstError, lane);
+    for (int c = 0; c < clientProcesses; c++) {
+      int count = target / clientProcesses + (c < target % clientProcesses ? 1 : 0);
+      List<String> addrs = new ArrayList<>();
+      for (int a = c; a < addresses; a += clientProcesses) {
+        addrs.add("127.0.0." + (2 + a));
+      }
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-Xmx768m",
+              "-cp",
+              System.getProperty("java.class.path"),
+              SocketClients.class.getName(),
+              "--port",
+              Integer.toString(port),
+              "--count",
+              Integer.toString(count),
+              "--tokens",
+              tokenFile.toString(),
+              "--addresses",
+              String.join(",", addrs),
+              "--watch",
+              watcherId);
+      pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+      Process p = pb.start();
+      children.add(p);
+      outs.add(
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
     }
-    await(Future.join(new ArrayList<>(lanes)));
-    double openSecs = (System.nanoTime() - t0) / 1e9;
-    Thread.sleep(3000);
-    long heapAfter = heapAfterGc(mem);
-    int open = 0;
-    synchronized (held) {
-      for (WebSocket w : held) {
-        if (!w.isClosed()) {
-          open++;
+    int opened = 0;
+    int failed = 0;
+    String firstError = "";
+    try {
+      for (java.io.BufferedReader r : outs) {
+        // the child's own log lines (Vert.x warnings on a loaded box) may come first
+        String line = r.readLine();
+        while (line != null && !line.startsWith("OPENED ")) {
+          line = r.readLine();
+        }
+        if (line == null) {
+          throw new IllegalStateException("client process ended: " + line);
+        }
+        String[] f = line.split(" ", 5);
+        opened += Integer.parseInt(f[1]);
+        failed += Integer.parseInt(f[2]);
+        if (f.length > 4 && !f[4].isBlank() && firstError.isEmpty()) {
+          firstError = f[4];
         }
       }
-    }
-    long growth = heapAfter - heapBefore;
-    List<String> out = new ArrayList<>();
-    out.add(
-        String.format(
-            "| `ulimit -n` (soft limit of this JVM) / descriptors before | %d / %d |",
-            limit, used));
-    out.add(
-        String.format(
-            "| idle authenticated /v1/ws sockets held (cap %d, fd budget %d, %d source addresses"
-                + " 127.0.0.2–127.0.0.%d, %d users) | %d open after 3 s (%d opened in %.1f s,"
-                + " %.0f/s; %d failed%s) |",
-            socketCap,
-            budget,
-            addresses,
-            1 + addresses,
-            users,
-            open,
-            held.size(),
-            openSecs,
-            held.size() / openSecs,
-            failures.get(),
-            firstError.get() == null ? "" : ", first: " + firstError.get().getMessage()));
-    out.add(
-        String.format(
-            "| heap used after GC, before → after (client + server in one JVM) | %.1f → %.1f MB"
-                + " (+%.1f MB) |",
-            heapBefore / 1e6, heapAfter / 1e6, growth / 1e6));
-    out.add(
-        String.format(
-            "| heap per connection, client + server ends together (upper bound for the node) |"
-                + " %.1f KB (goal ≤ 40 KB for the node: %s) |",
-            held.isEmpty() ? 0 : growth / 1024.0 / held.size(),
-            !held.isEmpty() && growth / 1024.0 / held.size() <= 40 ? "met" : "not met"));
-    synchronized (held) {
-      for (WebSocket w : held) {
-        w.close();
+      double openSecs = (System.nanoTime() - t0) / 1e9;
+      Thread.sleep(3000);
+      long heapAfter = heapAfterGc(mem);
+      long directAfter = directUsed();
+      long rssAfter = rssKb();
+      long held = openFiles() - used;
+      if (holdSeconds > 0) {
+        log(
+            "holding "
+                + opened
+                + " sockets for "
+                + holdSeconds
+                + " s (pid "
+                + ProcessHandle.current().pid()
+                + ") ...");
+        Thread.sleep(TimeUnit.SECONDS.toMillis(holdSeconds));
       }
+
+      // presence: the watcher comes online; every idle socket should hear of it
+      Map<Integer, long[]> seen = new ConcurrentHashMap<>();
+      for (int c = 0; c < outs.size(); c++) {
+        java.io.BufferedReader r = outs.get(c);
+        int idx = c;
+        Thread reader =
+            new Thread(
+                () -> {
+                  try {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                      if (line.startsWith("PRESENCE ")) {
+                        String[] f = line.split(" ");
+                        seen.put(idx, new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+                      }
+                    }
+                  } catch (java.io.IOException ignored) {
+                    // the child ended
+                  }
+                });
+        reader.setDaemon(true);
+        reader.start();
+      }
+      // a field, not a local: a client nothing refers to is closed with its sockets
+      watcherClient = wsClient("127.0.0.1", 4);
+      WebSocketClient ws = watcherClient;
+      long p0 = System.nanoTime();
+      WebSocket watcherSocket = await(openSocket(ws, watcher, f -> {}));
+      long readyAt = System.nanoTime();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (System.nanoTime() < deadline && told(seen) < opened) {
+        Thread.sleep(50);
+      }
+      Thread.sleep(300);
+      long told = told(seen);
+      long lastAt = 0;
+      for (long[] v : seen.values()) {
+        lastAt = Math.max(lastAt, v[1]);
+      }
+      watcherSocket.close();
+      long perSocket =
+          opened == 0 ? 0 : (heapAfter - heapBefore + directAfter - directBefore) / opened;
+      List<String> out = new ArrayList<>();
+      out.add(
+          String.format(
+              "| `ulimit -n` of the node's JVM / descriptors in use before | %d / %d |",
+              limit, used));
+      out.add(
+          String.format(
+              "| idle authenticated /v1/ws sockets held by the node (clients in %d other processes,"
+                  + " %d source addresses, %d users) | %d (%d descriptors more than before), opened"
+                  + " in %.1f s (%.0f/s); %d failed%s |",
+              clientProcesses,
+              addresses,
+              users,
+              opened,
+              held,
+              openSecs,
+              opened / openSecs,
+              failed,
+              firstError.isEmpty() ? "" : ", first: " + firstError));
+      out.add(
+          String.format(
+              "| node heap used after GC, before → after | %.1f → %.1f MB (+%.1f MB) |",
+              heapBefore / 1e6, heapAfter / 1e6, (heapAfter - heapBefore) / 1e6));
+      out.add(
+          String.format(
+              "| node direct memory (NIO buffer pools + Netty), before → after | %.1f → %.1f MB"
+                  + " (+%.1f MB) |",
+              directBefore / 1e6, directAfter / 1e6, (directAfter - directBefore) / 1e6));
+      out.add(
+          String.format(
+              "| node heap + direct per socket | %.1f KB (goal ≤ 20 KB: %s) |",
+              perSocket / 1024.0, opened > 0 && perSocket <= 20 * 1024 ? "met" : "not met"));
+      out.add(
+          String.format(
+              "| node process RSS, before → after | %.0f → %.0f MB (+%.1f KB per socket) |",
+              rssBefore / 1024.0,
+              rssAfter / 1024.0,
+              opened == 0 ? 0 : (rssAfter - rssBefore) / (double) opened));
+      out.add(
+          String.format(
+              "| presence: one user online → all %d idle sockets of the users sharing a conversation"
+                  + " with them told | %d told in %.0f ms after the watcher's socket was ready (%.0f"
+                  + " ms after it connected) |",
+              opened, told, (lastAt - readyAt) / 1e6, (lastAt - p0) / 1e6));
+      return out;
+    } finally {
+      for (Process p : children) {
+        try {
+          p.getOutputStream().write("quit\n".getBytes(StandardCharsets.UTF_8));
+          p.getOutputStream().flush();
+        } catch (java.io.IOException ignored) {
+          // already gone
+        }
+      }
+      for (Process p : children) {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+      Files.deleteIfExists(tokenFile);
     }
-    return out;
   }
 
-  private void idleLane(
-      List<WebSocketClient> clients,
-      List<String> tokens,
-      int target,
-      AtomicInteger next,
-      List<WebSocket> held,
-      AtomicInteger failures,
-      AtomicReference<Throwable> firstError,
-      Promise<Void> lane) {
-    int i = next.getAndIncrement();
-    if (i >= target || failures.get() > 50) {
-      lane.complete();
-      return;
+  private static long told(Map<Integer, long[]> seen) {
+    long n = 0;
+    for (long[] v : seen.values()) {
+      n += v[0];
     }
-    openSocket(clients.get(i % clients.size()), tokens.get(i % tokens.size()), f -> {})
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                held.add(ar.result());
-              } else {
-                failures.incrementAndGet();
-                firstError.compareAndSet(null, ar.cause());
-              }
-              idleLane(clients, tokens, target, next, held, failures, firstError, lane);
-            });
+    return n;
+  }
+
+  /**
+   * Direct memory in use: the JDK's NIO buffer pools plus Netty's own count (when it keeps one).
+   */
+  private static long directUsed() {
+    long n = 0;
+    for (java.lang.management.BufferPoolMXBean b :
+        ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+      if ("direct".equals(b.getName())) {
+        n += b.getMemoryUsed(); // not "mapped": the embedded servers' memory-mapped files
+      }
+    }
+    long netty = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+    return n + Math.max(0, netty);
+  }
+
+  private static long rssKb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (Exception e) {
+      // fall through
+    }
+    return 0;
   }
 
   private static long heapAfterGc(MemoryMXBean mem) throws InterruptedException {

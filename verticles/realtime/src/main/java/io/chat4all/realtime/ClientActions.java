@@ -27,6 +27,7 @@ public final class ClientActions {
   private final MessagingConfig messaging;
 
   private java.util.function.Predicate<String> typingAllowed = user -> true;
+  private io.chat4all.messaging.FeedStore feed;
 
   public ClientActions(Vertx vertx, MessagingConfig messaging) {
     this.vertx = vertx;
@@ -39,6 +40,15 @@ public final class ClientActions {
    */
   public ClientActions withTypingGate(java.util.function.Predicate<String> allowed) {
     this.typingAllowed = java.util.Objects.requireNonNull(allowed, "allowed");
+    return this;
+  }
+
+  /**
+   * Reads feed positions from {@code feed} directly ({@link #positions}); without it they are read
+   * through the messaging service, messages filled in.
+   */
+  public ClientActions withFeed(io.chat4all.messaging.FeedStore feed) {
+    this.feed = java.util.Objects.requireNonNull(feed, "feed");
     return this;
   }
 
@@ -81,6 +91,22 @@ public final class ClientActions {
       req.put("cursor", cursor);
     }
     return ServiceBus.request(vertx, Addresses.MESSAGES, MessageActions.SYNC, req);
+  }
+
+  /**
+   * One page of the caller's change feed after {@code cursor} as stored: a message envelope names
+   * its message ({@code message_ref}) instead of holding it. For ordering live envelopes, so it
+   * reads Redis once and nothing else.
+   */
+  public Future<JsonObject> positions(String userId, String cursor, int limit) {
+    if (feed == null) {
+      return sync(userId, cursor, limit);
+    }
+    try {
+      return feed.since(userId, cursor, limit);
+    } catch (ServiceException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /**

@@ -42,6 +42,13 @@ final class Dedup {
     return true;
   }
 
+  /** Whether the message {@code conversation}:{@code sequence} was pushed (a feed repeat). */
+  boolean seenMessage(Object conversation, Object sequence) {
+    return conversation != null
+        && sequence != null
+        && seen.contains("m:" + conversation + ":" + sequence);
+  }
+
   /** Records that the replay delivered everything up to {@code cursor}. */
   void replayed(String cursor) {
     long[] pos = Cursors.parse(cursor);

@@ -1,6 +1,7 @@
 package io.chat4all.realtime;
 
 import io.chat4all.codecs.Addresses;
+import io.chat4all.codecs.Envelopes;
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.web.Principal;
@@ -16,11 +17,12 @@ import java.util.List;
 /**
  * One subscriber's live events, whatever carries them (the {@code /v1/ws} socket, the gRPC {@code
  * Subscribe} stream): subscribes to the user's address, replays the change feed from the client's
- * cursor and joins it to the live envelopes without gap or duplicate (live envelopes wait while the
- * feed is read; {@link Dedup} drops what was already pushed), ends at the token's expiry and as
- * soon as a revocation notice names it ({@link TokenRevocation}), and keeps the subscriber online
- * in {@link Presence} while it lasts. Everything runs on the context that {@link #start started}
- * it.
+ * cursor and joins it to the live envelopes without gap or duplicate, in feed order so that every
+ * cursor handed out is safe to resume from ({@link FeedOrder}; {@link Dedup} drops what was already
+ * pushed); typing and presence events, which are not in the feed, go out as they come. It ends at
+ * the token's expiry and as soon as a revocation notice names it ({@link TokenRevocation}), and
+ * keeps the subscriber online in {@link Presence} while it lasts. Everything runs on the context
+ * that {@link #start started} it.
  */
 public final class LiveFeed {
   /** Feed entries read per replay request. */
@@ -51,7 +53,6 @@ public final class LiveFeed {
 
   private enum State {
     STARTING,
-    REPLAYING,
     LIVE,
     CLOSED
   }
@@ -65,12 +66,14 @@ public final class LiveFeed {
   private final Principal principal;
   private final Sink sink;
   private final Dedup dedup;
-  private final List<JsonObject> buffered = new ArrayList<>();
+  private final FeedOrder order;
+  private final List<JsonObject> ephemeral = new ArrayList<>();
 
   private State state = State.STARTING;
   private MessageConsumer<JsonObject> consumer;
   private long expiryTimer = -1;
   private long renewTimer = -1;
+  private long checkTimer = -1;
   private String presenceId;
   private Future<Void> presenceChain = Future.succeededFuture();
   private long presenceRenewedAt;
@@ -93,6 +96,20 @@ public final class LiveFeed {
     this.principal = principal;
     this.sink = sink;
     this.dedup = new Dedup(config.dedupEntries());
+    String user = principal.userId();
+    this.order =
+        new FeedOrder(
+            (from, limit) -> actions.positions(user, from, limit),
+            (from, limit) -> actions.sync(user, from, limit),
+            dedup,
+            SYNC_PAGE,
+            config.maxPendingWrites(),
+            envelope -> {
+              if (state != State.CLOSED) {
+                sink.event(envelope);
+              }
+            },
+            this::end);
   }
 
   /**
@@ -161,7 +178,11 @@ public final class LiveFeed {
       long every = Math.max(1000L, presence.ttlSeconds() * 1000L / 3);
       renewTimer = vertx.setPeriodic(every, x -> renewPresence());
     }
-    // subscribe first, then read the feed: live envelopes wait in the buffer meanwhile
+    if (config.feedCheckMs() > 0) {
+      long every = config.feedCheckMs();
+      checkTimer = vertx.setPeriodic(Math.max(100L, every / 2), x -> order.check(every));
+    }
+    // subscribe first, then read the feed: live envelopes wait in the order meanwhile
     consumer =
         vertx
             .eventBus()
@@ -192,76 +213,35 @@ public final class LiveFeed {
                 return;
               }
               JsonObject first = ar.result();
-              state = State.REPLAYING;
+              state = State.LIVE;
               sink.ready(cursor != null ? cursor : first.getString("next_cursor"));
+              List<JsonObject> waiting = new ArrayList<>(ephemeral);
+              ephemeral.clear();
+              waiting.forEach(this::push);
               if (cursor == null) {
-                goLive();
+                order.startAt(first.getString("next_cursor"));
               } else {
-                replayPage(first);
+                order.replay(first);
               }
             });
-  }
-
-  private void replayPage(JsonObject page) {
-    if (state == State.CLOSED) {
-      return;
-    }
-    if (page.getBoolean("resync_required", false)) {
-      sink.event(
-          new JsonObject()
-              .put("type", "resync_required")
-              .put("cursor", page.getString("next_cursor")));
-    }
-    var items = page.getJsonArray("items");
-    for (int i = 0; i < items.size() && state != State.CLOSED; i++) {
-      JsonObject envelope = items.getJsonObject(i);
-      boolean fresh = dedup.firstTime(envelope);
-      dedup.replayed(envelope.getString("cursor"));
-      if (fresh) {
-        sink.event(envelope);
-      }
-    }
-    String next = page.getString("next_cursor");
-    if (items.isEmpty() || next == null) {
-      goLive();
-      return;
-    }
-    dedup.replayed(next);
-    actions
-        .sync(principal.userId(), next, SYNC_PAGE)
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                replayPage(ar.result());
-              } else {
-                end(ServiceException.from(ar.cause()));
-              }
-            });
-  }
-
-  private void goLive() {
-    if (state == State.CLOSED) {
-      return;
-    }
-    state = State.LIVE;
-    List<JsonObject> waiting = new ArrayList<>(buffered);
-    buffered.clear();
-    for (JsonObject envelope : waiting) {
-      push(envelope);
-    }
   }
 
   private void onLive(JsonObject envelope) {
-    if (envelope == null) {
+    if (envelope == null || state == State.CLOSED) {
       return;
     }
-    if (state == State.STARTING || state == State.REPLAYING) {
-      if (buffered.size() >= config.maxPendingWrites()) {
+    long[] at = Cursors.parse(envelope.getString(Envelopes.CURSOR));
+    if (at != null) {
+      // a feed entry: handed over in feed order
+      order.offer(envelope, at);
+    } else if (state == State.STARTING) {
+      // typing, presence: not in the feed, pushed as they come once the client is ready
+      if (ephemeral.size() >= config.maxPendingWrites()) {
         end(new ServiceException(ErrorCode.UNAVAILABLE, "too many pending events"));
         return;
       }
-      buffered.add(envelope);
-    } else if (state == State.LIVE) {
+      ephemeral.add(envelope);
+    } else {
       push(envelope);
     }
   }
@@ -310,7 +290,12 @@ public final class LiveFeed {
       presenceChain = presenceChain.transform(x -> presence.unmark(userId, id));
     }
     state = State.CLOSED;
-    buffered.clear();
+    order.close();
+    ephemeral.clear();
+    if (checkTimer >= 0) {
+      vertx.cancelTimer(checkTimer);
+      checkTimer = -1;
+    }
     if (renewTimer >= 0) {
       vertx.cancelTimer(renewTimer);
       renewTimer = -1;

@@ -14,6 +14,9 @@ import io.vertx.core.json.JsonObject;
  * @param dedupEntries how many pushed envelope keys each connection remembers
  * @param presenceTtlSeconds a connection counts as online this long after its last renewal
  * @param presenceSweepSeconds how often expired connections are turned into offline events
+ * @param feedCheckMs how often a subscriber's change feed is read for entries no live envelope
+ *     announced (their publisher died between append and publish, or published before it heard of
+ *     the subscription); 0 turns the check off
  * @param pingIntervalMs how often the server sends a WebSocket ping frame on each {@code /v1/ws}
  *     socket (keeps the connection within the HTTP server's idle timeout)
  */
@@ -26,7 +29,8 @@ public record RealtimeConfig(
     int dedupEntries,
     int presenceTtlSeconds,
     int presenceSweepSeconds,
-    long pingIntervalMs) {
+    long pingIntervalMs,
+    long feedCheckMs) {
 
   public static RealtimeConfig from(JsonObject section) {
     JsonObject s = section == null ? new JsonObject() : section;
@@ -39,6 +43,7 @@ public record RealtimeConfig(
         s.getInteger("dedup_entries", 4096),
         s.getInteger("presence_ttl_seconds", 300),
         s.getInteger("presence_sweep_seconds", 30),
-        s.getLong("ping_interval_ms", 25_000L));
+        s.getLong("ping_interval_ms", 25_000L),
+        s.getLong("feed_check_ms", 5_000L));
   }
 }

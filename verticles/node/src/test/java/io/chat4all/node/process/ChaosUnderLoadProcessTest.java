@@ -27,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,18 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
  * saw each message once, in order, and a socket reconnected with its cursor got everything it
  * missed.
  *
- * <p>Size: {@code -Dchaos.sends} (default {@value #DEFAULT_SENDS}, about 3 minutes on a loaded
- * 2-core machine) and {@code -Dchaos.conversations}; {@code ./chat4all bench chaos} runs it at the
- * bench size (20,000).
+ * <p>Size: {@code -Dchaos.sends} (default {@value #DEFAULT_SENDS}, the suite's size: the kills, the
+ * joining node and every audit are the same at any size) and {@code -Dchaos.conversations}; {@code
+ * ./chat4all bench chaos} runs it at the bench size (20,000).
  */
-@EnabledIfSystemProperty(
-    named = "chaos.enabled",
-    matches = "true",
-    disabledReason =
-        "opt-in (-Dchaos.enabled=true, ./chat4all bench chaos) until a socket reconnected after its"
-            + " node's death is proved to get every message (see docs/reliability.md)")
 class ChaosUnderLoadProcessTest {
-  static final int DEFAULT_SENDS = 3000;
+  static final int DEFAULT_SENDS = 1200;
   static final int DEFAULT_CONVERSATIONS = 200;
   static final int USERS = 12;
 
