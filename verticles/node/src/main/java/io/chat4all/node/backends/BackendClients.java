@@ -1,13 +1,14 @@
 package io.chat4all.node.backends;
 
+import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.Topics;
+import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.pg.Migrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
-import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
@@ -231,55 +232,37 @@ public final class BackendClients {
     return null;
   }
 
-  /** One readiness procedure per backend; each one really talks to its server. */
+  /**
+   * One readiness procedure per backend; each one really talks to its server and answers within its
+   * deadline (a server that is down or hangs is {@code KO}, so {@code /health/ready} is 503 within
+   * seconds, and 200 again once every server answers).
+   */
   public void registerReadiness(HealthChecks checks) {
-    checks.register(
-        "postgres",
-        2000,
-        p ->
-            pg.query("SELECT 1")
-                .execute()
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "mongo",
-        2000,
-        p ->
-            mongo
-                .runCommand("ping", new JsonObject().put("ping", 1))
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "redis",
-        2000,
-        p ->
-            redisApi.ping(List.of()).onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "kafka",
-        3000,
-        p ->
-            kafkaAdmin
-                .describeCluster()
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
+    register(checks, "postgres", 1500, () -> pg.query("SELECT 1").execute());
+    register(
+        checks, "mongo", 1500, () -> mongo.runCommand("ping", new JsonObject().put("ping", 1)));
+    register(checks, "redis", 1500, () -> redisApi.ping(List.of()));
+    register(checks, "kafka", 2500, () -> kafkaAdmin.describeCluster());
+    register(
+        checks,
         "s3",
-        3000,
-        p ->
-            vertx
-                .executeBlocking(
-                    () -> {
-                      s3.headBucket(b -> b.bucket(config.s3().bucket()));
-                      return null;
-                    },
-                    false)
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+        2500,
+        () ->
+            vertx.executeBlocking(
+                () -> {
+                  s3.headBucket(b -> b.bucket(config.s3().bucket()));
+                  return null;
+                },
+                false));
   }
 
-  private static Status status(boolean ok, Throwable cause) {
-    if (ok) {
-      return Status.OK();
-    }
-    String reason =
-        cause == null ? "unknown" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    return Status.KO(new JsonObject().put("reason", reason));
+  private void register(
+      HealthChecks checks,
+      String name,
+      long deadlineMs,
+      java.util.function.Supplier<Future<?>> call) {
+    ReadinessProbe probe = new ReadinessProbe(vertx, deadlineMs, call);
+    checks.register(name, probe.registrationTimeoutMs(), probe::check);
   }
 
   /** Closes every client. */
