@@ -95,7 +95,10 @@ public final class BackendClients {
     this.redisApi = RedisAPI.api(redis);
     this.kafkaAdmin = KafkaAdminClient.create(vertx, kafkaAdminConfig(config.kafka()));
     this.producer =
-        KafkaProducer.createShared(vertx, "chat4all-events", producerConfig(config.kafka()));
+        KafkaProducer.createShared(
+            vertx,
+            "chat4all-events",
+            producerConfig(config.kafka(), producerDeliveryTimeoutMs(config)));
     NodeConfig.S3 s = config.s3();
     this.s3 =
         S3Client.builder()
@@ -127,8 +130,38 @@ public final class BackendClients {
     return map;
   }
 
-  /** Durable producer: idempotent, acks=all; keys and values are strings (JSON values). */
-  static Map<String, String> producerConfig(NodeConfig.Kafka kafka) {
+  /**
+   * {@code kafka.producer_delivery_timeout_ms}: how long a record may wait for the broker before
+   * its send fails. Below the event-bus timeout, so a send in flight when the broker goes away is
+   * answered 503 {@code unavailable}, not 504 after the event bus gave up.
+   */
+  static int producerDeliveryTimeoutMs(NodeConfig config) {
+    JsonObject kafka = config.raw().getJsonObject("kafka", new JsonObject());
+    Object v = kafka.getValue("producer_delivery_timeout_ms", 8_000);
+    long max = ServiceBus.DEFAULT_TIMEOUT_MS - 1000;
+    long ms = -1;
+    if (v instanceof Number n) {
+      ms = n.longValue();
+    } else if (v instanceof String text && text.trim().matches("\\d{1,9}")) {
+      ms = Long.parseLong(text.trim()); // from an environment variable or --set
+    }
+    if (ms < 1000 || ms > max) {
+      throw new ConfigException(
+          "kafka.producer_delivery_timeout_ms",
+          "must be a number of milliseconds from 1000 to "
+              + max
+              + " (below the event-bus timeout), got "
+              + v);
+    }
+    return (int) ms;
+  }
+
+  /**
+   * Durable producer: idempotent, acks=all; keys and values are strings (JSON values). A record is
+   * given up after {@code deliveryTimeoutMs} (each request to the broker half of it, waiting for
+   * metadata at most all of it).
+   */
+  static Map<String, String> producerConfig(NodeConfig.Kafka kafka, int deliveryTimeoutMs) {
     Map<String, String> map = new HashMap<>();
     map.put("bootstrap.servers", kafka.bootstrapServers());
     map.put("client.id", "chat4all-producer");
@@ -137,8 +170,9 @@ public final class BackendClients {
     map.put("max.in.flight.requests.per.connection", "5");
     map.put("linger.ms", "2");
     map.put("compression.type", "lz4");
-    map.put("delivery.timeout.ms", "30000");
-    map.put("request.timeout.ms", "10000");
+    map.put("delivery.timeout.ms", Integer.toString(deliveryTimeoutMs));
+    map.put("request.timeout.ms", Integer.toString(deliveryTimeoutMs / 2));
+    map.put("max.block.ms", Integer.toString(deliveryTimeoutMs));
     map.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
     map.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
     return map;
