@@ -2,10 +2,8 @@ package io.chat4all.files;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.ErrorCode;
-import io.chat4all.codecs.Outbox;
 import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.ServiceException;
-import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
 import io.chat4all.web.Bodies;
 import io.vertx.core.Future;
@@ -24,7 +22,6 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
  * The files service on the event bus ({@value Addresses#FILES}): initiates resumable uploads (an S3
@@ -46,6 +43,8 @@ public class FilesVerticle extends VerticleBase {
   private final ObjectStorage storage;
   private final FilesConfig config;
   private UploadLimits limits;
+  private FileAccess access;
+  private UploadCompletion completion;
 
   public FilesVerticle(FileStore store, ObjectStorage storage, FilesConfig config) {
     this.store = Objects.requireNonNull(store, "store");
@@ -62,6 +61,8 @@ public class FilesVerticle extends VerticleBase {
 
   @Override
   public final Future<?> start() {
+    access = new FileAccess(vertx, store);
+    completion = new UploadCompletion(vertx, store, storage, config);
     return store
         .ensureIndexes()
         .compose(
@@ -80,129 +81,6 @@ public class FilesVerticle extends VerticleBase {
                             FileActions.SHARE, this::share,
                             FileActions.MEDIA_SOURCE, this::mediaSource))
                     .completion());
-  }
-
-  // --- helpers ---
-
-  private static ServiceException notFound() {
-    return new ServiceException(ErrorCode.NOT_FOUND, "file not found");
-  }
-
-  private Future<Boolean> isMember(String conversationId, String userId) {
-    return ServiceBus.request(
-            vertx,
-            Addresses.CONVERSATIONS,
-            "membership",
-            new JsonObject().put("conversation_id", conversationId).put("user_id", userId))
-        .map(m -> m.getBoolean("member", false))
-        .recover(
-            e ->
-                ServiceException.from(e).code() == ErrorCode.NOT_FOUND
-                    ? Future.succeededFuture(false)
-                    : Future.failedFuture(e));
-  }
-
-  /** The file if {@code userId} uploaded it; not_found otherwise (existence is not leaked). */
-  private Future<JsonObject> own(String fileId, String userId) {
-    return store
-        .find(fileId)
-        .compose(
-            doc ->
-                doc != null && userId.equals(doc.getString("upload_initiated_by"))
-                    ? Future.succeededFuture(doc)
-                    : Future.failedFuture(notFound()));
-  }
-
-  /**
-   * The file if {@code userId} may see it: the uploader, or a member of its conversation or of a
-   * conversation it was shared into (members see it once it is completed).
-   */
-  private Future<JsonObject> visible(String fileId, String userId) {
-    return store
-        .find(fileId)
-        .compose(
-            doc -> {
-              if (doc == null) {
-                return Future.failedFuture(notFound());
-              }
-              if (userId.equals(doc.getString("upload_initiated_by"))) {
-                return Future.succeededFuture(doc);
-              }
-              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
-                return Future.failedFuture(notFound());
-              }
-              List<String> conversations = new ArrayList<>();
-              conversations.add(doc.getString("conversation_id"));
-              for (Object c : doc.getJsonArray("shared_in", new JsonArray())) {
-                if (!conversations.contains(c)) {
-                  conversations.add((String) c);
-                }
-              }
-              return anyMember(conversations, 0, userId)
-                  .compose(
-                      ok -> ok ? Future.succeededFuture(doc) : Future.failedFuture(notFound()));
-            });
-  }
-
-  private Future<Boolean> anyMember(List<String> conversations, int i, String userId) {
-    if (i >= conversations.size()) {
-      return Future.succeededFuture(false);
-    }
-    return isMember(conversations.get(i), userId)
-        .compose(ok -> ok ? Future.succeededFuture(true) : anyMember(conversations, i + 1, userId));
-  }
-
-  static String hex(String v) {
-    return v == null ? null : v.startsWith("sha256:") ? v.substring(7) : v;
-  }
-
-  /** The status as clients see it. */
-  static JsonObject view(JsonObject doc) {
-    JsonArray received = new JsonArray();
-    JsonArray chunks = doc.getJsonArray("chunks", new JsonArray());
-    for (int i = 0; i < chunks.size(); i++) {
-      if (chunks.getValue(i) != null) {
-        received.add(i + 1);
-      }
-    }
-    JsonObject v =
-        new JsonObject()
-            .put("file_id", doc.getString("file_id"))
-            .put("upload_status", doc.getString("upload_status"))
-            .put("filename", doc.getString("original_filename"))
-            .put("size_bytes", doc.getLong("size_bytes"))
-            .put("mime_type", doc.getString("mime_type"))
-            .put("conversation_id", doc.getString("conversation_id"))
-            .put("chunk_size", doc.getLong("chunk_size"))
-            .put("total_chunks", doc.getInteger("total_chunks"))
-            .put("received_chunks", received)
-            .put("uploaded_by", doc.getString("upload_initiated_by"))
-            .put("created_at", doc.getString("created_at"))
-            .put("expires_at", doc.getString("expires_at"));
-    String checksum = hex(doc.getString("checksum"));
-    if (checksum != null) {
-      v.put("checksum_sha256", checksum);
-    }
-    if (doc.getString("upload_completed_at") != null) {
-      v.put("completed_at", doc.getString("upload_completed_at"));
-    }
-    if (doc.getString("failure_reason") != null) {
-      v.put("failure_reason", doc.getString("failure_reason"));
-    }
-    if (doc.getJsonObject("encryption") != null) {
-      v.put("encryption", doc.getJsonObject("encryption"));
-    }
-    return v;
-  }
-
-  /** The seed's {@code file_reference} of a message. */
-  static JsonObject reference(JsonObject doc) {
-    return new JsonObject()
-        .put("file_id", doc.getString("file_id"))
-        .put("filename", doc.getString("original_filename"))
-        .put("size_bytes", doc.getLong("size_bytes"))
-        .put("mime_type", doc.getString("mime_type"))
-        .put("checksum", hex(doc.getString("checksum")));
   }
 
   // --- initiate ---
@@ -260,7 +138,7 @@ public class FilesVerticle extends VerticleBase {
     String key = "files/" + DAY.format(Instant.now()) + "/" + fileId;
     return limits
         .admit(userId)
-        .compose(x -> isMember(conversationId, userId))
+        .compose(x -> access.isMember(conversationId, userId))
         .compose(
             member ->
                 member
@@ -350,7 +228,7 @@ public class FilesVerticle extends VerticleBase {
                   .insert(doc)
                   .recover(
                       err -> storage.abort(key, uploadId).transform(y -> Future.failedFuture(err)))
-                  .map(y -> view(doc));
+                  .map(y -> FileViews.view(doc));
             });
   }
 
@@ -379,7 +257,7 @@ public class FilesVerticle extends VerticleBase {
   // --- status ---
 
   private Future<JsonObject> status(JsonObject req) {
-    return visible(req.getString("file_id"), req.getString("user_id")).map(FilesVerticle::view);
+    return access.visible(req.getString("file_id"), req.getString("user_id")).map(FileViews::view);
   }
 
   // --- chunks ---
@@ -415,7 +293,8 @@ public class FilesVerticle extends VerticleBase {
   private Future<JsonObject> chunkBegin(JsonObject req) {
     int n = req.getInteger("chunk_number");
     Long declared = req.getLong("declared_length");
-    return own(req.getString("file_id"), req.getString("user_id"))
+    return access
+        .own(req.getString("file_id"), req.getString("user_id"))
         .compose(
             doc -> {
               if (!FileStore.UPLOADING.equals(doc.getString("upload_status"))) {
@@ -472,10 +351,11 @@ public class FilesVerticle extends VerticleBase {
                         .find(fileId)
                         .compose(
                             doc ->
-                                Future.failedFuture(doc == null ? notFound() : notUploading(doc))))
+                                Future.failedFuture(
+                                    doc == null ? FileAccess.notFound() : notUploading(doc))))
         .map(
             doc -> {
-              JsonObject v = view(doc);
+              JsonObject v = FileViews.view(doc);
               return new JsonObject()
                   .put("file_id", fileId)
                   .put("chunk_number", n)
@@ -496,14 +376,15 @@ public class FilesVerticle extends VerticleBase {
       return Future.failedFuture(
           Bodies.invalid("checksum_sha256", "must be 64 lowercase hex digits (SHA-256)"));
     }
-    return own(fileId, req.getString("user_id"))
+    return access
+        .own(fileId, req.getString("user_id"))
         .compose(
             doc -> {
               String status = doc.getString("upload_status");
               switch (status) {
                 case FileStore.COMPLETED:
                 case FileStore.VERIFYING:
-                  return Future.succeededFuture(view(doc));
+                  return Future.succeededFuture(FileViews.view(doc));
                 case FileStore.FAILED:
                   return Future.failedFuture(failedUpload(doc));
                 case FileStore.UPLOADING:
@@ -514,7 +395,7 @@ public class FilesVerticle extends VerticleBase {
               if (expired(doc)) {
                 return Future.failedFuture(expiredUpload());
               }
-              String expected = hex(doc.getString("expected_checksum"));
+              String expected = FileViews.hex(doc.getString("expected_checksum"));
               if (given != null && expected != null && !given.equals(expected)) {
                 return Future.failedFuture(
                     Bodies.invalid(
@@ -552,7 +433,7 @@ public class FilesVerticle extends VerticleBase {
                   .compose(
                       moved -> {
                         if (moved == null) {
-                          return store.find(fileId).map(FilesVerticle::view);
+                          return store.find(fileId).map(FileViews::view);
                         }
                         Future<JsonObject> done = finish(moved);
                         if (size <= config.syncVerifyMaxBytes()) {
@@ -560,9 +441,9 @@ public class FilesVerticle extends VerticleBase {
                               d ->
                                   FileStore.FAILED.equals(d.getString("upload_status"))
                                       ? Future.failedFuture(failedUpload(d))
-                                      : Future.succeededFuture(view(d)));
+                                      : Future.succeededFuture(FileViews.view(d)));
                         }
-                        return Future.succeededFuture(view(moved));
+                        return Future.succeededFuture(FileViews.view(moved));
                       });
             });
   }
@@ -581,144 +462,24 @@ public class FilesVerticle extends VerticleBase {
   }
 
   /**
-   * Completes the S3 upload and checks the whole file; the final document (completed, failed, or
-   * back to uploading when S3 refused the parts). Safe to run again for a file left verifying.
+   * Completes the S3 upload and checks the whole file (see {@link UploadCompletion}); safe to run
+   * again for a file left verifying.
    */
   Future<JsonObject> finish(JsonObject doc) {
-    String fileId = doc.getString("file_id");
-    JsonObject s = doc.getJsonObject("storage");
-    String key = s.getString("key");
-    List<CompletedPart> parts = new ArrayList<>();
-    JsonArray chunks = doc.getJsonArray("chunks");
-    for (int i = 0; i < chunks.size(); i++) {
-      parts.add(
-          CompletedPart.builder()
-              .partNumber(i + 1)
-              .eTag(chunks.getJsonObject(i).getString("etag"))
-              .build());
-    }
-    return storage
-        .complete(key, s.getString("upload_id"), parts)
-        .recover(
-            err -> {
-              String code =
-                  err instanceof ObjectStorage.StorageException se ? se.s3Code() : "unknown";
-              if ("NoSuchUpload".equals(code)) {
-                // completed by an earlier attempt: the object is there to check
-                return Future.succeededFuture();
-              }
-              return Future.failedFuture(err);
-            })
-        .compose(x -> storage.sha256(key))
-        .compose(
-            hashed -> {
-              String expected = hex(doc.getString("expected_checksum"));
-              long size = doc.getLong("size_bytes");
-              String reason = null;
-              if (hashed.size() != size) {
-                reason = "the stored file has " + hashed.size() + " bytes, not " + size;
-              } else if (expected != null && !expected.equals(hashed.sha256())) {
-                reason =
-                    "the file's SHA-256 is "
-                        + hashed.sha256()
-                        + ", not the "
-                        + expected
-                        + " it was uploaded with";
-              }
-              if (reason != null) {
-                String why = reason;
-                return store
-                    .transition(
-                        fileId,
-                        FileStore.VERIFYING,
-                        new JsonObject()
-                            .put("upload_status", FileStore.FAILED)
-                            .put("failure_reason", why)
-                            .put("checksum", "sha256:" + hashed.sha256()))
-                    .compose(
-                        d ->
-                            storage
-                                .delete(key)
-                                .otherwise((Void) null)
-                                .map(y -> d == null ? doc : d));
-              }
-              String now = Wire.timestamp(Instant.now());
-              // file.uploaded rides with the document (the same update): the outbox relay
-              // publishes it, so a Kafka failure now cannot lose it
-              JsonObject uploaded = uploadedEvent(doc, hashed.sha256(), now);
-              return store
-                  .transition(
-                      fileId,
-                      FileStore.VERIFYING,
-                      new JsonObject()
-                          .put("upload_status", FileStore.COMPLETED)
-                          .put("checksum", "sha256:" + hashed.sha256())
-                          .put("upload_completed_at", now)
-                          .put("expires_at", (String) null)
-                          .put(
-                              Outbox.FIELD,
-                              new JsonArray()
-                                  .add(
-                                      Outbox.entry(
-                                          Topics.name(config.topicPrefix(), Topics.FILE_UPLOADED),
-                                          fileId,
-                                          uploaded))))
-                  .compose(
-                      d -> {
-                        if (d == null) {
-                          return store.find(fileId);
-                        }
-                        Outbox.nudge(vertx, Outbox.MONGO);
-                        return Future.succeededFuture(d);
-                      });
-            })
-        .recover(
-            err -> {
-              String code =
-                  err instanceof ObjectStorage.StorageException se ? se.s3Code() : "unknown";
-              if ("InvalidPart".equals(code) || "InvalidPartOrder".equals(code)) {
-                LOG.warn("file {}: S3 refused the parts ({}); back to uploading", fileId, code);
-                return store
-                    .transition(
-                        fileId,
-                        FileStore.VERIFYING,
-                        new JsonObject()
-                            .put("upload_status", FileStore.UPLOADING)
-                            .put(
-                                "failure_reason",
-                                "a chunk changed while completing; complete again"))
-                    .compose(d -> d == null ? store.find(fileId) : Future.succeededFuture(d));
-              }
-              LOG.warn("file {}: completion failed, retried later: {}", fileId, err.getMessage());
-              return Future.failedFuture(err);
-            });
-  }
-
-  /** The {@code file.uploaded} event of a file completing now (Kafka key: the file id). */
-  private static JsonObject uploadedEvent(JsonObject doc, String sha256, String completedAt) {
-    return new JsonObject()
-        .put(Outbox.EVENT_ID, UUID.randomUUID().toString())
-        .put("file_id", doc.getString("file_id"))
-        .put("uploaded_by", doc.getString("upload_initiated_by"))
-        .put("conversation_id", doc.getString("conversation_id"))
-        .put("filename", doc.getString("original_filename"))
-        .put("size_bytes", doc.getLong("size_bytes"))
-        .put("mime_type", doc.getString("mime_type"))
-        .put("checksum_sha256", sha256)
-        .put("storage", doc.getJsonObject("storage").copy().put("upload_id", (String) null))
-        .put("completed_at", completedAt);
+    return completion.finish(doc);
   }
 
   // --- abort ---
 
   private Future<JsonObject> abort(JsonObject req) {
     String fileId = req.getString("file_id");
-    return own(fileId, req.getString("user_id"))
+    return access
+        .own(fileId, req.getString("user_id"))
         .compose(
             doc -> {
               String status = doc.getString("upload_status");
               if (FileStore.ABORTED.equals(status)) {
-                return Future.succeededFuture(view(doc));
+                return Future.succeededFuture(FileViews.view(doc));
               }
               if (!FileStore.UPLOADING.equals(status)) {
                 return Future.failedFuture(
@@ -746,7 +507,7 @@ public class FilesVerticle extends VerticleBase {
                                       "file {}: S3 abort failed: {}", fileId, err.getMessage());
                                   return Future.succeededFuture();
                                 })
-                            .map(y -> view(d));
+                            .map(y -> FileViews.view(d));
                       });
             });
   }
@@ -770,7 +531,8 @@ public class FilesVerticle extends VerticleBase {
   // --- download and sharing ---
 
   private Future<JsonObject> download(JsonObject req) {
-    return visible(req.getString("file_id"), req.getString("user_id"))
+    return access
+        .visible(req.getString("file_id"), req.getString("user_id"))
         .compose(
             doc -> {
               if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
@@ -790,13 +552,14 @@ public class FilesVerticle extends VerticleBase {
                   new JsonObject()
                       .put("url", d.url())
                       .put("expires_at", Wire.timestamp(d.expiresAt()))
-                      .put("file", reference(doc)));
+                      .put("file", FileViews.reference(doc)));
             });
   }
 
   private Future<JsonObject> mediaSource(JsonObject req) {
     int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
-    return visible(req.getString("file_id"), req.getString("user_id"))
+    return access
+        .visible(req.getString("file_id"), req.getString("user_id"))
         .compose(
             doc -> {
               if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
@@ -810,7 +573,7 @@ public class FilesVerticle extends VerticleBase {
                       key, doc.getString("original_filename"), doc.getString("mime_type"), ttl);
               return Future.succeededFuture(
                   new JsonObject()
-                      .put("file", reference(doc))
+                      .put("file", FileViews.reference(doc))
                       .put("link", link.url())
                       .put("internal_url", storage.internalUrl(key, ttl).url())
                       .put("expires_at", Wire.timestamp(link.expiresAt())));
@@ -820,7 +583,8 @@ public class FilesVerticle extends VerticleBase {
   private Future<JsonObject> share(JsonObject req) {
     String fileId = req.getString("file_id");
     String conversationId = req.getString("conversation_id");
-    return visible(fileId, req.getString("user_id"))
+    return access
+        .visible(fileId, req.getString("user_id"))
         .compose(
             doc -> {
               if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
@@ -842,7 +606,7 @@ public class FilesVerticle extends VerticleBase {
               return (known
                       ? Future.<Void>succeededFuture()
                       : store.addShare(fileId, conversationId))
-                  .map(x -> reference(doc));
+                  .map(x -> FileViews.reference(doc));
             });
   }
 }

@@ -373,14 +373,14 @@ final class Services {
                     new LinkVerification(clients.pg(), plugins, identityConfig),
                     new ContactMerge(
                         clients.pg(), clients.mongo(), clients.redisApi(), redisPrefix),
-                    hostConfig.adminUsernames()),
+                    settings::isAdmin),
                 new ConfigAdminRoutes(
                     vertx,
                     settings,
                     settingsStore,
                     settingsSync,
                     new ConsumerLag(clients.kafkaAdmin(), consumerGroups(config, raw))),
-                new WebhookRoutes(vertx, webhooksConfig)));
+                new WebhookRoutes(vertx, webhooksConfig, settings::isAdmin)));
     List<GrpcModule> grpc =
         List.of(
             new AuthGrpc(vertx, security.rateLimited()),

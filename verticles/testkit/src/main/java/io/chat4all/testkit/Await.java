@@ -64,6 +64,25 @@ public final class Await {
   }
 
   /**
+   * Polls {@code lookup} until it gives a value (not null) or {@code timeout} passes; the value, or
+   * null when there was none in time (for a caller that reports every missing value at once).
+   */
+  public static <T> T value(Duration timeout, java.util.function.Supplier<T> lookup) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    T got = lookup.get();
+    while (got == null && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      got = lookup.get();
+    }
+    return got;
+  }
+
+  /**
    * Checks that something stays true for {@code during}: {@code check} (which throws an {@link
    * AssertionError} when it does not hold) runs again and again until the time is up, and at least
    * twice: the first check starts at once, the last one after the time is up.

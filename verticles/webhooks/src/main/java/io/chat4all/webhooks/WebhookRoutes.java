@@ -22,10 +22,21 @@ public class WebhookRoutes implements RouteModule {
 
   private final Vertx vertx;
   private final boolean allowHttp;
+  private final java.util.function.Predicate<String> isAdmin;
 
   public WebhookRoutes(Vertx vertx, WebhooksConfig config) {
+    this(vertx, config, name -> false);
+  }
+
+  /**
+   * @param isAdmin whether a username is an administrator beyond {@code admin.usernames} (the
+   *     runtime settings' administrators, such as the CLI's {@code create-admin})
+   */
+  public WebhookRoutes(
+      Vertx vertx, WebhooksConfig config, java.util.function.Predicate<String> isAdmin) {
     this.vertx = vertx;
     this.allowHttp = config.allowHttp();
+    this.isAdmin = isAdmin;
   }
 
   @Override
@@ -98,16 +109,19 @@ public class WebhookRoutes implements RouteModule {
     return ServiceBus.request(vertx, Addresses.WEBHOOKS, action, body);
   }
 
-  private static JsonObject me(RoutingContext ctx) {
+  private JsonObject me(RoutingContext ctx) {
     Principal p = Authn.principal(ctx);
-    return new JsonObject().put("user_id", p.userId()).put("username", p.username());
+    return new JsonObject()
+        .put("user_id", p.userId())
+        .put("username", p.username())
+        .put("admin", p.username() != null && isAdmin.test(p.username()));
   }
 
-  private static JsonObject target(RoutingContext ctx) {
+  private JsonObject target(RoutingContext ctx) {
     return me(ctx).put("webhook_id", Bodies.pathId(ctx, "webhook_id"));
   }
 
-  private static JsonObject delivery(RoutingContext ctx) {
+  private JsonObject delivery(RoutingContext ctx) {
     return target(ctx).put("delivery_id", Bodies.pathId(ctx, "delivery_id"));
   }
 

@@ -4,6 +4,8 @@ import io.chat4all.channel.spi.ConnectorException;
 import io.chat4all.channel.spi.ConnectorMetrics;
 import io.chat4all.channel.spi.ErrorClass;
 import io.chat4all.channel.spi.MediaDownload;
+import io.chat4all.channel.spi.support.LimitedStream;
+import io.chat4all.channel.spi.support.MultipartUpload;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -153,20 +155,49 @@ public final class GraphClient {
         .transform(ar -> finish(name, started, ar.failed() ? ar.cause() : null, ar.result()));
   }
 
+  /** How a media URL is fetched: with the access token, or as the public link it is. */
+  public enum MediaAuth {
+    /**
+     * The Bearer token goes along (WhatsApp's media URLs require it), but only to the Graph base
+     * itself or over https: never in clear text to another host.
+     */
+    BEARER,
+    /** No token: a CDN link signed by the provider (Messenger and Instagram attachments). */
+    NONE
+  }
+
   /**
    * A streamed {@code GET} of media bytes at {@code url} (absolute, e.g. the {@code url} WhatsApp's
-   * {@code GET /{media_id}} answers, or a path under the Graph base) with the same Bearer token.
-   * Fails with {@link ErrorClass#MEDIA_REJECTED} when the announced {@code Content-Length} is above
-   * {@code maxBytes}; the stream (paused) ends with a {@code MEDIA_REJECTED} error and the
-   * connection is reset once more than {@code maxBytes} arrive.
+   * {@code GET /{media_id}} answers, or a path under the Graph base) with the same Bearer token
+   * ({@link MediaAuth#BEARER}). Fails with {@link ErrorClass#MEDIA_REJECTED} when the announced
+   * {@code Content-Length} is above {@code maxBytes}; the stream (paused) ends with a {@code
+   * MEDIA_REJECTED} error and the connection is reset once more than {@code maxBytes} arrive.
    *
    * @param mimeType the MIME type to report when the answer has no {@code Content-Type}
    * @param filename the name to report
    */
   public Future<MediaDownload> download(
       String url, long maxBytes, String mimeType, String filename, long downloadTimeoutMs) {
+    return download(url, maxBytes, mimeType, filename, downloadTimeoutMs, MediaAuth.BEARER);
+  }
+
+  /**
+   * As {@link #download(String, long, String, String, long)}, with the token sent as {@code auth}
+   * says.
+   */
+  public Future<MediaDownload> download(
+      String url,
+      long maxBytes,
+      String mimeType,
+      String filename,
+      long downloadTimeoutMs,
+      MediaAuth auth) {
     long started = System.nanoTime();
-    return http.request(options(HttpMethod.GET, url, downloadTimeoutMs))
+    RequestOptions options = options(HttpMethod.GET, url, downloadTimeoutMs);
+    if (auth == MediaAuth.NONE || !mayCarryToken(url(url))) {
+      options.removeHeader("Authorization");
+    }
+    return http.request(options)
         .compose(req -> req.send())
         .compose(
             resp -> {
@@ -206,6 +237,23 @@ public final class GraphClient {
             ar ->
                 finish("download", started, ar.failed() ? ar.cause() : null, (Object) ar.result()))
         .map(o -> (MediaDownload) o);
+  }
+
+  /** The token goes to the Graph base, or over https; never in clear text to another host. */
+  boolean mayCarryToken(String absoluteUrl) {
+    return absoluteUrl.startsWith("https://") || sameOrigin(absoluteUrl, base);
+  }
+
+  private static boolean sameOrigin(String url, String base) {
+    try {
+      java.net.URI a = java.net.URI.create(url);
+      java.net.URI b = java.net.URI.create(base);
+      return java.util.Objects.equals(a.getScheme(), b.getScheme())
+          && java.util.Objects.equals(a.getHost(), b.getHost())
+          && a.getPort() == b.getPort();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static long contentLength(String header) {

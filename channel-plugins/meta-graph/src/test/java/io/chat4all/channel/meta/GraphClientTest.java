@@ -212,6 +212,49 @@ class GraphClientTest {
         .isEqualTo(ErrorClass.PERMANENT);
   }
 
+  @Test
+  void theTokenGoesOnlyWhereItBelongs() throws Exception {
+    handler = r -> r.response().end(Buffer.buffer(new byte[10]));
+    List<String> foreignSeen = new CopyOnWriteArrayList<>();
+    HttpServer foreign =
+        await(
+            vertx
+                .createHttpServer()
+                .requestHandler(
+                    r -> {
+                      foreignSeen.add(String.valueOf(r.getHeader("Authorization")));
+                      r.response().end(Buffer.buffer(new byte[10]));
+                    })
+                .listen(0, "127.0.0.1"));
+    try {
+      seen.clear();
+      drain(() -> client().download("/media/1", 100, null, "x", 5000));
+      assertThat(seen).containsExactly("GET /v21.0/media/1 Bearer TOKEN");
+
+      // a provider's CDN link: no token even to the Graph host
+      seen.clear();
+      drain(() -> client().download("/media/1", 100, null, "x", 5000, GraphClient.MediaAuth.NONE));
+      assertThat(seen).containsExactly("GET /v21.0/media/1 null");
+
+      // another host over plain http never sees the token
+      drain(
+          () ->
+              client()
+                  .download(
+                      "http://127.0.0.1:" + foreign.actualPort() + "/cdn/1", 100, null, "x", 5000));
+      assertThat(foreignSeen).containsExactly("null");
+      assertThat(client().mayCarryToken("https://lookaside.example/m/1")).isTrue();
+      assertThat(client().mayCarryToken("http://lookaside.example/m/1")).isFalse();
+    } finally {
+      await(foreign.close());
+    }
+  }
+
+  private static void drain(java.util.function.Supplier<Future<MediaDownload>> download)
+      throws Exception {
+    await(onLoop(() -> download.get().compose(dl -> collectOnLoop(dl.stream()))));
+  }
+
   private static ReadStream<Buffer> stream(Buffer bytes) {
     return new InMemoryStream(vertx, bytes);
   }

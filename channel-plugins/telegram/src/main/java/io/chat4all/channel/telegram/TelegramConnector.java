@@ -21,6 +21,8 @@ import io.chat4all.channel.spi.SendResult;
 import io.chat4all.channel.spi.Signatures;
 import io.chat4all.channel.spi.Spi;
 import io.chat4all.channel.spi.WebhookRequest;
+import io.chat4all.channel.spi.support.LimitedStream;
+import io.chat4all.channel.spi.support.MultipartUpload;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -398,6 +400,7 @@ public class TelegramConnector implements ChannelConnector {
                     media.mimeType(),
                     media.sizeBytes(),
                     stream))
+        .map(MultipartUpload.Answer::body)
         .compose(TelegramConnector::uploadResult)
         .transform(ar -> api.finish(method, started, ar.failed() ? ar.cause() : null, ar.result()))
         .map(r -> messageId(r, chat));

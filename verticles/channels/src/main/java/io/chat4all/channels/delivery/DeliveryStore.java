@@ -40,6 +40,10 @@ public final class DeliveryStore {
   public static final String DELIVERIES = "channel_deliveries";
   public static final String MESSAGES = "channel_messages";
   public static final String CONTACTS = "channel_contacts";
+
+  /** Receipts that named a provider id no send was recorded under yet (see ParkedReceipts). */
+  public static final String PARKED_RECEIPTS = "channel_parked_receipts";
+
   public static final String SENT = "sent";
   public static final String FAILED = "failed";
   public static final String PENDING = "pending";
@@ -68,7 +72,8 @@ public final class DeliveryStore {
                     .put("channel", 1)
                     .put("direction", 1)
                     .put("sent_at_ms", -1)),
-            index(DELIVERIES, new JsonObject().put("message_id", 1)))
+            index(DELIVERIES, new JsonObject().put("message_id", 1)),
+            index(PARKED_RECEIPTS, new JsonObject().put("parked_at_ms", 1)))
         .mapEmpty();
   }
 
@@ -299,6 +304,38 @@ public final class DeliveryStore {
                   ? ids.getString(0)
                   : null;
             });
+  }
+
+  /**
+   * Keeps a receipt for later (one document per channel, provider id and status: a repeated receipt
+   * is the same document).
+   */
+  public Future<Void> parkReceipt(String channel, JsonObject receipt) {
+    String id =
+        channel
+            + ":"
+            + receipt.getString("provider_message_id")
+            + ":"
+            + receipt.getString("status");
+    return mongo
+        .replaceDocumentsWithOptions(
+            PARKED_RECEIPTS,
+            new JsonObject().put("_id", id),
+            receipt.copy().put("_id", id).put("channel", channel),
+            new io.vertx.ext.mongo.UpdateOptions().setUpsert(true))
+        .mapEmpty();
+  }
+
+  /** The oldest parked receipts, at most {@code limit}. */
+  public Future<List<JsonObject>> parkedReceipts(int limit) {
+    return mongo.findWithOptions(
+        PARKED_RECEIPTS,
+        new JsonObject(),
+        new FindOptions().setSort(new JsonObject().put("parked_at_ms", 1)).setLimit(limit));
+  }
+
+  public Future<Void> unparkReceipt(String id) {
+    return mongo.removeDocument(PARKED_RECEIPTS, new JsonObject().put("_id", id)).mapEmpty();
   }
 
   /** The platform message a provider id stands for ({@code message_id}, …), or null. */

@@ -286,7 +286,7 @@ public final class PluginAdmin {
     return locked(
             channel,
             () ->
-                catalogRow(channel)
+                storedAtAll(channel)
                     .compose(
                         row ->
                             pg.withTransaction(
@@ -313,6 +313,8 @@ public final class PluginAdmin {
                     .delete(sha)
                     .onFailure(e -> LOG.warn("deleting plugin object {} failed", sha, e));
               }
+              // this node's copies of versions never activated here are nobody's record
+              host.forgetCopies(shas);
               LOG.info("channel {} removed by {}", channel, user);
               return new JsonObject().put("channel", channel).put("removed_versions", shas.size());
             });
@@ -326,6 +328,22 @@ public final class PluginAdmin {
                 rows.size() == 0
                     ? Future.failedFuture(notFound("no such channel: " + channel))
                     : Future.succeededFuture(rows.iterator().next()));
+  }
+
+  /**
+   * Succeeds when the cluster holds a desired state or an uploaded version of the channel (a
+   * version uploaded with {@code activate=false} and never activated has no desired state yet).
+   */
+  private Future<Void> storedAtAll(String channel) {
+    return pg.preparedQuery(
+            "SELECT EXISTS (SELECT 1 FROM channel_plugins WHERE channel = $1)"
+                + " OR EXISTS (SELECT 1 FROM channel_plugin_versions WHERE channel = $1)")
+        .execute(Tuple.of(channel))
+        .compose(
+            rows ->
+                Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))
+                    ? Future.<Void>succeededFuture()
+                    : Future.failedFuture(notFound("no such channel: " + channel)));
   }
 
   /** Succeeds when the cluster stored the channel or some node has a jar of it. */

@@ -200,6 +200,19 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
     return onHost(() -> reconcile());
   }
 
+  /**
+   * Stored copies of versions the cluster forgot (a removed channel): the next scan deletes those
+   * no record or desired state still uses.
+   */
+  public Future<Void> forgetCopies(java.util.Collection<String> shas) {
+    Set<String> copy = Set.copyOf(shas);
+    return onHost(
+        () -> {
+          unstored.addAll(copy);
+          return Future.succeededFuture();
+        });
+  }
+
   private Future<Void> onHost(java.util.function.Supplier<Future<Void>> step) {
     Promise<Void> p = Promise.promise();
     here.runOnContext(v -> step.get().onComplete(p));

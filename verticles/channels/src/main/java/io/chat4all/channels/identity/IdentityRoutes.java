@@ -27,9 +27,16 @@ public final class IdentityRoutes implements RouteModule {
 
   private final LinkVerification verification;
   private final ContactMerge merge;
-  private final Set<String> admins;
+  private final java.util.function.Predicate<String> admins;
 
-  public IdentityRoutes(LinkVerification verification, ContactMerge merge, Set<String> admins) {
+  /**
+   * @param admins whether a username is an administrator ({@code admin.usernames} and those the
+   *     runtime settings name, such as the CLI's {@code create-admin})
+   */
+  public IdentityRoutes(
+      LinkVerification verification,
+      ContactMerge merge,
+      java.util.function.Predicate<String> admins) {
     this.verification = verification;
     this.merge = merge;
     this.admins = admins;
@@ -96,7 +103,7 @@ public final class IdentityRoutes implements RouteModule {
   /** The caller's username when it is an administrator; else 403. */
   private String admin(RoutingContext ctx) {
     Principal p = Authn.principal(ctx);
-    if (p.username() == null || !admins.contains(p.username())) {
+    if (p.username() == null || !admins.test(p.username())) {
       throw new ServiceException(ErrorCode.FORBIDDEN, "only administrators may do this");
     }
     return p.username();

@@ -37,6 +37,7 @@ final class InboundProcessor {
   private final StatusRecords status;
   private final AttachmentStore media;
   private final InboundConfig config;
+  private final ParkedReceipts parked;
 
   InboundProcessor(
       Vertx vertx,
@@ -51,6 +52,12 @@ final class InboundProcessor {
     this.status = status;
     this.media = media;
     this.config = config;
+    this.parked = new ParkedReceipts(vertx, store, this::applyReceipt);
+  }
+
+  /** Tries the receipts that came before their sends once more (periodically, by the consumer). */
+  Future<Void> sweepParkedReceipts() {
+    return parked.sweep();
   }
 
   Future<Void> handle(String channel, InboundEvent event) {
@@ -272,18 +279,36 @@ final class InboundProcessor {
   // --- receipts ---
 
   private Future<Void> receipt(String channel, InboundEvent.Receipt r) {
+    return applyReceipt(channel, r)
+        .compose(
+            applied -> {
+              if (applied) {
+                return Future.succeededFuture();
+              }
+              // the provider was quicker than the delivery recording its answer: keep it
+              LOG.debug(
+                  "channel {}: receipt for a message not recorded (yet) {}",
+                  channel,
+                  r.providerMessageId());
+              return parked.park(channel, r);
+            });
+  }
+
+  /** True when {@code r} applied or has nothing to apply; false when its send is unknown. */
+  private Future<Boolean> applyReceipt(String channel, InboundEvent.Receipt r) {
+    String s = r.status().name().toLowerCase(Locale.ROOT);
+    if (s.equals("sent")) {
+      return Future.succeededFuture(true); // the delivery records sent itself
+    }
     return store
         .byProviderId(channel, r.providerMessageId())
         .compose(
             doc -> {
-              if (doc == null || !"out".equals(doc.getString("direction"))) {
-                LOG.debug(
-                    "channel {}: receipt for unknown message {}", channel, r.providerMessageId());
-                return Future.succeededFuture();
+              if (doc == null) {
+                return Future.succeededFuture(false);
               }
-              String s = r.status().name().toLowerCase(Locale.ROOT);
-              if (s.equals("sent")) {
-                return Future.succeededFuture(); // delivery recorded sent already
+              if (!"out".equals(doc.getString("direction"))) {
+                return Future.succeededFuture(true); // a receipt of a contact's own message
               }
               JsonObject record =
                   StatusRecords.status(
@@ -300,7 +325,7 @@ final class InboundProcessor {
                         r.errorClass() == null ? "provider_error" : r.errorClass().reason())
                     .put("provider_code", r.providerCode());
               }
-              return status.receipt(record);
+              return status.receipt(record).map(true);
             });
   }
 

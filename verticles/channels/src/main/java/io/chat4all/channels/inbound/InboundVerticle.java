@@ -41,6 +41,10 @@ public final class InboundVerticle extends VerticleBase {
   private volatile boolean stopping;
   private Promise<Void> loopStopped;
   private long backoffMs = 200;
+  private long sweepTimer = -1;
+
+  /** How often receipts that came before their sends are tried again. */
+  static final long PARKED_SWEEP_MS = 30_000;
 
   private io.chat4all.codecs.KafkaMembership membership =
       io.chat4all.codecs.KafkaMembership.DEFAULT;
@@ -71,12 +75,21 @@ public final class InboundVerticle extends VerticleBase {
     membership.applyTo(props);
     consumer = KafkaConsumer.create(vertx, props);
     loopStopped = Promise.promise();
+    sweepTimer =
+        vertx.setPeriodic(
+            PARKED_SWEEP_MS,
+            t ->
+                processor
+                    .sweepParkedReceipts()
+                    .onFailure(
+                        e -> LOG.debug("sweeping parked receipts failed: {}", e.getMessage())));
     return consumer.subscribe(config.topic(Topics.CHANNEL_INBOUND)).onSuccess(v -> loop());
   }
 
   @Override
   public Future<?> stop() {
     stopping = true;
+    vertx.cancelTimer(sweepTimer);
     return loopStopped.future().compose(v -> consumer.close());
   }
 

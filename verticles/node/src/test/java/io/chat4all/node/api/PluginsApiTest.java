@@ -179,6 +179,28 @@ class PluginsApiTest {
   }
 
   @Test
+  void aVersionNeverActivatedCanBeRemoved() throws Exception {
+    String t = admin.accessToken();
+    Api.Res up =
+        api.raw(
+                "POST",
+                "/v1/admin/plugins?activate=false",
+                t,
+                JAR,
+                PluginJars.connector("dormant", "1.0.0"))
+            .expect(201);
+    JsonObject listed = api.get("/v1/admin/plugins/dormant", t).expect(200).json();
+    assertThat(listed.getValue("active_version")).isNull();
+    JsonObject removed = api.delete("/v1/admin/plugins/dormant", t).expect(200).json();
+    assertThat(removed.getInteger("removed_versions")).isEqualTo(1);
+    api.get("/v1/admin/plugins/dormant", t).expectError(404, "not_found");
+    Path stored =
+        dir.resolve("store")
+            .resolve(up.json().getJsonObject("version").getString("sha256") + ".jar");
+    Await.until("stored copy deleted", Duration.ofSeconds(30), () -> !Files.exists(stored));
+  }
+
+  @Test
   void uploadActivateRollBackDisableEnableRemove() throws Exception {
     String t = admin.accessToken();
     Api.Res v1 = upload(admin, PluginJars.connector("cycle", "1.0.0")).expect(201);

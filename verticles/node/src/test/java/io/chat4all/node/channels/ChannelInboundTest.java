@@ -358,6 +358,32 @@ class ChannelInboundTest {
       assertThat(
               still.getJsonObject("recipient_status").getJsonObject(mia.id()).getString("status"))
           .isEqualTo("failed");
+
+      // the provider's receipt comes before its answer to the send was recorded: it is kept and
+      // applies once the send is (the test connector numbers its ids mid.1, mid.2, …)
+      int next =
+          Integer.parseInt(
+                  messengerDelivery(fx.message(bob, ids.get(2)))
+                      .getString("external_message_id")
+                      .substring("mid.".length()))
+              + 1;
+      JsonObject early =
+          new JsonObject()
+              .put(
+                  "receipts",
+                  new JsonArray()
+                      .add(new JsonObject().put("id", "mid." + next).put("status", "delivered")));
+      assertThat(postMessenger(early).statusCode()).isEqualTo(200);
+      String late = UUID.randomUUID().toString();
+      fx.api
+          .post(
+              "/v1/messages",
+              bob.accessToken(),
+              Api.textMessage(conv, late, "late").put("channels", new JsonArray().add("messenger")))
+          .expect(202);
+      JsonObject delivered = fx.awaitMessage(bob, late, "delivered", messenger("delivered"));
+      assertThat(messengerDelivery(delivered).getString("external_message_id"))
+          .isEqualTo("mid." + next);
     } finally {
       fx.removePlugin("messenger");
     }

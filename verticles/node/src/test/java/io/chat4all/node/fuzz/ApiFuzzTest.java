@@ -3,6 +3,7 @@ package io.chat4all.node.fuzz;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chat4all.node.api.Api;
+import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
 import io.vertx.core.json.JsonArray;
@@ -321,11 +322,10 @@ class ApiFuzzTest {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     List<String> tokens = List.of(a.accessToken(), b.accessToken(), outsider.accessToken());
     for (Map.Entry<String, String> e : accepted.entrySet()) {
-      Api.Res got = stored(e.getKey(), tokens);
-      while (got == null && System.nanoTime() < deadline) {
-        Thread.sleep(100); // polling a store the pipeline writes to
-        got = stored(e.getKey(), tokens);
-      }
+      Api.Res got =
+          Await.value(
+              Duration.ofNanos(Math.max(0, deadline - System.nanoTime())),
+              () -> stored(e.getKey(), tokens));
       if (got == null) {
         String token = e.getValue().substring(0, e.getValue().indexOf(' '));
         lost.add(

@@ -300,6 +300,23 @@ class RuntimeSettingsProcessTest {
                       .getJsonObject(RuntimeSettings.MAX_UPLOAD_BYTES)
                       .getLong("value"))
               .isEqualTo(1000L);
+          // an administrator of the runtime settings is one everywhere: global webhooks and
+          // operator link verification are not refused to it (the address is, as for anyone)
+          JsonObject global =
+              new JsonObject()
+                  .put("url", "https://127.0.0.1/hook")
+                  .put("events", new io.vertx.core.json.JsonArray().add("message.created"))
+                  .put("global", true);
+          ProcessRest.Res asUser = ProcessRest.call(portC, "POST", "/v1/webhooks", ana, global);
+          assertThat(asUser.status()).isEqualTo(403);
+          ProcessRest.Res asOp = ProcessRest.call(portC, "POST", "/v1/webhooks", newop, global);
+          assertThat(asOp.status()).as(asOp.toString()).isIn(201, 400);
+          String verifyPath =
+              "/v1/admin/users/00000000-0000-4000-8000-000000000001/channels/telegram/verify";
+          assertThat(ProcessRest.call(portC, "POST", verifyPath, ana, null).status())
+              .isEqualTo(403);
+          assertThat(ProcessRest.call(portC, "POST", verifyPath, newop, null).status())
+              .isNotEqualTo(403);
           Cli audit = admin(portC, newop, "audit");
           assertThat(audit.json().getJsonArray("items")).hasSize(2);
           assertThat(audit.out()).contains("\"changed_by\" : \"" + ADMIN + "\"");

@@ -423,7 +423,14 @@ public abstract class MessagingConnector implements ChannelConnector {
           ConnectorException.of(ErrorClass.MEDIA_REJECTED, null, "the attachment has no URL"));
     }
     return graph
-        .download(url, limit, media.mimeType(), media.filename(), uploadTimeoutMs)
+        // attachment links are signed CDN URLs: the page token is not theirs to see
+        .download(
+            url,
+            limit,
+            media.mimeType(),
+            media.filename(),
+            uploadTimeoutMs,
+            GraphClient.MediaAuth.NONE)
         .recover(
             err ->
                 // an expired or refused CDN link is gone for good; network trouble is retried

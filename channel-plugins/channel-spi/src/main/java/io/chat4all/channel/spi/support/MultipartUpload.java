@@ -1,4 +1,4 @@
-package io.chat4all.channel.telegram;
+package io.chat4all.channel.spi.support;
 
 import io.chat4all.channel.spi.ConnectorException;
 import io.chat4all.channel.spi.ErrorClass;
@@ -20,19 +20,22 @@ import java.util.Map;
  * back-pressure), then the closing boundary. The length is known up front, so the request has a
  * {@code Content-Length} and the file is never held in memory.
  */
-final class MultipartUpload {
+public final class MultipartUpload {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private MultipartUpload() {}
 
+  /** The answer to an upload: status, body and the Retry-After header (or null). */
+  public record Answer(int status, Buffer body, String retryAfter) {}
+
   /**
-   * Sends the upload; the response body.
+   * Sends the upload; the answer.
    *
    * @param fields text fields in order
    * @param fileField name of the file part
    * @param size exact number of bytes {@code bytes} delivers (a different count fails the upload)
    */
-  static Future<Buffer> send(
+  public static Future<Answer> send(
       HttpClient http,
       RequestOptions options,
       Map<String, String> fields,
@@ -69,7 +72,15 @@ final class MultipartUpload {
             req -> {
               req.putHeader("Content-Type", "multipart/form-data; boundary=" + boundary);
               req.putHeader("Content-Length", Long.toString(length));
-              Future<Buffer> response = req.response().compose(r -> r.body());
+              Future<Answer> response =
+                  req.response()
+                      .compose(
+                          r ->
+                              r.body()
+                                  .map(
+                                      b ->
+                                          new Answer(
+                                              r.statusCode(), b, r.getHeader("Retry-After"))));
               req.write(head);
               pump(req, bytes, size, tail);
               return response;

@@ -1,4 +1,4 @@
-package io.chat4all.channel.meta;
+package io.chat4all.channel.spi.support;
 
 import io.chat4all.channel.spi.ConnectorException;
 import io.chat4all.channel.spi.ErrorClass;
@@ -10,7 +10,7 @@ import io.vertx.core.streams.ReadStream;
  * A byte stream that ends with an error (and aborts its source) once more than {@code max} bytes
  * arrive, so an attachment that is larger than announced cannot fill the host's storage.
  */
-final class LimitedStream implements ReadStream<Buffer> {
+public final class LimitedStream implements ReadStream<Buffer> {
   private final ReadStream<Buffer> source;
   private final long max;
   private final Runnable abort;
@@ -20,7 +20,7 @@ final class LimitedStream implements ReadStream<Buffer> {
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
 
-  LimitedStream(ReadStream<Buffer> source, long max, Runnable abort) {
+  public LimitedStream(ReadStream<Buffer> source, long max, Runnable abort) {
     this.source = source;
     this.max = max;
     this.abort = abort;
