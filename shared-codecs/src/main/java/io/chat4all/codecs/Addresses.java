@@ -23,6 +23,18 @@ public final class Addresses {
    */
   public static final String OUTBOX_NUDGE = "chat4all.outbox.nudge";
 
+  /**
+   * Published cluster-wide with {@code {conversation_id}} after the members of a conversation
+   * changed (committed, Redis cache dropped): every node drops its own copy of them.
+   */
+  public static final String MEMBERS_CHANGED = "chat4all.conversations.members.changed";
+
+  /**
+   * Published cluster-wide with {@code {jti?, family_id?, until}} after an access token or a whole
+   * login was revoked in Redis: every node adds it to its own copy of the revocations.
+   */
+  public static final String TOKENS_REVOKED = "chat4all.auth.tokens.revoked";
+
   /** Per-user address prefix; a user's live events are published on {@code chat4all.user.<id>}. */
   public static final String USER_PREFIX = "chat4all.user.";
 

@@ -505,6 +505,7 @@ public class ConversationsVerticle extends VerticleBase {
                       })
                   .map(
                       x -> {
+                        LocalMembers.publishChanged(vertx, id.toString());
                         Outbox.nudge(vertx, Outbox.POSTGRES);
                         return change.reply();
                       });

@@ -92,6 +92,32 @@ final class MembershipCache {
             });
   }
 
+  /** Every member of the conversation; from the cache, else from PostgreSQL (filling the cache). */
+  Future<Map<String, Membership>> members(String conversationId) {
+    return redis
+        .hgetall(key(conversationId))
+        .compose(
+            r -> {
+              if (r != null && r.containsKey(MARKER)) {
+                Map<String, Membership> members = new HashMap<>();
+                for (String field : r.getKeys()) {
+                  if (!MARKER.equals(field) && !field.startsWith("seq:")) {
+                    Response seq = r.get("seq:" + field);
+                    members.put(
+                        field,
+                        new Membership(r.get(field).toString(), seq == null ? 0 : seq.toLong()));
+                  }
+                }
+                return Future.succeededFuture(members);
+              }
+              return loadAndFill(conversationId);
+            },
+            err -> {
+              LOG.warn("membership cache unavailable, reading PostgreSQL: {}", err.toString());
+              return load(conversationId);
+            });
+  }
+
   private static String value(Response r, int i) {
     Response v = r == null ? null : r.get(i);
     return v == null ? null : v.toString();

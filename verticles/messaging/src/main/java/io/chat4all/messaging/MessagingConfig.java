@@ -17,7 +17,11 @@ public record MessagingConfig(
     long pipelineMaxBackoffMs,
     String topicPrefix,
     String kafkaBootstrapServers,
-    String redisKeyPrefix) {
+    String redisKeyPrefix,
+    long idempotencyFilterBits) {
+
+  /** Bits per bucket of the seen filter of message ids ({@link SeenFilter}): 2 MiB. */
+  public static final long DEFAULT_FILTER_BITS = 1L << 24;
 
   public static MessagingConfig from(
       JsonObject section, String topicPrefix, String bootstrap, String redisKeyPrefix) {
@@ -35,7 +39,8 @@ public record MessagingConfig(
         Math.max(1L, section.getLong("pipeline_max_backoff_ms", 5000L)),
         topicPrefix == null ? "" : topicPrefix,
         bootstrap,
-        redisKeyPrefix == null ? "" : redisKeyPrefix);
+        redisKeyPrefix == null ? "" : redisKeyPrefix,
+        section.getLong("idempotency_filter_bits", DEFAULT_FILTER_BITS));
   }
 
   public String topic(String name) {

@@ -40,15 +40,30 @@ public class MessagingVerticle extends VerticleBase {
   private final MessagingConfig config;
   private final MessageViews views;
   private SendClaims claims;
-  private java.util.function.Function<String, Future<Void>> sendGate =
-      user -> Future.succeededFuture();
+  private java.util.function.IntSupplier messagesPerMinute = () -> 0;
+  private Membership membership;
+
+  /** A user's membership of a conversation: {@code {member, role, joined_seq}}. */
+  @FunctionalInterface
+  public interface Membership {
+    Future<JsonObject> of(String conversationId, String userId);
+  }
 
   /**
-   * Runs {@code gate(user id)} before every send (the node's per-user message rate limit); a failed
-   * gate fails the send with its error.
+   * The per-user message rate limit in force (read at every send; 0 = none), counted in Redis in
+   * the same round trip as the send's idempotency claim.
    */
-  public MessagingVerticle withSendGate(java.util.function.Function<String, Future<Void>> gate) {
-    this.sendGate = Objects.requireNonNull(gate, "gate");
+  public MessagingVerticle withMessageLimit(java.util.function.IntSupplier perMinute) {
+    this.messagesPerMinute = Objects.requireNonNull(perMinute, "perMinute");
+    return this;
+  }
+
+  /**
+   * Answers membership questions with a direct call (the node's membership cache) instead of a
+   * request to the conversations service on the event bus.
+   */
+  public MessagingVerticle withMembership(Membership membership) {
+    this.membership = Objects.requireNonNull(membership, "membership");
     return this;
   }
 
@@ -77,7 +92,8 @@ public class MessagingVerticle extends VerticleBase {
             redis,
             config.redisKeyPrefix(),
             config.idempotencyTtlSeconds(),
-            config.idempotencyLeaseMs());
+            config.idempotencyLeaseMs(),
+            SeenFilter.of(config.idempotencyFilterBits(), config.retentionDays()));
     return ServiceBus.bind(
             vertx,
             Addresses.MESSAGES,
@@ -96,17 +112,20 @@ public class MessagingVerticle extends VerticleBase {
 
   /** {member, role, joined_seq}; fails not_found for non-members (existence is not leaked). */
   private Future<JsonObject> requireMember(String conversationId, String userId) {
-    return ServiceBus.request(
-            vertx,
-            Addresses.CONVERSATIONS,
-            "membership",
-            new JsonObject().put("conversation_id", conversationId).put("user_id", userId))
-        .compose(
-            m ->
-                m.getBoolean("member", false)
-                    ? Future.succeededFuture(m)
-                    : Future.failedFuture(
-                        new ServiceException(ErrorCode.NOT_FOUND, "conversation not found")));
+    Future<JsonObject> answer =
+        membership != null
+            ? membership.of(conversationId, userId)
+            : ServiceBus.request(
+                vertx,
+                Addresses.CONVERSATIONS,
+                "membership",
+                new JsonObject().put("conversation_id", conversationId).put("user_id", userId));
+    return answer.compose(
+        m ->
+            m.getBoolean("member", false)
+                ? Future.succeededFuture(m)
+                : Future.failedFuture(
+                    new ServiceException(ErrorCode.NOT_FOUND, "conversation not found")));
   }
 
   // --- send ---
@@ -138,9 +157,10 @@ public class MessagingVerticle extends VerticleBase {
   private Future<JsonObject> send(JsonObject req) {
     String userId = req.getString("user_id");
     String conversationId = req.getString("conversation_id");
-    return sendGate
-        .apply(userId)
-        .compose(x -> requireMember(conversationId, userId))
+    int limit = messagesPerMinute.getAsInt();
+    SendClaims.Rate rate =
+        limit > 0 ? new SendClaims.Rate("msg:" + userId, limit, 60) : SendClaims.Rate.NONE;
+    return requireMember(conversationId, userId)
         .compose(m -> replyTarget(req, m))
         .compose(x -> withFile(req))
         .compose(
@@ -149,7 +169,8 @@ public class MessagingVerticle extends VerticleBase {
                     r.getString("message_id"),
                     userId,
                     fingerprint(r),
-                    (createdAt, resumed) -> sendOnce(r, createdAt, resumed)));
+                    rate,
+                    (createdAt, resumed, maybeUsed) -> sendOnce(r, createdAt, resumed, maybeUsed)));
   }
 
   /**
@@ -193,25 +214,20 @@ public class MessagingVerticle extends VerticleBase {
    * write. Otherwise the record goes to Kafka (again, for a resumed attempt: the pipeline keeps the
    * first copy).
    */
-  private Future<JsonObject> sendOnce(JsonObject req, String createdAt, boolean resumed) {
+  private Future<JsonObject> sendOnce(
+      JsonObject req, String createdAt, boolean resumed, boolean maybeUsed) {
     String messageId = req.getString("message_id");
     JsonObject record = record(req, createdAt);
+    if (!resumed && !maybeUsed) {
+      // a first attempt of an id never claimed before: nothing can be stored under it
+      return write(record);
+    }
     return store
         .messageIdEntry(messageId)
         .compose(
             stored -> {
               if (stored == null) {
-                return producer
-                    .send(
-                        KafkaProducerRecord.create(
-                            config.topic(Topics.MESSAGE_SENT),
-                            record.getString("conversation_id"),
-                            record.encode()))
-                    .map(
-                        meta -> {
-                          io.chat4all.web.obs.Meters.accepted(record.getString("source_channel"));
-                          return accepted(record);
-                        });
+                return write(record);
               }
               if (resumed
                   && record.getString("conversation_id").equals(stored.getString("conversation_id"))
@@ -223,6 +239,21 @@ public class MessagingVerticle extends VerticleBase {
                       ErrorCode.IDEMPOTENCY_CONFLICT,
                       "message_id " + messageId + " was already used",
                       new JsonObject().put("field", "message_id")));
+            });
+  }
+
+  /** The durable write: the reply is the message as accepted, once Kafka acknowledged it. */
+  private Future<JsonObject> write(JsonObject record) {
+    return producer
+        .send(
+            KafkaProducerRecord.create(
+                config.topic(Topics.MESSAGE_SENT),
+                record.getString("conversation_id"),
+                record.encode()))
+        .map(
+            meta -> {
+              io.chat4all.web.obs.Meters.accepted(record.getString("source_channel"));
+              return accepted(record);
             });
   }
 

@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -49,11 +50,59 @@ final class SendClaims {
           + " return 0";
 
   /**
+   * The whole claim in one round trip. KEYS: lease, claim, rate counter ({@code ""}: no limit),
+   * then the seen-filter buckets (the current one first). ARGV: owner, lease ms, the pending claim,
+   * claim TTL, rate limit, rate key TTL, filter bucket TTL (0: none), then the filter's bit
+   * positions of the id. Answers {@code {"limited", ttl}}, {@code {"busy", claim|false}} (the lease
+   * is someone else's), {@code {"held", claim}} (lease won, the claim was there) or {@code {"new",
+   * seen}} (lease and claim won; seen = 1 when every bucket bit of the id was already set in some
+   * bucket, i.e. the id may have been used before the claim's TTL).
+   */
+  private static final String CLAIM =
+      "if ARGV[5] ~= '0' then\n"
+          + "  local n = redis.call('INCR', KEYS[3])\n"
+          + "  if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[6]) end\n"
+          + "  if n > tonumber(ARGV[5]) then return {'limited', redis.call('TTL', KEYS[3])} end\n"
+          + "end\n"
+          + "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then\n"
+          + "  return {'busy', redis.call('GET', KEYS[2])}\n"
+          + "end\n"
+          + "if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[4]) then\n"
+          + "  return {'held', redis.call('GET', KEYS[2])}\n"
+          + "end\n"
+          + "local seen = 0\n"
+          + "for b = 4, #KEYS do\n"
+          + "  local all = 1\n"
+          + "  for i = 8, #ARGV do\n"
+          + "    if redis.call('GETBIT', KEYS[b], ARGV[i]) == 0 then all = 0 break end\n"
+          + "  end\n"
+          + "  if all == 1 then seen = 1 break end\n"
+          + "end\n"
+          + "if #KEYS >= 4 then\n"
+          + "  for i = 8, #ARGV do redis.call('SETBIT', KEYS[4], ARGV[i], 1) end\n"
+          + "  if ARGV[7] ~= '0' then redis.call('EXPIRE', KEYS[4], ARGV[7]) end\n"
+          + "end\n"
+          + "return {'new', seen}";
+
+  /** Records the reply (claim done) and releases the lease, in one round trip after the reply. */
+  private static final String FINISH =
+      "redis.call('SET', KEYS[1], ARGV[1], 'XX', 'EX', ARGV[2])\n"
+          + "if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end\n"
+          + "return 1";
+
+  /**
    * What the attempt holding the lease does: {@code resumed} is false for the first attempt and
-   * true for a retry that took over a pending claim; {@code createdAt} is the claim's.
+   * true for a retry that took over a pending claim; {@code createdAt} is the claim's; {@code
+   * maybeUsed} is true when the seen filter cannot rule out that the id was used before (then the
+   * work must look at the stored ids).
    */
   interface Work {
-    Future<JsonObject> run(String createdAt, boolean resumed);
+    Future<JsonObject> run(String createdAt, boolean resumed, boolean maybeUsed);
+  }
+
+  /** A per-user message limit counted in the claim's round trip (limit 0: none). */
+  record Rate(String bucket, int limit, int windowSeconds) {
+    static final Rate NONE = new Rate(null, 0, 60);
   }
 
   private final Vertx vertx;
@@ -61,14 +110,21 @@ final class SendClaims {
   private final String prefix;
   private final String ttl;
   private final long leaseMs;
+  private final SeenFilter seen;
 
   SendClaims(Vertx vertx, RedisAPI redis, String prefix, int ttlSeconds, long leaseMs) {
+    this(vertx, redis, prefix, ttlSeconds, leaseMs, SeenFilter.NONE);
+  }
+
+  SendClaims(
+      Vertx vertx, RedisAPI redis, String prefix, int ttlSeconds, long leaseMs, SeenFilter seen) {
     checkLease(leaseMs);
     this.vertx = vertx;
     this.redis = redis;
     this.prefix = prefix;
     this.ttl = Integer.toString(ttlSeconds);
     this.leaseMs = leaseMs;
+    this.seen = seen;
   }
 
   /** A lease must lapse well within the time a retry waits. */
@@ -89,10 +145,11 @@ final class SendClaims {
 
   /**
    * Runs {@code work} for the message id unless another attempt did or does: the same user and body
-   * get the same reply, anything else with this id is 409 idempotency_conflict.
+   * get the same reply, anything else with this id is 409 idempotency_conflict. {@code rate} is
+   * counted once, in the same round trip as the claim.
    */
-  Future<JsonObject> send(String messageId, String userId, String hash, Work work) {
-    return attempt(messageId, userId, hash, work, System.currentTimeMillis() + WAIT_MS)
+  Future<JsonObject> send(String messageId, String userId, String hash, Rate rate, Work work) {
+    return attempt(messageId, userId, hash, rate, work, System.currentTimeMillis() + WAIT_MS)
         .recover(
             err ->
                 Future.failedFuture(
@@ -103,50 +160,134 @@ final class SendClaims {
                             "the idempotency store is unavailable; retry with the same message_id")));
   }
 
+  Future<JsonObject> send(String messageId, String userId, String hash, Work work) {
+    return send(messageId, userId, hash, Rate.NONE, work);
+  }
+
   private Future<JsonObject> attempt(
-      String messageId, String userId, String hash, Work work, long deadline) {
+      String messageId, String userId, String hash, Rate rate, Work work, long deadline) {
     String owner = UUID.randomUUID().toString();
+    JsonObject pending =
+        new JsonObject()
+            .put("from_user_id", userId)
+            .put("hash", hash)
+            .put("state", "pending")
+            .put("created_at", Wire.timestamp(Instant.now()));
+    boolean limited = rate.limit() > 0;
+    List<String> args = new ArrayList<>(20);
+    args.add(CLAIM);
+    List<String> buckets = seen.buckets(prefix);
+    args.add(Integer.toString(3 + buckets.size()));
+    args.add(leaseKey(messageId));
+    args.add(claimKey(messageId));
+    args.add(limited ? rateKey(rate) : "");
+    args.addAll(buckets);
+    args.add(owner);
+    args.add(Long.toString(leaseMs));
+    args.add(pending.encode());
+    args.add(ttl);
+    args.add(limited ? Integer.toString(rate.limit()) : "0");
+    args.add(Integer.toString(rate.windowSeconds() + 1));
+    args.add(Long.toString(seen.bucketTtlSeconds()));
+    if (!buckets.isEmpty()) {
+      args.addAll(seen.positions(messageId));
+    }
     return redis
-        .set(List.of(leaseKey(messageId), owner, "NX", "PX", Long.toString(leaseMs)))
+        .eval(args)
         .compose(
-            r ->
-                ok(r)
-                    ? holding(messageId, userId, hash, owner, work)
-                    : waiting(messageId, userId, hash, work, deadline));
+            r -> {
+              String status = r.get(0).toString();
+              Response value = r.size() > 1 ? r.get(1) : null;
+              switch (status) {
+                case "limited":
+                  return Future.failedFuture(rateLimited(value == null ? 1 : value.toLong()));
+                case "busy":
+                  return waiting(messageId, userId, hash, work, deadline, value);
+                case "held":
+                  return held(messageId, userId, hash, owner, work, value);
+                default:
+                  return holding(
+                      messageId,
+                      owner,
+                      pending,
+                      false,
+                      value != null && value.toInteger() == 1,
+                      work);
+              }
+            });
+  }
+
+  private String rateKey(Rate rate) {
+    long window = System.currentTimeMillis() / 1000 / rate.windowSeconds();
+    return prefix + "rl:" + rate.bucket() + ":" + window;
+  }
+
+  private static ServiceException rateLimited(long ttlSeconds) {
+    long retry = Math.max(1, ttlSeconds);
+    return new ServiceException(
+        ErrorCode.RATE_LIMITED,
+        "too many requests; retry in " + retry + " s",
+        new JsonObject().put("retry_after_seconds", retry));
   }
 
   /** Someone else holds the lease: their result, or the lease once it lapses. */
   private Future<JsonObject> waiting(
-      String messageId, String userId, String hash, Work work, long deadline) {
-    return redis
-        .get(claimKey(messageId))
-        .compose(
-            r -> {
-              if (r != null) {
-                JsonObject existing = new JsonObject(r.toString());
-                if (!matches(existing, userId, hash)) {
-                  return Future.failedFuture(conflict(messageId));
-                }
-                if ("done".equals(existing.getString("state"))) {
-                  return Future.succeededFuture(existing.getJsonObject("reply"));
-                }
-              }
-              if (System.currentTimeMillis() > deadline) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.TIMEOUT,
-                        "the first send of this message_id is still in flight; retry with the"
-                            + " same message_id"));
-              }
-              Promise<Void> later = Promise.promise();
-              vertx.setTimer(POLL_MS, t -> later.complete());
-              return later.future().compose(x -> attempt(messageId, userId, hash, work, deadline));
-            });
+      String messageId, String userId, String hash, Work work, long deadline, Response claim) {
+    if (claim != null) {
+      JsonObject existing = new JsonObject(claim.toString());
+      if (!matches(existing, userId, hash)) {
+        return Future.failedFuture(conflict(messageId));
+      }
+      if ("done".equals(existing.getString("state"))) {
+        return Future.succeededFuture(existing.getJsonObject("reply"));
+      }
+    }
+    if (System.currentTimeMillis() > deadline) {
+      return Future.failedFuture(
+          new ServiceException(
+              ErrorCode.TIMEOUT,
+              "the first send of this message_id is still in flight; retry with the"
+                  + " same message_id"));
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(POLL_MS, t -> later.complete());
+    // a poll is not another message: the rate was counted by the first round
+    return later.future().compose(x -> attempt(messageId, userId, hash, Rate.NONE, work, deadline));
   }
 
-  /** This attempt holds the lease: claim (or take over the pending claim) and run the work. */
+  /** This attempt won the lease but the claim was there: its reply, a conflict or a takeover. */
+  private Future<JsonObject> held(
+      String messageId, String userId, String hash, String owner, Work work, Response claim) {
+    if (claim == null) {
+      // cannot happen inside the script; treat as a pending claim of this attempt
+      return Future.failedFuture(new IllegalStateException("claim vanished"));
+    }
+    JsonObject existing = new JsonObject(claim.toString());
+    if (!matches(existing, userId, hash)) {
+      release(messageId, owner);
+      return Future.failedFuture(conflict(messageId));
+    }
+    if ("done".equals(existing.getString("state"))) {
+      release(messageId, owner);
+      return Future.succeededFuture(existing.getJsonObject("reply"));
+    }
+    // an earlier attempt claimed it and went away without finishing
+    return holding(messageId, owner, existing, true, true, work);
+  }
+
+  /**
+   * This attempt holds the lease and the claim: runs the work (renewing the lease meanwhile). The
+   * reply is given the moment the work has it; recording it (claim done) and releasing the lease
+   * follow in one round trip. A conflict found by the work drops the claim; any other failure
+   * leaves it pending for a retry to finish.
+   */
   private Future<JsonObject> holding(
-      String messageId, String userId, String hash, String owner, Work work) {
+      String messageId,
+      String owner,
+      JsonObject claim,
+      boolean resumed,
+      boolean maybeUsed,
+      Work work) {
     String lease = leaseKey(messageId);
     long timer =
         vertx.setPeriodic(
@@ -155,80 +296,57 @@ final class SendClaims {
                 redis
                     .eval(List.of(RENEW, "1", lease, owner, Long.toString(leaseMs)))
                     .onFailure(e -> LOG.debug("lease renewal of {} failed: {}", messageId, e)));
-    JsonObject pending =
-        new JsonObject()
-            .put("from_user_id", userId)
-            .put("hash", hash)
-            .put("state", "pending")
-            .put("created_at", Wire.timestamp(Instant.now()));
-    String claim = claimKey(messageId);
-    return redis
-        .set(List.of(claim, pending.encode(), "NX", "EX", ttl))
-        .compose(
-            r -> {
-              if (ok(r)) {
-                return run(messageId, pending, false, work);
-              }
-              return redis
-                  .get(claim)
-                  .compose(
-                      v -> {
-                        if (v == null) {
-                          // the claim expired between the two calls: this attempt is the first
-                          return redis
-                              .set(List.of(claim, pending.encode(), "EX", ttl))
-                              .compose(x -> run(messageId, pending, false, work));
-                        }
-                        JsonObject existing = new JsonObject(v.toString());
-                        if (!matches(existing, userId, hash)) {
-                          return Future.failedFuture(conflict(messageId));
-                        }
-                        if ("done".equals(existing.getString("state"))) {
-                          return Future.succeededFuture(existing.getJsonObject("reply"));
-                        }
-                        // an earlier attempt claimed it and went away without finishing
-                        return run(messageId, existing, true, work);
-                      });
-            })
-        .onComplete(
-            ar -> {
-              vertx.cancelTimer(timer);
-              redis
-                  .eval(List.of(RELEASE, "1", lease, owner))
-                  .onFailure(e -> LOG.debug("lease release of {} failed: {}", messageId, e));
-            });
-  }
-
-  /**
-   * Runs the work; records its reply (state done). A conflict found by the work drops the claim;
-   * any other failure leaves it pending for a retry to finish.
-   */
-  private Future<JsonObject> run(String messageId, JsonObject claim, boolean resumed, Work work) {
     String key = claimKey(messageId);
-    return work.run(claim.getString("created_at"), resumed)
-        .compose(
-            reply ->
-                redis
-                    .set(
-                        List.of(
-                            key,
-                            claim.copy().put("state", "done").put("reply", reply).encode(),
-                            "XX",
-                            "EX",
-                            ttl))
-                    .map(x -> reply))
+    Future<JsonObject> result;
+    try {
+      result = work.run(claim.getString("created_at"), resumed, maybeUsed);
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(e);
+    }
+    return result
+        .onComplete(ar -> vertx.cancelTimer(timer))
+        .map(
+            reply -> {
+              redis
+                  .eval(
+                      List.of(
+                          FINISH,
+                          "2",
+                          key,
+                          lease,
+                          claim.copy().put("state", "done").put("reply", reply).encode(),
+                          ttl,
+                          owner))
+                  .onFailure(
+                      e ->
+                          LOG.warn(
+                              "the reply of {} is not recorded (a retry resumes it): {}",
+                              messageId,
+                              e.toString()));
+              return reply;
+            })
         .recover(
             err -> {
               if (err instanceof ServiceException se
                   && se.code() == ErrorCode.IDEMPOTENCY_CONFLICT) {
-                return redis.del(List.of(key)).transform(x -> Future.failedFuture(err));
+                return redis
+                    .del(List.of(key))
+                    .onComplete(x -> release(messageId, owner))
+                    .transform(x -> Future.failedFuture(err));
               }
+              release(messageId, owner);
               LOG.debug("send of {} failed, left for a retry: {}", messageId, err.toString());
               return Future.failedFuture(
                   new ServiceException(
                       ErrorCode.UNAVAILABLE,
                       "the message could not be stored durably; retry with the same message_id"));
             });
+  }
+
+  private void release(String messageId, String owner) {
+    redis
+        .eval(List.of(RELEASE, "1", leaseKey(messageId), owner))
+        .onFailure(e -> LOG.debug("lease release of {} failed: {}", messageId, e));
   }
 
   /**

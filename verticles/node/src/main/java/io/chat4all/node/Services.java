@@ -25,6 +25,7 @@ import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
+import io.chat4all.conversations.LocalMembers;
 import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.ChunkIngest;
 import io.chat4all.files.FileGrpc;
@@ -154,6 +155,11 @@ final class Services {
     WebhooksConfig webhooksConfig = webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
+    // every node's own copy of the revocations, kept by events (and a read every 30 s)
+    Future<Void> revocations = tokens.start(30_000);
+    LocalMembers localMembers =
+        new LocalMembers(vertx, clients.pg(), clients.redisApi(), redisPrefix);
+    Future<Void> members = localMembers.start();
     HostConfig hostConfig = hostConfig(config);
     // the cluster's runtime flags and limits: read before the node serves, kept in step by the sync
     RuntimeSettings settings = SettingsCatalog.from(raw, hostConfig.adminUsernames());
@@ -194,12 +200,9 @@ final class Services {
         vertx.deployVerticle(
             new MessagingVerticle(
                     clients.pg(), clients.redisApi(), clients.producer(), store, feed, messaging)
-                .withSendGate(
-                    user ->
-                        limiter.hit(
-                            "msg:" + user,
-                            settings.limitInt(RuntimeSettings.MESSAGES_PER_MINUTE_PER_USER),
-                            60)));
+                .withMessageLimit(
+                    () -> settings.limitInt(RuntimeSettings.MESSAGES_PER_MINUTE_PER_USER))
+                .withMembership(localMembers::of));
     Pipeline messagePipeline =
         new Pipeline(clients.pg(), store, feed, clients.producer(), messaging)
             .membership(membership);
@@ -403,7 +406,9 @@ final class Services {
                 inbound,
                 webhooks,
                 outbox,
-                runtimeSettings))
+                runtimeSettings,
+                revocations,
+                members))
         .map(
             x -> {
               routes.add(inbound.result().routes());

@@ -286,6 +286,22 @@ public final class ContactMerge {
       all.add(redis.incr(redisPrefix + "conv:members-gen:" + conv));
       all.add(redis.del(List.of(redisPrefix + "conv:members:" + conv)));
     }
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    if (context != null && !o.repointed().isEmpty()) {
+      // and every node's own copy, once the Redis copies are gone
+      Future.all(all)
+          .onComplete(
+              x -> {
+                for (String conv : o.repointed()) {
+                  context
+                      .owner()
+                      .eventBus()
+                      .publish(
+                          io.chat4all.codecs.Addresses.MEMBERS_CHANGED,
+                          new JsonObject().put("conversation_id", conv));
+                }
+              });
+    }
     for (String ch : o.channels()) {
       String old = ch + ":" + o.from();
       all.add(

@@ -169,11 +169,12 @@ class ClusterRealtimeProcessTest {
     assertThat(s.awaitClose()).isEqualTo((short) 4001);
   }
 
-  /** REST on both nodes refuses the token with token_revoked, again and again for a while. */
+  /**
+   * REST on both nodes refuses the token with token_revoked within a second (each node checks its
+   * own copy of the revocations, kept by events), then again and again for a while.
+   */
   static void staysRevoked(String what, int portA, int portB, String token) {
-    Await.holds(
-        what,
-        Duration.ofSeconds(5),
+    Runnable refusedOnBoth =
         () -> {
           for (int port : new int[] {portA, portB}) {
             try {
@@ -187,7 +188,79 @@ class ClusterRealtimeProcessTest {
               throw new AssertionError(e);
             }
           }
-        });
+        };
+    Await.until(what + " within a second", Duration.ofSeconds(1), () -> passes(refusedOnBoth));
+    Await.holds(what, Duration.ofSeconds(5), refusedOnBoth);
+  }
+
+  static boolean passes(Runnable check) {
+    try {
+      check.run();
+      return true;
+    } catch (AssertionError e) {
+      return false;
+    }
+  }
+
+  static int sendStatus(int port, String token, String conv) throws Exception {
+    return ProcessRest.call(
+            port,
+            "POST",
+            "/v1/messages",
+            token,
+            new JsonObject()
+                .put("conversation_id", conv)
+                .put("message_id", UUID.randomUUID().toString())
+                .put("payload", new JsonObject().put("type", "text").put("text", "member?")))
+        .status();
+  }
+
+  /**
+   * A member removed on node A can no longer send on either node within a second: each node answers
+   * membership from its own copy, which the change's event drops on every node.
+   */
+  static void removedMembersAreRefusedOnBothNodes(int portA, int portB) throws Exception {
+    // two users of their own, so that nothing here reaches the others' sockets and feeds
+    String ana = ProcessRest.login(portA, "rt_dan");
+    String bia = ProcessRest.login(portB, "rt_cai");
+    String biaId = rest(portB, "GET", "/v1/me", bia, null).getString("user_id");
+    String group =
+        rest(
+                portA,
+                "POST",
+                "/v1/conversations",
+                ana,
+                new JsonObject()
+                    .put("type", "group")
+                    .put("name", "members on two nodes")
+                    .put("member_ids", new JsonArray().add(biaId)))
+            .getString("conversation_id");
+    // both nodes now hold the group's members
+    assertThat(sendStatus(portB, bia, group)).isEqualTo(202);
+    assertThat(sendStatus(portA, bia, group)).isEqualTo(202);
+    assertThat(
+            ProcessRest.call(
+                    portA, "DELETE", "/v1/conversations/" + group + "/members/" + biaId, ana, null)
+                .status())
+        .isEqualTo(204);
+    Runnable refusedOnBoth =
+        () -> {
+          for (int port : new int[] {portB, portA}) {
+            try {
+              assertThat(sendStatus(port, bia, group)).as("send on " + port).isEqualTo(404);
+            } catch (AssertionError e) {
+              throw e;
+            } catch (Exception e) {
+              throw new AssertionError(e);
+            }
+          }
+        };
+    Await.until(
+        "the removed member refused on both nodes within a second",
+        Duration.ofSeconds(1),
+        () -> passes(refusedOnBoth));
+    Await.holds("the removed member stays refused", Duration.ofSeconds(3), refusedOnBoth);
+    assertThat(sendStatus(portB, ana, group)).as("the owner still sends").isEqualTo(202);
   }
 
   /**
@@ -308,6 +381,7 @@ class ClusterRealtimeProcessTest {
         String biaCursor = biaSock.lastCursor();
         assertThat(biaSock.messages()).hasSize(1);
 
+        removedMembersAreRefusedOnBothNodes(portA, portB);
         endedLoginsAreRefusedOnBothNodes(client, portA, portB, "rt_ana");
         assertThat(anaSock.isClosed()).as("Ana's other login goes on").isFalse();
 

@@ -1,0 +1,265 @@
+package io.chat4all.node.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chat4all.testkit.Await;
+import io.chat4all.testkit.BackendsExtension;
+import io.chat4all.testkit.TestBackends;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What one {@code POST /v1/messages} costs the backends, counted where they are: Redis's own {@code
+ * MONITOR} stream (every command the server executes, a script's inner commands marked {@code
+ * lua}), and a MongoDB that stops answering. A send is the edge's script (per-IP and per-user
+ * limits; the token is checked against the node's copy of the revocations), the claim's script
+ * (message limit, lease, claim, seen filter) and, after the reply, the script that records the
+ * reply and releases the lease. Membership comes from the node's own copy. MongoDB is not asked at
+ * all: sends are accepted while it answers nothing.
+ */
+@ExtendWith(BackendsExtension.class)
+class AcceptPathBudgetTest {
+  static final int SENDS = 20;
+  static final Pattern LUA = Pattern.compile("\\[\\d+ lua\\]");
+
+  static TestBackends.Isolation iso;
+  static Vertx vertx;
+  static MongoGate mongo;
+  static Api api;
+
+  @BeforeAll
+  static void start(TestBackends.Isolation isolation) {
+    iso = isolation;
+    vertx = Vertx.vertx();
+    URI real = URI.create(iso.nodeConfig().getJsonObject("mongo").getString("connection_string"));
+    mongo = new MongoGate(vertx, real.getHost(), real.getPort());
+    api =
+        Api.start(
+            iso,
+            new JsonObject()
+                .put(
+                    "mongo",
+                    new JsonObject()
+                        .put("connection_string", "mongodb://127.0.0.1:" + mongo.port()))
+                .put(
+                    "rate_limit",
+                    new JsonObject()
+                        .put("per_user_per_minute", 10_000)
+                        .put("per_ip_per_minute", 10_000)
+                        .put("messages_per_minute_per_user", 10_000)));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (mongo != null) {
+      mongo.open();
+    }
+    if (api != null) {
+      api.close();
+    }
+    Await.result(vertx.close());
+  }
+
+  @Test
+  void aSendCostsTwoRedisRoundTripsBeforeItsReplyAndNoMongoDbWork() throws Exception {
+    Api.User a = api.newUser("budget");
+    Api.User b = api.newUser("budget");
+    String conv = api.privateChat(a, b);
+    // the first send fills the node's copy of the members
+    api.post("/v1/messages", a.accessToken(), Api.textMessage(conv, uuid(), "warm")).expect(202);
+
+    try (Monitor monitor = new Monitor(iso.nodeConfig(), iso.redisKeyPrefix())) {
+      mongo.close();
+      for (int i = 0; i < SENDS; i++) {
+        api.post("/v1/messages", a.accessToken(), Api.textMessage(conv, uuid(), "n" + i))
+            .expect(202);
+      }
+      // the last reply's record (claim done) follows the reply
+      Await.until(
+          "every send's reply recorded",
+          Duration.ofSeconds(10),
+          () -> monitor.accept().stream().filter(AcceptPathBudgetTest::isFinish).count() >= SENDS);
+      List<String> accept = monitor.accept();
+      List<String> beforeReply = accept.stream().filter(c -> !isFinish(c)).toList();
+      assertThat(beforeReply)
+          .as("round trips before the reply, all %d sends: %s", SENDS, summary(beforeReply))
+          .hasSize(2 * SENDS);
+      assertThat(accept).as("all of a send's round trips").hasSize(3 * SENDS);
+      assertThat(accept).allMatch(c -> command(c).equals("eval"), "every one a script");
+    } finally {
+      mongo.open();
+    }
+    Await.until(
+        "all stored once MongoDB answers again",
+        Duration.ofSeconds(60),
+        () ->
+            api.get(
+                        "/v1/conversations/" + conv + "/messages?after_seq=0&limit=100",
+                        b.accessToken())
+                    .json()
+                    .getJsonArray("items")
+                    .size()
+                == SENDS + 1);
+  }
+
+  static String uuid() {
+    return UUID.randomUUID().toString();
+  }
+
+  /** The lower-case command name of a MONITOR line. */
+  static String command(String line) {
+    int q = line.indexOf("] \"");
+    int end = line.indexOf('"', q + 3);
+    return line.substring(q + 3, end).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** The script that records a reply after it was given (the claim set XX with state done). */
+  static boolean isFinish(String line) {
+    return line.contains("'XX'") && line.contains("\\\"state\\\":\\\"done\\\"");
+  }
+
+  static String summary(List<String> lines) {
+    return lines.stream()
+        .map(l -> l.length() > 160 ? l.substring(0, 160) : l)
+        .collect(Collectors.joining("\n"));
+  }
+
+  /**
+   * The commands the Redis server runs, from its MONITOR stream: only the top-level ones (not a
+   * script's inner commands) that touch this isolation's keys of the accept path.
+   */
+  static final class Monitor implements AutoCloseable {
+    private final Socket socket;
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final String prefix;
+    private final Thread reader;
+
+    Monitor(JsonObject nodeConfig, String prefix) throws Exception {
+      this.prefix = prefix;
+      URI uri = URI.create(nodeConfig.getJsonObject("redis").getString("connection_string"));
+      socket = new Socket(uri.getHost(), uri.getPort());
+      OutputStream out = socket.getOutputStream();
+      if (uri.getUserInfo() != null) {
+        String[] userPass = uri.getUserInfo().split(":", 2);
+        String pass = userPass.length == 2 ? userPass[1] : userPass[0];
+        out.write(("AUTH " + pass + "\r\n").getBytes(StandardCharsets.UTF_8));
+      }
+      out.write("MONITOR\r\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      String first = in.readLine();
+      while (first != null && !first.equals("+OK")) {
+        first = in.readLine();
+      }
+      reader =
+          new Thread(
+              () -> {
+                try {
+                  for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    lines.add(line);
+                  }
+                } catch (Exception e) {
+                  // closed
+                }
+              },
+              "redis-monitor");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    /** The top-level commands on this isolation's accept-path keys, in order. */
+    List<String> accept() {
+      List<String> out = new ArrayList<>();
+      for (String l : lines) {
+        if (LUA.matcher(l).find()
+            // not per send: the revocations' periodic read, a lease renewal of a send over 1 s
+            || l.toLowerCase(java.util.Locale.ROOT).contains("\"zrangebyscore\"")
+            || l.contains("PEXPIRE")) {
+          continue;
+        }
+        if (l.contains("\"" + prefix + "rl:")
+            || l.contains("\"" + prefix + "idem:")
+            || l.contains("\"" + prefix + "revoked")
+            || l.contains("\"" + prefix + "conv:members")) {
+          out.add(l);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() throws Exception {
+      socket.close();
+    }
+  }
+
+  /**
+   * A TCP gate in front of the MongoDB-wire server: open, it forwards both ways; closed, it reads
+   * nothing more from the node (the node's requests wait, as on a server that stopped answering).
+   */
+  static final class MongoGate {
+    private final NetServer server;
+    private final List<NetSocket> clients = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    MongoGate(Vertx vertx, String host, int port) {
+      io.vertx.core.net.NetClient upstream = vertx.createNetClient();
+      server = vertx.createNetServer(new io.vertx.core.net.NetServerOptions().setHost("127.0.0.1"));
+      server.connectHandler(
+          client -> {
+            client.pause();
+            clients.add(client);
+            upstream
+                .connect(port, host)
+                .onSuccess(
+                    up -> {
+                      client.handler(up::write);
+                      up.handler(client::write);
+                      client.closeHandler(x -> up.close());
+                      up.closeHandler(x -> client.close());
+                      if (!closed) {
+                        client.resume();
+                      }
+                    })
+                .onFailure(e -> client.close());
+          });
+      Await.result(server.listen(0));
+    }
+
+    int port() {
+      return server.actualPort();
+    }
+
+    /** Stops reading from the node: whatever it sends now waits in the socket. */
+    void close() {
+      closed = true;
+      clients.forEach(NetSocket::pause);
+    }
+
+    void open() {
+      closed = false;
+      clients.forEach(NetSocket::resume);
+    }
+  }
+}
