@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,6 +32,7 @@ public final class EmbeddedBackends implements AutoCloseable {
 
   private final EmbeddedSettings settings;
   private final List<EmbeddedServer> started = new ArrayList<>();
+  private final Map<String, EmbeddedServer> byName = new LinkedHashMap<>();
   private FileChannel lockChannel;
   private FileLock lock;
   private Endpoints endpoints;
@@ -107,6 +111,7 @@ public final class EmbeddedBackends implements AutoCloseable {
               settings.s3SecretKey());
     }
     List<EmbeddedServer> all = List.of(postgres, kafka, mongo, redis, s3);
+    all.forEach(server -> byName.put(server.name(), server));
     ExecutorService pool =
         Executors.newFixedThreadPool(
             all.size(),
@@ -171,6 +176,57 @@ public final class EmbeddedBackends implements AutoCloseable {
             S3Runner.REGION,
             settings.s3AccessKey(),
             settings.s3SecretKey());
+  }
+
+  /** The servers {@link #stopServer} and {@link #startServer} can stop and start alone. */
+  public static final Set<String> RESTARTABLE = Set.of("postgres", "redis");
+
+  /**
+   * Stops one server ({@link #RESTARTABLE}), its data kept, while the others keep running: for
+   * outage drills. Blocking. Stopping a stopped server does nothing.
+   */
+  public synchronized void stopServer(String name) {
+    EmbeddedServer server = restartable(name);
+    boolean wasRunning;
+    synchronized (started) {
+      wasRunning = started.remove(server);
+    }
+    if (wasRunning) {
+      server.stop();
+      LOG.info("embedded {} stopped (the others keep running)", name);
+    }
+  }
+
+  /**
+   * Starts a server stopped by {@link #stopServer} again, on the same port and data. Blocking;
+   * returns once it accepts connections. Starting a running server does nothing.
+   */
+  public synchronized void startServer(String name) throws Exception {
+    EmbeddedServer server = restartable(name);
+    synchronized (started) {
+      if (started.contains(server)) {
+        return;
+      }
+    }
+    long t0 = System.nanoTime();
+    server.start();
+    synchronized (started) {
+      started.add(server);
+    }
+    LOG.info("embedded {} started again in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private EmbeddedServer restartable(String name) {
+    EmbeddedServer server = byName.get(name);
+    if (server == null || !RESTARTABLE.contains(name)) {
+      throw new IllegalArgumentException(
+          "only "
+              + String.join(" and ", new java.util.TreeSet<>(RESTARTABLE))
+              + " can be stopped and started alone, not '"
+              + name
+              + "'");
+    }
+    return server;
   }
 
   private void acquireLock(Path data) throws IOException {

@@ -26,7 +26,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.grpc.common.GrpcError;
-import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -184,13 +183,7 @@ public class FileGrpc implements GrpcModule {
 
   /** Ends the call with the error model's status, message and trailers (as {@link GrpcUnary}). */
   static void answerError(GrpcServerResponse<?, ?> response, Throwable failure) {
-    ServiceException error = ServiceException.from(failure);
-    response
-        .status(GrpcStatus.valueOf(error.code().grpcCode().code()))
-        .statusMessage(error.code().wireName() + ": " + error.getMessage());
-    response.trailers().set(GrpcUnary.ERROR_CODE_TRAILER, error.code().wireName());
-    response.trailers().set(GrpcUnary.ERROR_DETAILS_TRAILER, error.details().encode());
-    response.end();
+    GrpcUnary.fail(response, failure);
   }
 
   // --- the Upload stream ---

@@ -46,6 +46,8 @@ public final class Main {
         --http-port PORT      REST / health / metrics port (default 8080)
         --grpc-port PORT      gRPC port (default 9090)
         --no-frontend         do not serve the web chat at / (http.frontend_enabled=false)
+        --drills              backends: read stop|start|restart postgres|redis on standard input
+                              (outage drills: one server down, its data kept, the others running)
         --set KEY=VALUE       any configuration key, e.g. --set kafka.partitions=6
         --help                this text
       """;
@@ -65,6 +67,7 @@ public final class Main {
     String command = "run";
     Path configFile = null;
     Map<String, String> overrides = new LinkedHashMap<>();
+    boolean drills = false;
     List<String> rest = new ArrayList<>(List.of(args));
     if (!rest.isEmpty() && !rest.get(0).startsWith("-")) {
       command = rest.remove(0);
@@ -96,6 +99,7 @@ public final class Main {
           case "--http-port" -> overrides.put("http.port", value(rest, ++i, arg));
           case "--grpc-port" -> overrides.put("grpc.port", value(rest, ++i, arg));
           case "--no-frontend" -> overrides.put("http.frontend_enabled", "false");
+          case "--drills" -> drills = true;
           case "--set" -> {
             String kv = value(rest, ++i, arg);
             int eq = kv.indexOf('=');
@@ -125,7 +129,9 @@ public final class Main {
       err.println("chat4all: invalid configuration: " + e.getMessage());
       return 2;
     }
-    return command.equals("backends") ? runBackends(config, out, err) : runNode(config, out, err);
+    return command.equals("backends")
+        ? runBackends(config, drills, out, err)
+        : runNode(config, out, err);
   }
 
   private static int runNode(NodeConfig config, PrintStream out, PrintStream err) {
@@ -196,7 +202,8 @@ public final class Main {
     return 0;
   }
 
-  private static int runBackends(NodeConfig config, PrintStream out, PrintStream err) {
+  private static int runBackends(
+      NodeConfig config, boolean drills, PrintStream out, PrintStream err) {
     long t0 = System.nanoTime();
     EmbeddedBackends backends;
     NodeConfig.Embedded e = config.embedded();
@@ -264,8 +271,15 @@ public final class Main {
     out.println(
         "  S3         : " + ep.s3Endpoint() + " (path-style, access key " + ep.s3AccessKey() + ")");
     out.println("Start nodes on them with: ./chat4all run --cluster --config " + overlay);
+    if (drills) {
+      out.println(
+          "Outage drills: type stop|start|restart postgres|redis (the others keep running)");
+    }
     out.println(BACKENDS_READY_MARKER + " config=" + overlay);
     out.flush();
+    if (drills) {
+      BackendsConsole.listen(System.in, backends, out);
+    }
     awaitQuietly(stopped);
     return 0;
   }

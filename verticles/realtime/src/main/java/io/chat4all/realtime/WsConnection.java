@@ -6,6 +6,7 @@ import io.chat4all.messaging.MessageActions;
 import io.chat4all.web.Principal;
 import io.chat4all.web.StrictJson;
 import io.chat4all.web.TokenVerifier;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -98,7 +99,16 @@ final class WsConnection {
                 close(closeCode, reason);
               }
             }));
-    ws.exceptionHandler(e -> LOG.debug("websocket error", e));
+    ws.exceptionHandler(
+        e -> {
+          if (e instanceof CorruptedWebSocketFrameException bad) {
+            // a frame past the server's frame limit (or otherwise broken): say so with its close
+            // code (1009 for a frame too big) before the connection goes, not a bare TCP close
+            close((short) bad.closeStatus().code(), bad.closeStatus().reasonText());
+          } else {
+            LOG.debug("websocket error", e);
+          }
+        });
     ws.closeHandler(v -> cleanup());
     authTimer =
         vertx.setTimer(

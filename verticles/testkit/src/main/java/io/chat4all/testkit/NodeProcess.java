@@ -125,6 +125,17 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** Writes {@code line} and a newline to the process' standard input. */
+  public void sendLine(String line) {
+    try {
+      var in = process.getOutputStream();
+      in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write to the process' input", e);
+    }
+  }
+
   /** SIGTERM, as Ctrl-C or a container stop would send. */
   public void terminate() {
     // Process.destroy() would also close our end of its output; signal through the handle instead

@@ -49,18 +49,58 @@ public final class GrpcUnary {
             });
   }
 
+  /** The longest status message a call ends with (the trailers must stay far below 8 KiB). */
+  public static final int MAX_STATUS_MESSAGE_CHARS = 256;
+
+  /** The longest {@link #ERROR_DETAILS_TRAILER} value; longer details are left out. */
+  public static final int MAX_DETAILS_CHARS = 1024;
+
   /**
    * Ends a call with the error model's status for {@code failure}: status message "code: message"
-   * and the trailers {@link #ERROR_CODE_TRAILER} and {@link #ERROR_DETAILS_TRAILER}.
+   * and the trailers {@link #ERROR_CODE_TRAILER} and {@link #ERROR_DETAILS_TRAILER}. Both are
+   * bounded ({@link #MAX_STATUS_MESSAGE_CHARS}, {@link #MAX_DETAILS_CHARS}) and the details are
+   * ASCII, so a message that repeats a client's value cannot push the trailers past the client's
+   * header-list limit (which would reset the call instead of answering it).
    */
   public static void fail(GrpcServerResponse<?, ?> response, Throwable failure) {
     ServiceException error = ServiceException.from(failure);
     response
         .status(GrpcStatus.valueOf(error.code().grpcCode().code()))
-        .statusMessage(error.code().wireName() + ": " + error.getMessage());
+        .statusMessage(statusMessage(error));
     response.trailers().set(ERROR_CODE_TRAILER, error.code().wireName());
-    response.trailers().set(ERROR_DETAILS_TRAILER, error.details().encode());
+    response.trailers().set(ERROR_DETAILS_TRAILER, details(error));
     response.end();
+  }
+
+  /** "code: message", cut to {@link #MAX_STATUS_MESSAGE_CHARS}. */
+  public static String statusMessage(ServiceException error) {
+    String text = error.code().wireName() + ": " + error.getMessage();
+    if (text.length() <= MAX_STATUS_MESSAGE_CHARS) {
+      return text;
+    }
+    int end = MAX_STATUS_MESSAGE_CHARS - 1;
+    if (Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end) + "\u2026";
+  }
+
+  /** The details as ASCII JSON ({@code \\uXXXX} escapes), {@code {}} when too long. */
+  static String details(ServiceException error) {
+    String json = error.details().encode();
+    StringBuilder ascii = new StringBuilder(json.length());
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c >= 0x20 && c < 0x7f) {
+        ascii.append(c);
+      } else {
+        ascii.append(String.format("\\u%04x", (int) c));
+      }
+      if (ascii.length() > MAX_DETAILS_CHARS) {
+        return "{}";
+      }
+    }
+    return ascii.toString();
   }
 
   /**

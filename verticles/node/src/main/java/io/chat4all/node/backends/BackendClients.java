@@ -1,13 +1,14 @@
 package io.chat4all.node.backends;
 
+import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.Topics;
+import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.pg.Migrations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
-import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
@@ -94,7 +95,10 @@ public final class BackendClients {
     this.redisApi = RedisAPI.api(redis);
     this.kafkaAdmin = KafkaAdminClient.create(vertx, kafkaAdminConfig(config.kafka()));
     this.producer =
-        KafkaProducer.createShared(vertx, "chat4all-events", producerConfig(config.kafka()));
+        KafkaProducer.createShared(
+            vertx,
+            "chat4all-events",
+            producerConfig(config.kafka(), producerDeliveryTimeoutMs(config)));
     NodeConfig.S3 s = config.s3();
     this.s3 =
         S3Client.builder()
@@ -126,8 +130,38 @@ public final class BackendClients {
     return map;
   }
 
-  /** Durable producer: idempotent, acks=all; keys and values are strings (JSON values). */
-  static Map<String, String> producerConfig(NodeConfig.Kafka kafka) {
+  /**
+   * {@code kafka.producer_delivery_timeout_ms}: how long a record may wait for the broker before
+   * its send fails. Below the event-bus timeout, so a send in flight when the broker goes away is
+   * answered 503 {@code unavailable}, not 504 after the event bus gave up.
+   */
+  static int producerDeliveryTimeoutMs(NodeConfig config) {
+    JsonObject kafka = config.raw().getJsonObject("kafka", new JsonObject());
+    Object v = kafka.getValue("producer_delivery_timeout_ms", 8_000);
+    long max = ServiceBus.DEFAULT_TIMEOUT_MS - 1000;
+    long ms = -1;
+    if (v instanceof Number n) {
+      ms = n.longValue();
+    } else if (v instanceof String text && text.trim().matches("\\d{1,9}")) {
+      ms = Long.parseLong(text.trim()); // from an environment variable or --set
+    }
+    if (ms < 1000 || ms > max) {
+      throw new ConfigException(
+          "kafka.producer_delivery_timeout_ms",
+          "must be a number of milliseconds from 1000 to "
+              + max
+              + " (below the event-bus timeout), got "
+              + v);
+    }
+    return (int) ms;
+  }
+
+  /**
+   * Durable producer: idempotent, acks=all; keys and values are strings (JSON values). A record is
+   * given up after {@code deliveryTimeoutMs} (each request to the broker half of it, waiting for
+   * metadata at most all of it).
+   */
+  static Map<String, String> producerConfig(NodeConfig.Kafka kafka, int deliveryTimeoutMs) {
     Map<String, String> map = new HashMap<>();
     map.put("bootstrap.servers", kafka.bootstrapServers());
     map.put("client.id", "chat4all-producer");
@@ -136,8 +170,9 @@ public final class BackendClients {
     map.put("max.in.flight.requests.per.connection", "5");
     map.put("linger.ms", "2");
     map.put("compression.type", "lz4");
-    map.put("delivery.timeout.ms", "30000");
-    map.put("request.timeout.ms", "10000");
+    map.put("delivery.timeout.ms", Integer.toString(deliveryTimeoutMs));
+    map.put("request.timeout.ms", Integer.toString(deliveryTimeoutMs / 2));
+    map.put("max.block.ms", Integer.toString(deliveryTimeoutMs));
     map.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
     map.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
     return map;
@@ -231,55 +266,37 @@ public final class BackendClients {
     return null;
   }
 
-  /** One readiness procedure per backend; each one really talks to its server. */
+  /**
+   * One readiness procedure per backend; each one really talks to its server and answers within its
+   * deadline (a server that is down or hangs is {@code KO}, so {@code /health/ready} is 503 within
+   * seconds, and 200 again once every server answers).
+   */
   public void registerReadiness(HealthChecks checks) {
-    checks.register(
-        "postgres",
-        2000,
-        p ->
-            pg.query("SELECT 1")
-                .execute()
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "mongo",
-        2000,
-        p ->
-            mongo
-                .runCommand("ping", new JsonObject().put("ping", 1))
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "redis",
-        2000,
-        p ->
-            redisApi.ping(List.of()).onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
-        "kafka",
-        3000,
-        p ->
-            kafkaAdmin
-                .describeCluster()
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
-    checks.register(
+    register(checks, "postgres", 1500, () -> pg.query("SELECT 1").execute());
+    register(
+        checks, "mongo", 1500, () -> mongo.runCommand("ping", new JsonObject().put("ping", 1)));
+    register(checks, "redis", 1500, () -> redisApi.ping(List.of()));
+    register(checks, "kafka", 2500, () -> kafkaAdmin.describeCluster());
+    register(
+        checks,
         "s3",
-        3000,
-        p ->
-            vertx
-                .executeBlocking(
-                    () -> {
-                      s3.headBucket(b -> b.bucket(config.s3().bucket()));
-                      return null;
-                    },
-                    false)
-                .onComplete(r -> p.complete(status(r.succeeded(), r.cause()))));
+        2500,
+        () ->
+            vertx.executeBlocking(
+                () -> {
+                  s3.headBucket(b -> b.bucket(config.s3().bucket()));
+                  return null;
+                },
+                false));
   }
 
-  private static Status status(boolean ok, Throwable cause) {
-    if (ok) {
-      return Status.OK();
-    }
-    String reason =
-        cause == null ? "unknown" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    return Status.KO(new JsonObject().put("reason", reason));
+  private void register(
+      HealthChecks checks,
+      String name,
+      long deadlineMs,
+      java.util.function.Supplier<Future<?>> call) {
+    ReadinessProbe probe = new ReadinessProbe(vertx, deadlineMs, call);
+    checks.register(name, probe.registrationTimeoutMs(), probe::check);
   }
 
   /** Closes every client. */

@@ -50,7 +50,9 @@ public class GrpcEdgeVerticle extends VerticleBase {
   }
 
   protected Future<HttpServer> doStart() {
-    GrpcServer grpc = GrpcServer.server(vertx);
+    // services see a view that decodes their messages: a body that is not the method's message is
+    // answered INVALID_ARGUMENT instead of the stream being reset
+    GrpcServer grpc = new DecodingGrpcServer(GrpcServer.server(vertx));
     grpc.addService(
         NodeServiceGrpcService.of(
             new NodeServiceService() {

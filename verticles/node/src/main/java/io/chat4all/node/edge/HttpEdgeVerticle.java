@@ -41,6 +41,10 @@ public class HttpEdgeVerticle extends VerticleBase {
   private final NodeConfig.Listen listen;
   private final int maxBodyBytes;
   private final NodeConfig.Limits limits;
+
+  /** The largest WebSocket frame read whole (4 × the gateway's 256 KiB message limit). */
+  static final int MAX_WEBSOCKET_FRAME_BYTES = 1 << 20;
+
   private final HealthChecks readiness;
   private final NodeRegistry registry;
   private final List<RouteModule> modules;
@@ -168,6 +172,10 @@ public class HttpEdgeVerticle extends VerticleBase {
             // detection every connection is an HTTP connection, counted and timed, from its first
             // moment on.
             .setHttp2ClearTextEnabled(false)
+            // a frame up to this is read whole, so a message over the gateway's 256 KiB limit sent
+            // as one frame (as browsers do) gets the close handshake with 1009; only a frame past
+            // this is cut off at the transport (its 1009 close frame then races the TCP close)
+            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
             .setIdleTimeout(limits.idleTimeoutSeconds())
             .setIdleTimeoutUnit(TimeUnit.SECONDS);
     InvalidRequests invalid =

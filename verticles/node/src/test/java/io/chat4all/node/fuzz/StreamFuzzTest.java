@@ -17,8 +17,10 @@ import io.chat4all.testkit.TestBackends;
 import io.chat4all.testkit.WsTestSocket;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
@@ -100,6 +102,9 @@ class StreamFuzzTest {
     if (k == 1) {
       return Nasty.deep(100 + r.nextInt(3000), r.nextBoolean());
     }
+    if (k == 2 && r.nextInt(4) == 0) {
+      return "{\"type\":\"send\",\"text\":\"" + "x".repeat(300_000) + "\"}"; // over 256 KiB
+    }
     String type =
         Nasty.pick(
             r,
@@ -162,6 +167,7 @@ class StreamFuzzTest {
     Map<String, String> acked = new LinkedHashMap<>();
     int sockets = 0;
     int sent = 0;
+    int oversize = 0;
     while (sent < FRAMES) {
       sockets++;
       WsTestSocket s =
@@ -186,12 +192,23 @@ class StreamFuzzTest {
         int burst = 20 + r.nextInt(60);
         for (int i = 0; i < burst && sent < FRAMES && !s.isClosed(); i++) {
           String f = frame(r);
+          boolean tooBig = f.length() > MAX_MESSAGE_BYTES;
           try {
             s.sendRaw(f);
           } catch (RuntimeException | AssertionError closedMeanwhile) {
-            break;
+            if (!tooBig) {
+              break;
+            }
           }
           sent++;
+          if (tooBig) {
+            oversize++;
+            short code = s.awaitClose();
+            if (code != 1009) {
+              violations.add("close " + code + " after a message over 256 KiB (not 1009)");
+            }
+            break;
+          }
         }
         if (!s.isClosed()) {
           // a ping after the burst: its pong proves every earlier frame was handled
@@ -235,10 +252,69 @@ class StreamFuzzTest {
         s.close();
       }
     }
-    assertThat(violations).as("seed %d, %d frames on %d sockets", SEED, sent, sockets).isEmpty();
+    assertThat(violations)
+        .as("seed %d, %d frames on %d sockets (%d over 256 KiB)", SEED, sent, sockets, oversize)
+        .isEmpty();
+    assertThat(oversize).as("messages over 256 KiB in the mix").isPositive();
     assertThat(acked).as("sends acknowledged over the socket").isNotEmpty();
     awaitStored(acked);
     FuzzNode.assertReady(api);
+  }
+
+  /** A message over this closes the socket with 1009 (docs/realtime.md). */
+  static final int MAX_MESSAGE_BYTES = 256 * 1024;
+
+  @Test
+  void aMessageOver256KibIsClosedWith1009HoweverItIsFramed() {
+    String big = "{\"type\":\"ping\",\"pad\":\"" + "x".repeat(300_000) + "\"}";
+    Map<String, java.util.function.Consumer<WebSocket>> ways = new LinkedHashMap<>();
+    // as a browser sends it
+    ways.put("one frame", ws -> ws.writeFrame(WebSocketFrame.textFrame(big, true)));
+    ways.put(
+        "64 KiB fragments",
+        ws -> {
+          int step = 64 * 1024;
+          for (int at = 0; at < big.length(); at += step) {
+            String part = big.substring(at, Math.min(big.length(), at + step));
+            boolean last = at + step >= big.length();
+            ws.writeFrame(
+                at == 0
+                    ? WebSocketFrame.textFrame(part, last)
+                    : WebSocketFrame.continuationFrame(Buffer.buffer(part), last));
+          }
+        });
+    // past the frame size the server reads whole: cut off at the transport, still with 1009
+    ways.put(
+        "one 2 MiB frame",
+        ws -> ws.writeFrame(WebSocketFrame.textFrame("x".repeat(2 << 20), true)));
+    Map<String, Short> closes = new LinkedHashMap<>();
+    for (Map.Entry<String, java.util.function.Consumer<WebSocket>> way : ways.entrySet()) {
+      WsTestSocket s =
+          new WsTestSocket(wsClient, api.node().httpPort(), "/v1/ws", Duration.ofSeconds(20));
+      try {
+        s.authenticate(a.accessToken(), null);
+        way.getValue().accept(s.ws);
+        closes.put(way.getKey(), s.awaitClose());
+      } finally {
+        s.close();
+      }
+    }
+    assertThat(closes)
+        .as("close codes")
+        .containsOnly(
+            Map.entry("one frame", (short) 1009),
+            Map.entry("64 KiB fragments", (short) 1009),
+            Map.entry("one 2 MiB frame", (short) 1009));
+    // and the gateway goes on serving
+    WsTestSocket after =
+        new WsTestSocket(wsClient, api.node().httpPort(), "/v1/ws", Duration.ofSeconds(20));
+    try {
+      after.authenticate(a.accessToken(), null);
+      after.sendRaw("{\"type\":\"ping\",\"request_id\":\"p\"}");
+      after.await("pong", f -> "pong".equals(f.getString("type")));
+    } finally {
+      after.close();
+    }
   }
 
   static void awaitStored(Map<String, String> accepted) {
@@ -347,6 +423,16 @@ class StreamFuzzTest {
 
   record Reply(GrpcStatus status, String message, Buffer body) {}
 
+  /** Whether {@code body} is a message of {@code type} (random bytes sometimes are). */
+  static boolean parses(Descriptors.Descriptor type, Buffer body) {
+    try {
+      DynamicMessage.parseFrom(type, body.getBytes());
+      return true;
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return false;
+    }
+  }
+
   static Reply call(GrpcClient client, String fullMethod, String authorization, Buffer body) {
     io.vertx.core.Future<Reply> f =
         client
@@ -389,7 +475,7 @@ class StreamFuzzTest {
     List<String> violations = new ArrayList<>();
     Map<String, String> accepted = new LinkedHashMap<>();
     Map<GrpcStatus, Integer> statuses = new java.util.TreeMap<>();
-    int resets = 0;
+    int notProtobuf = 0;
     try {
       for (int i = 0; i < CALLS; i++) {
         Method m = methods.get(r.nextInt(methods.size()));
@@ -416,27 +502,21 @@ class StreamFuzzTest {
           statuses.merge(reply.status(), 1, Integer::sum);
         }
         String text = String.valueOf(reply.message());
-        boolean notProtobuf = k <= 1;
         boolean clientRefused =
             reply.status() == null && text.contains("HeaderListSizeException"); // our own client
         if (clientRefused) {
           continue; // the client library would not send a header list that long: nothing was sent
         }
-        if (reply.status() == null && body.length() > 8192) {
-          // a message with a value over 8 KiB: the error trailers repeat it and pass the header
-          // limit, so the call is reset (INTERNAL) instead of answered (open finding in
-          // docs/reliability.md)
-          resets++;
-          continue;
+        boolean notTheMessage = !parses(m.method().getInputType(), body);
+        if (notTheMessage) {
+          notProtobuf++;
         }
-        if (notProtobuf && reply.status() == null) {
-          // bytes that are not the method's message: the server resets the stream (CANCELLED)
-          // instead of answering INVALID_ARGUMENT (open finding in docs/reliability.md)
-          resets++;
-          continue;
-        }
-        if ((reply.status() == null && !clientRefused)
-            || (reply.status() != null && SERVER_FAULTS.contains(reply.status()))
+        if (reply.status() == null
+            || SERVER_FAULTS.contains(reply.status())
+            || (notTheMessage
+                && (reply.status() != GrpcStatus.INVALID_ARGUMENT
+                    || !text.startsWith("bad_request: ")))
+            || text.length() > 300
             || ApiFuzzTest.LEAK.matcher(text).find()) {
           violations.add(
               m.full()
@@ -444,10 +524,12 @@ class StreamFuzzTest {
                   + k
                   + ", "
                   + body.length()
-                  + " bytes) → "
+                  + " bytes"
+                  + (notTheMessage ? ", not the method's message" : "")
+                  + ") → "
                   + reply.status()
                   + " "
-                  + text);
+                  + text.substring(0, Math.min(text.length(), 400)));
         }
         if (m.method().getName().equals("SendMessage")
             && reply.status() == GrpcStatus.OK
@@ -462,9 +544,8 @@ class StreamFuzzTest {
     } finally {
       Await.result(client.close());
     }
-    assertThat(violations)
-        .as("seed %d: statuses %s, %d resets of non-protobuf bodies", SEED + 1, statuses, resets)
-        .isEmpty();
+    assertThat(violations).as("seed %d: statuses %s", SEED + 1, statuses).isEmpty();
+    assertThat(notProtobuf).as("bodies that are not the method's message").isGreaterThan(20);
     assertThat(statuses.keySet())
         .as("calls reached past validation")
         .contains(GrpcStatus.OK, GrpcStatus.INVALID_ARGUMENT);
