@@ -46,13 +46,12 @@ import org.HdrHistogram.Histogram;
  * {@code ./chat4all bench scale}: does the cost of a read or a send grow with the stored data? An
  * embedded node in this JVM; {@code --conversations} group conversations of a sender and a reader
  * are filled straight through the store's bulk path ({@link MessageStore#insertAll}) with the
- * documents the pipeline writes (messages, message_ids, conversation_history), the feed entries it
- * appends and the PostgreSQL counters and horizons it moves, to each of {@code --levels} (default
- * {@code --small},{@code --messages}) messages in all. At each level, one request at a time:
- * history pages (newest and deep), single message, sync, conversation lists, and sends (202 and
- * send → socket receive, into conversations the fill never touches, so the pipeline's cached
- * counters stay right). Prints a Markdown report; the figure that counts is large / small of the
- * same run.
+ * documents the pipeline writes (one message document per message), the feed entries it appends and
+ * the PostgreSQL counters and horizons it moves, to each of {@code --levels} (default {@code
+ * --small},{@code --messages}) messages in all. At each level, one request at a time: history pages
+ * (newest and deep), single message, sync, conversation lists, and sends (202 and send → socket
+ * receive, into conversations the fill never touches, so the pipeline's cached counters stay
+ * right). Prints a Markdown report; the figure that counts is large / small of the same run.
  */
 public final class ScaleBench {
   private final int conversations;
@@ -248,34 +247,14 @@ public final class ScaleBench {
     long feedFrom = Math.max(from, perConv - (feedMax / conversations) - 1);
     for (long seq = from; seq <= perConv; seq++) {
       List<JsonObject> docs = new ArrayList<>(conversations);
-      List<JsonObject> ids = new ArrayList<>(conversations);
-      List<JsonObject> history = new ArrayList<>(conversations);
       for (int c = 0; c < conversations; c++) {
         String conv = convs.get(c);
         String created = Wire.timestamp(base.plusMillis(seq * 1000 + c));
         JsonObject doc = document(conv, seq, created);
         docs.add(doc);
-        ids.add(
-            new JsonObject()
-                .put("_id", doc.getString("message_id"))
-                .put("conversation_id", conv)
-                .put("seq", seq)
-                .put("from_user_id", senderId));
-        history.add(
-            new JsonObject()
-                .put("_id", doc.getString("_id"))
-                .put("conversation_id", conv)
-                .put("sequence_number", seq)
-                .put("message_id", doc.getString("message_id"))
-                .put("from_user_id", senderId)
-                .put("event", "message")
-                .put("at", created));
       }
-      // the pipeline's order: message_ids, messages, history; then the feeds of both members
-      Future<Void> w =
-          bulk(store, MessageStore.MESSAGE_IDS, ids)
-              .compose(v -> bulk(store, MessageStore.MESSAGES, docs))
-              .compose(v -> bulk(store, MessageStore.HISTORY, history));
+      // the pipeline's order: the message documents (one per message), then both members' feeds
+      Future<Void> w = bulk(store, MessageStore.MESSAGES, docs);
       if (seq >= feedFrom) {
         w = w.compose(v -> appendFeeds(docs));
       }
@@ -538,8 +517,7 @@ public final class ScaleBench {
     List<String> out = new ArrayList<>();
     out.add(
         String.format(
-            "| fill (messages, message_ids, conversation_history, feeds, counters) | %.0f s | %.0f s"
-                + " more (%.0f messages/s) | |",
+            "| fill (messages, feeds, counters) | %.0f s | %.0f s" + " more (%.0f messages/s) | |",
             a.fillSecs(), b.fillSecs(), (b.stored() - a.stored()) / Math.max(0.001, b.fillSecs())));
     for (String k : a.figures().keySet()) {
       Histogram x = a.figures().get(k);
