@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Outages are: a refused, reset or closed connection (any client); PostgreSQL SQLSTATE class 08
  * (connection exception), 57P01–57P03 (the server shutting down or starting) and 53300 (too many
- * connections); MongoDB socket errors and server-selection timeouts.
+ * connections); MongoDB socket errors, server-selection timeouts and shutdown or step-down answers;
+ * Redis {@code LOADING} / {@code MASTERDOWN} / {@code TRYAGAIN} / {@code CLUSTERDOWN} answers; a
+ * connection reset or broken pipe.
  */
 public final class BackendErrors implements FailureTranslator {
   private static final Logger LOG = LoggerFactory.getLogger(BackendErrors.class);
@@ -83,11 +85,30 @@ public final class BackendErrors implements FailureTranslator {
               || state.equals("57P03")
               || state.equals("53300"));
     }
-    // Vert.x clients fail requests on a connection that went away with this message
+    if (t instanceof com.mongodb.MongoCommandException mc) {
+      // shutdown in progress, interrupted at shutdown, primary stepped down, not primary
+      int code = mc.getErrorCode();
+      return code == 91 || code == 11600 || code == 11602 || code == 189 || code == 10107;
+    }
     String message = t.getMessage();
-    return message != null
-        && (t instanceof io.vertx.core.VertxException
-            || t.getClass().getName().startsWith("io.vertx."))
-        && message.toLowerCase(Locale.ROOT).matches("connection (is|was) closed.*");
+    if (message == null) {
+      return false;
+    }
+    String lower = message.toLowerCase(Locale.ROOT);
+    if (t instanceof java.io.IOException
+        && (lower.contains("broken pipe") || lower.contains("connection reset"))) {
+      return true; // a write or read on a connection the server dropped
+    }
+    if (!(t instanceof io.vertx.core.VertxException)
+        && !t.getClass().getName().startsWith("io.vertx.")) {
+      return false;
+    }
+    // Vert.x clients fail requests on a connection that went away with this message; Redis
+    // answers these while it loads its data after a restart or has no reachable primary
+    return lower.matches("connection (is|was) closed.*")
+        || message.startsWith("LOADING")
+        || message.startsWith("MASTERDOWN")
+        || message.startsWith("TRYAGAIN")
+        || message.startsWith("CLUSTERDOWN");
   }
 }

@@ -93,7 +93,12 @@ class BrokerRestartProcessTest {
   /** The node's log lines that say what went wrong (for a failure to show). */
   static String trouble(NodeProcess node) {
     List<String> lines =
-        node.output().lines().filter(l -> l.contains("WARN") || l.contains("ERROR")).toList();
+        node.output()
+            .lines()
+            .filter(l -> l.contains("WARN") || l.contains("ERROR") || l.startsWith("\t"))
+            // the Kafka clients' reconnect attempts say nothing about a failed request
+            .filter(l -> !l.contains("o.a.k.clients.NetworkClient"))
+            .toList();
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
   }
 
