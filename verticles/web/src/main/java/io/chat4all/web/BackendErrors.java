@@ -106,6 +106,8 @@ public final class BackendErrors implements FailureTranslator {
     // Vert.x clients fail requests on a connection that went away with this message; Redis
     // answers these while it loads its data after a restart or has no reachable primary
     return lower.matches("connection (is|was) closed.*")
+        // the Redis client fails the commands pending on a connection that went away with this
+        || message.startsWith("CONNECTION_CLOSED")
         || message.startsWith("LOADING")
         || message.startsWith("MASTERDOWN")
         || message.startsWith("TRYAGAIN")

@@ -92,6 +92,13 @@ class BrokerRestartProcessTest {
 
   /** The node's log lines that say what went wrong (for a failure to show). */
   static String trouble(NodeProcess node) {
+    try {
+      // the whole output next to the surefire reports, for what 40 lines cannot show
+      Path out = Path.of("target", "node-output-" + System.nanoTime() + ".log");
+      java.nio.file.Files.writeString(out, node.output());
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // only a diagnostic
+    }
     List<String> lines =
         node.output()
             .lines()
