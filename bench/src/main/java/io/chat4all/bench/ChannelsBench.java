@@ -1,5 +1,8 @@
 package io.chat4all.bench;
 
+import static io.chat4all.bench.BenchSupport.await;
+import static io.chat4all.bench.BenchSupport.intArg;
+
 import io.chat4all.channel.telegram.TelegramConnector;
 import io.chat4all.codecs.Topics;
 import io.chat4all.node.Node;
@@ -64,22 +67,9 @@ public final class ChannelsBench {
     inFlight = intArg(args, "--in-flight", 32);
   }
 
-  private static int intArg(String[] args, String name, int def) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
-      }
-    }
-    return def;
-  }
-
   public static void main(String[] args) throws Exception {
     new ChannelsBench(args).run();
     System.exit(0);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(300, TimeUnit.SECONDS);
   }
 
   private void run() throws Exception {

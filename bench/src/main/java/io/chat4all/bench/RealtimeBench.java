@@ -1,5 +1,9 @@
 package io.chat4all.bench;
 
+import static io.chat4all.bench.BenchSupport.await;
+import static io.chat4all.bench.BenchSupport.intArg;
+import static io.chat4all.bench.BenchSupport.log;
+
 import io.chat4all.node.Node;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
@@ -78,26 +82,9 @@ public final class RealtimeBench {
     holdSeconds = intArg(args, "--hold-seconds", 0);
   }
 
-  private static int intArg(String[] args, String name, int def) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
-      }
-    }
-    return def;
-  }
-
   public static void main(String[] args) throws Exception {
     new RealtimeBench(args).run();
     System.exit(0);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(300, TimeUnit.SECONDS);
-  }
-
-  private static void log(String s) {
-    System.err.println(java.time.LocalTime.now() + " bench: " + s);
   }
 
   private void run() throws Exception {

@@ -1,5 +1,7 @@
 package io.chat4all.bench;
 
+import static io.chat4all.bench.BenchSupport.intArg;
+
 import io.chat4all.codecs.Wire;
 import io.chat4all.messaging.MessageStore;
 import io.chat4all.node.Node;
@@ -96,15 +98,6 @@ public final class ScaleBench {
             : java.util.Arrays.stream(between.split(",")).mapToLong(Long::parseLong).toArray();
     listConversations = intArg(args, "--list-conversations", 5000);
     samples = intArg(args, "--samples", 200);
-  }
-
-  private static int intArg(String[] args, String name, int def) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
-      }
-    }
-    return def;
   }
 
   public static void main(String[] args) throws Exception {

@@ -1,5 +1,7 @@
 package io.chat4all.bench;
 
+import static io.chat4all.bench.BenchSupport.intArg;
+
 import io.chat4all.node.Node;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
@@ -71,15 +73,6 @@ public final class SendBench {
     for (int i = 0; i < args.length - 1; i++) {
       if (args[i].equals(name)) {
         return args[i + 1];
-      }
-    }
-    return def;
-  }
-
-  private static int intArg(String[] args, String name, int def) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
       }
     }
     return def;

@@ -1,5 +1,9 @@
 package io.chat4all.bench;
 
+import static io.chat4all.bench.BenchSupport.await;
+import static io.chat4all.bench.BenchSupport.intArg;
+import static io.chat4all.bench.BenchSupport.log;
+
 import io.chat4all.testkit.NodeProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -64,26 +68,9 @@ public final class StabilityBench {
     nodeXmx = x;
   }
 
-  private static int intArg(String[] args, String name, int def) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals(name)) {
-        return Integer.parseInt(args[i + 1]);
-      }
-    }
-    return def;
-  }
-
   public static void main(String[] args) throws Exception {
     new StabilityBench(args).run();
     System.exit(0);
-  }
-
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(300, TimeUnit.SECONDS);
-  }
-
-  private static void log(String s) {
-    System.err.println(java.time.LocalTime.now() + " bench: " + s);
   }
 
   private void run() throws Exception {
