@@ -64,6 +64,17 @@ public final class EmbeddedBackends implements AutoCloseable {
     return settings.dataDir();
   }
 
+  /** The messages of {@code t} and its causes, so a wrapped failure still says what happened. */
+  static String causes(Throwable t) {
+    StringBuilder out = new StringBuilder(String.valueOf(t));
+    java.util.Set<Throwable> seen = new java.util.HashSet<>();
+    seen.add(t);
+    for (Throwable c = t.getCause(); c != null && seen.add(c); c = c.getCause()) {
+      out.append(" <- ").append(c);
+    }
+    return out.toString();
+  }
+
   private void doStart() throws Exception {
     // every server's data and the secrets live here: owner only
     Path data = PrivateFiles.directory(settings.dataDir());
@@ -147,7 +158,7 @@ public final class EmbeddedBackends implements AutoCloseable {
           String message =
               cause instanceof EmbeddedStartException
                   ? cause.getMessage()
-                  : "embedded " + all.get(i).name() + " failed to start: " + cause;
+                  : "embedded " + all.get(i).name() + " failed to start: " + causes(cause);
           if (failure == null) {
             failure = new EmbeddedStartException(message, cause);
           } else {
