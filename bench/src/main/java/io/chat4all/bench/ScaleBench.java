@@ -359,7 +359,8 @@ public final class ScaleBench {
 
   /**
    * What ReadHorizons#afterSends moves once per conversation and batch: the conversation's last
-   * message and counter, the sender's read and delivered horizons and their steps.
+   * message and counter, the sender's read and delivered horizons and their steps, and every
+   * member's activity (the conversation list's order).
    */
   private void counters(long perConv, Instant base) throws Exception {
     List<Tuple> batch = new ArrayList<>();
@@ -387,6 +388,12 @@ public final class ScaleBench {
                     + " last_read_message_id = $5, last_delivered_seq = $3, last_delivered_at = $4"
                     + " WHERE conversation_id = $1 AND user_id = $2")
             .executeBatch(members));
+    await(
+        pg.preparedQuery(
+                "UPDATE conversation_members m SET activity_at = c.last_message_at"
+                    + " FROM conversations c WHERE c.conversation_id = $1"
+                    + " AND m.conversation_id = $1 AND m.activity_at <> c.last_message_at")
+            .executeBatch(batch.stream().map(t -> Tuple.of(t.getUUID(0))).toList()));
     await(
         pg.preparedQuery(
                 "INSERT INTO horizon_steps (conversation_id, user_id, status, upto_seq, at)"
@@ -538,13 +545,9 @@ public final class ScaleBench {
             node.clients()
                 .pg()
                 .preparedQuery(
-                    "EXPLAIN (ANALYZE, COSTS OFF) SELECT c.conversation_id,"
-                        + " COALESCE(c.last_message_at, c.created_at) AS activity_at"
-                        + " FROM conversation_members m JOIN conversations c"
-                        + " ON c.conversation_id = m.conversation_id"
-                        + " WHERE m.user_id = $1 AND c.is_active"
-                        + " ORDER BY activity_at DESC, c.conversation_id LIMIT 51")
-                .execute(Tuple.of(me)))) {
+                    "EXPLAIN (ANALYZE, COSTS OFF) "
+                        + io.chat4all.conversations.ConversationList.FIRST_PAGE)
+                .execute(Tuple.of(me, 51)))) {
       lines.add(r.getString(0).strip());
     }
     return "| list query plan (user in "

@@ -51,11 +51,7 @@ import org.slf4j.LoggerFactory;
 public class ConversationsVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ConversationsVerticle.class);
 
-  private static final String CONVERSATION_COLUMNS =
-      "c.conversation_id, c.type, c.name, c.created_by, c.created_at, c.updated_at,"
-          + " c.last_message_id, c.last_message_at, c.last_message_snippet, c.last_seq,"
-          + " GREATEST(c.last_seq - GREATEST(m.last_read_seq, m.joined_seq), 0) AS unread_count,"
-          + " COALESCE(c.last_message_at, c.created_at) AS activity_at";
+  private static final String CONVERSATION_COLUMNS = ConversationList.COLUMNS;
 
   private final Pool pg;
   private final String topicPrefix;
@@ -156,8 +152,11 @@ public class ConversationsVerticle extends VerticleBase {
                   if (rows.size() == 1) {
                     UUID id = rows.iterator().next().getUUID(0);
                     return conn.preparedQuery(
-                            "INSERT INTO conversation_members (conversation_id, user_id, role)"
-                                + " VALUES ($1, $2, 'owner'), ($1, $3, 'member')")
+                            "INSERT INTO conversation_members"
+                                + " (conversation_id, user_id, role, activity_at)"
+                                + " SELECT $1, v.u, v.r, c.created_at FROM conversations c,"
+                                + " (VALUES ($2::uuid, 'owner'), ($3::uuid, 'member')) AS v (u, r)"
+                                + " WHERE c.conversation_id = $1")
                         .execute(Tuple.of(id, me, other))
                         .map(r -> new JsonObject().put("created", true).put("id", id.toString()));
                   }
@@ -227,9 +226,11 @@ public class ConversationsVerticle extends VerticleBase {
             rows -> {
               UUID id = rows.iterator().next().getUUID(0);
               return conn.preparedQuery(
-                      "INSERT INTO conversation_members (conversation_id, user_id, role)"
-                          + " SELECT $1, u, CASE WHEN u = $2 THEN 'owner' ELSE 'member' END"
-                          + " FROM unnest($3::uuid[]) AS u")
+                      "INSERT INTO conversation_members"
+                          + " (conversation_id, user_id, role, activity_at)"
+                          + " SELECT $1, u, CASE WHEN u = $2 THEN 'owner' ELSE 'member' END,"
+                          + " c.created_at FROM conversations c, unnest($3::uuid[]) AS u"
+                          + " WHERE c.conversation_id = $1")
                   .execute(Tuple.of(id, me).addArrayOfUUID(members.toArray(UUID[]::new)))
                   .compose(r -> load(conn, id, me));
             });
@@ -255,42 +256,28 @@ public class ConversationsVerticle extends VerticleBase {
     int limit = Math.max(1, Math.min(Wire.MAX_LIMIT, req.getInteger("limit", Wire.DEFAULT_LIMIT)));
     String raw = req.getString("cursor");
     Cursor after = raw == null || raw.isEmpty() ? null : Cursor.parse(raw, "cursor");
-    return pg.preparedQuery(
-            "SELECT "
-                + CONVERSATION_COLUMNS
-                + " FROM conversation_members m"
-                + " JOIN conversations c ON c.conversation_id = m.conversation_id"
-                + " WHERE m.user_id = $1 AND c.is_active"
-                + " AND ($2::timestamptz IS NULL"
-                + "   OR COALESCE(c.last_message_at, c.created_at) < $2::timestamptz"
-                + "   OR (COALESCE(c.last_message_at, c.created_at) = $2::timestamptz"
-                + "       AND c.conversation_id > $3::uuid))"
-                + " ORDER BY activity_at DESC, c.conversation_id"
-                + " LIMIT $4")
-        .execute(
-            Tuple.of(
-                me,
-                after == null ? null : after.activityAt(),
-                after == null ? null : after.conversationId(),
-                limit + 1))
-        .compose(
-            rows -> {
-              List<Row> page = new ArrayList<>();
-              for (Row row : rows) {
-                page.add(row);
-              }
-              String next = null;
-              if (page.size() > limit) {
-                page = page.subList(0, limit);
-                Row last = page.get(limit - 1);
-                next =
-                    new Cursor(
-                            last.getOffsetDateTime("activity_at"), last.getUUID("conversation_id"))
-                        .encode();
-              }
-              String nextCursor = next;
-              return withMembers(pg, page).map(items -> Wire.page(items, nextCursor));
-            });
+    Future<io.vertx.sqlclient.RowSet<Row>> query =
+        after == null
+            ? pg.preparedQuery(ConversationList.FIRST_PAGE).execute(Tuple.of(me, limit + 1))
+            : pg.preparedQuery(ConversationList.NEXT_PAGE)
+                .execute(Tuple.of(me, after.activityAt(), after.conversationId(), limit + 1));
+    return query.compose(
+        rows -> {
+          List<Row> page = new ArrayList<>();
+          for (Row row : rows) {
+            page.add(row);
+          }
+          String next = null;
+          if (page.size() > limit) {
+            page = page.subList(0, limit);
+            Row last = page.get(limit - 1);
+            next =
+                new Cursor(last.getOffsetDateTime("activity_at"), last.getUUID("conversation_id"))
+                    .encode();
+          }
+          String nextCursor = next;
+          return withMembers(pg, page).map(items -> Wire.page(items, nextCursor));
+        });
   }
 
   private Future<JsonObject> get(JsonObject req) {
@@ -558,8 +545,9 @@ public class ConversationsVerticle extends VerticleBase {
   private Future<JsonArray> insertMembers(SqlConnection conn, Locked locked, List<UUID> ids) {
     return conn.preparedQuery(
             "INSERT INTO conversation_members"
-                + " (conversation_id, user_id, role, joined_seq, last_read_seq)"
-                + " SELECT $1, u, 'member', $2, $2 FROM unnest($3::uuid[]) AS u"
+                + " (conversation_id, user_id, role, joined_seq, last_read_seq, activity_at)"
+                + " SELECT $1, u, 'member', $2, $2, COALESCE(c.last_message_at, c.created_at)"
+                + " FROM conversations c, unnest($3::uuid[]) AS u WHERE c.conversation_id = $1"
                 + " ON CONFLICT (conversation_id, user_id) DO NOTHING RETURNING user_id")
         .execute(Tuple.of(locked.id(), locked.lastSeq()).addArrayOfUUID(ids.toArray(UUID[]::new)))
         .compose(

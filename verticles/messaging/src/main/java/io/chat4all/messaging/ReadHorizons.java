@@ -217,9 +217,10 @@ public final class ReadHorizons {
   }
 
   /**
-   * After a run of sends was stored, in one statement: the conversation's last message, and each
-   * sender's horizons move to their newest message (sending reads everything before it). The
-   * senders whose read horizon moved.
+   * After a run of sends was stored, in one transaction: the conversation's last message, and each
+   * sender's horizons move to their newest message (sending reads everything before it), in one
+   * statement; then {@link #MEMBER_ACTIVITY every member's list position} follows. The senders
+   * whose read horizon moved.
    */
   public Future<List<Moved>> afterSends(String conv, List<JsonObject> docs) {
     JsonObject last = docs.get(0);
@@ -243,54 +244,73 @@ public final class ReadHorizons {
       ids.add(UUID.fromString(d.getString("message_id")));
       ats.add(OffsetDateTime.parse(d.getString("created_at")));
     }
-    return pg.preparedQuery(
-            "WITH conv AS (UPDATE conversations SET last_seq = $2, last_message_id = $3,"
-                + "   last_message_at = $4, last_message_snippet = $5, updated_at = now()"
-                + "   WHERE conversation_id = $1 AND last_seq < $2),"
-                + " v AS (SELECT * FROM unnest($6::uuid[], $7::bigint[], $8::uuid[], $9::timestamptz[])"
-                + "   AS v (user_id, seq, message_id, at)),"
-                + " old AS (SELECT m.id, m.user_id, m.last_read_seq, m.last_delivered_seq"
-                + "   FROM conversation_members m JOIN v ON v.user_id = m.user_id"
-                + "   WHERE m.conversation_id = $1 AND m.last_read_seq < v.seq),"
-                + " moved AS (UPDATE conversation_members m SET last_read_seq = v.seq,"
-                + "   last_read_at = v.at, last_read_message_id = v.message_id,"
-                + "   last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),"
-                + "   last_delivered_at ="
-                + "     CASE WHEN m.last_delivered_seq < v.seq THEN v.at ELSE m.last_delivered_at END"
-                + "   FROM old JOIN v ON v.user_id = old.user_id WHERE m.id = old.id"
-                + "   RETURNING m.user_id, old.last_read_seq AS old_read,"
-                + "   old.last_delivered_seq AS old_delivered, v.seq, v.at),"
-                + " steps AS (INSERT INTO horizon_steps (conversation_id, user_id, status, upto_seq, at)"
-                + "   SELECT $1::uuid, user_id, 'read', seq, at FROM moved"
-                + "   UNION ALL SELECT $1::uuid, user_id, 'delivered', seq, at FROM moved"
-                + "   WHERE old_delivered < seq ON CONFLICT DO NOTHING)"
-                + " SELECT user_id, old_read, old_delivered, seq, at FROM moved")
-        .execute(
-            Tuple.of(
-                    UUID.fromString(conv),
-                    last.getLong("sequence_number"),
-                    UUID.fromString(last.getString("message_id")),
-                    OffsetDateTime.parse(last.getString("created_at")),
-                    snippet(last))
-                .addArrayOfUUID(users.toArray(UUID[]::new))
-                .addArrayOfLong(seqs.toArray(Long[]::new))
-                .addArrayOfUUID(ids.toArray(UUID[]::new))
-                .addArrayOfOffsetDateTime(ats.toArray(OffsetDateTime[]::new)))
-        .map(
-            rows -> {
-              List<Moved> moved = new ArrayList<>();
-              for (Row r : rows) {
-                moved.add(
-                    new Moved(
-                        r.getUUID("user_id").toString(),
-                        r.getLong("old_read"),
-                        r.getLong("old_delivered"),
-                        r.getLong("seq"),
-                        Wire.timestamp(r.getOffsetDateTime("at").toInstant())));
-              }
-              return moved;
-            });
+    UUID id = UUID.fromString(conv);
+    Tuple args =
+        Tuple.of(
+                id,
+                last.getLong("sequence_number"),
+                UUID.fromString(last.getString("message_id")),
+                OffsetDateTime.parse(last.getString("created_at")),
+                snippet(last))
+            .addArrayOfUUID(users.toArray(UUID[]::new))
+            .addArrayOfLong(seqs.toArray(Long[]::new))
+            .addArrayOfUUID(ids.toArray(UUID[]::new))
+            .addArrayOfOffsetDateTime(ats.toArray(OffsetDateTime[]::new));
+    return pg.withTransaction(
+        tx ->
+            tx.preparedQuery(
+                    "WITH conv AS (UPDATE conversations SET last_seq = $2, last_message_id = $3,"
+                        + "   last_message_at = $4, last_message_snippet = $5, updated_at = now()"
+                        + "   WHERE conversation_id = $1 AND last_seq < $2),"
+                        + " v AS (SELECT * FROM unnest($6::uuid[], $7::bigint[], $8::uuid[], $9::timestamptz[])"
+                        + "   AS v (user_id, seq, message_id, at)),"
+                        + " old AS (SELECT m.id, m.user_id, m.last_read_seq, m.last_delivered_seq"
+                        + "   FROM conversation_members m JOIN v ON v.user_id = m.user_id"
+                        + "   WHERE m.conversation_id = $1 AND m.last_read_seq < v.seq),"
+                        + " moved AS (UPDATE conversation_members m SET last_read_seq = v.seq,"
+                        + "   last_read_at = v.at, last_read_message_id = v.message_id,"
+                        + "   last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),"
+                        + "   last_delivered_at ="
+                        + "     CASE WHEN m.last_delivered_seq < v.seq THEN v.at ELSE m.last_delivered_at END"
+                        + "   FROM old JOIN v ON v.user_id = old.user_id WHERE m.id = old.id"
+                        + "   RETURNING m.user_id, old.last_read_seq AS old_read,"
+                        + "   old.last_delivered_seq AS old_delivered, v.seq, v.at),"
+                        + " steps AS (INSERT INTO horizon_steps (conversation_id, user_id, status, upto_seq, at)"
+                        + "   SELECT $1::uuid, user_id, 'read', seq, at FROM moved"
+                        + "   UNION ALL SELECT $1::uuid, user_id, 'delivered', seq, at FROM moved"
+                        + "   WHERE old_delivered < seq ON CONFLICT DO NOTHING)"
+                        + " SELECT user_id, old_read, old_delivered, seq, at FROM moved")
+                .execute(args)
+                .compose(rows -> tx.preparedQuery(MEMBER_ACTIVITY).execute(Tuple.of(id)).map(rows))
+                .map(
+                    rows -> {
+                      List<Moved> moved = new ArrayList<>();
+                      for (Row r : rows) {
+                        moved.add(
+                            new Moved(
+                                r.getUUID("user_id").toString(),
+                                r.getLong("old_read"),
+                                r.getLong("old_delivered"),
+                                r.getLong("seq"),
+                                Wire.timestamp(r.getOffsetDateTime("at").toInstant())));
+                      }
+                      return moved;
+                    }));
   }
+
+  /**
+   * Every member's {@code activity_at} (the conversation list's order, read from {@code
+   * idx_conversation_members_activity}) set to the conversation's activity, for the rows where it
+   * differs: after a send that is every member once per batch, after a replay none. It runs as a
+   * statement of its own after the conversation row is updated (and locked until the commit): a
+   * member added concurrently, who waited on that lock and read the old activity, committed before
+   * this statement's snapshot and is moved too; and the sender rows the first statement updated are
+   * visible to it (a second update of one row inside one statement would be ignored).
+   */
+  static final String MEMBER_ACTIVITY =
+      "UPDATE conversation_members m SET activity_at = COALESCE(c.last_message_at, c.created_at)"
+          + " FROM conversations c WHERE c.conversation_id = $1 AND m.conversation_id = $1"
+          + " AND m.activity_at IS DISTINCT FROM COALESCE(c.last_message_at, c.created_at)";
 
   /** After an edit or delete: the conversation's snippet follows its last message. */
   public Future<Void> updateSnippet(String conv, JsonObject doc) {
