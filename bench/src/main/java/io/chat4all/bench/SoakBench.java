@@ -84,12 +84,22 @@ public final class SoakBench {
   private final Recorder latency = new Recorder(3);
   private final AtomicBoolean stop = new AtomicBoolean();
 
+  /** Extra JVM options of the node process ({@code --node-opts}), after its {@code -Xmx512m}. */
+  private final List<String> nodeOpts;
+
   SoakBench(String[] args) {
     minutes = intArg(args, "--minutes", 30);
     ratePercent = intArg(args, "--rate-percent", 50);
     sampleSeconds = intArg(args, "--sample-seconds", Math.max(10, minutes * 60 / 30));
     conversations = intArg(args, "--conversations", 60);
     sendersPerUser = intArg(args, "--senders-per-user", 4);
+    String opts = "";
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--node-opts")) {
+        opts = args[i + 1].trim();
+      }
+    }
+    nodeOpts = opts.isEmpty() ? List.of() : List.of(opts.split("\\s+"));
   }
 
   private static int intArg(String[] args, String name, int def) {
@@ -114,6 +124,8 @@ public final class SoakBench {
     Path data = Files.createTempDirectory("chat4all-soak");
     String cp = System.getProperty("java.class.path");
     List<String> jvm = List.of("-Xmx512m");
+    List<String> nodeJvm = new ArrayList<>(jvm);
+    nodeJvm.addAll(nodeOpts);
     NodeProcess backends =
         NodeProcess.start(cp, jvm, List.of("backends", "--data-dir", data.toString()));
     NodeProcess node = null;
@@ -128,7 +140,7 @@ public final class SoakBench {
       node =
           NodeProcess.start(
               cp,
-              jvm,
+              nodeJvm,
               List.of(
                   "run",
                   "--cluster",
@@ -462,10 +474,13 @@ public final class SoakBench {
   private void sample(int seconds) throws Exception {
     log(
         String.format(
-            "%7s %8s %8s %8s %9s %8s %8s %7s %8s  %s",
+            "%7s %8s %8s %9s %9s %8s %8s %9s %8s %8s %7s %8s  %s",
             "t(s)",
             "rss(MB)",
             "heap(MB)",
+            "heapC(MB)",
+            "nonheap",
+            "direct",
             "lag",
             "sends/s",
             "p50(ms)",
@@ -484,10 +499,13 @@ public final class SoakBench {
       Map<String, Double> m = metrics();
       log(
           String.format(
-              "%7d %8.0f %8.0f %8.0f %9.1f %8.1f %8.1f %7d %8d  %s",
+              "%7d %8.0f %8.0f %9.0f %9.0f %8.1f %8.0f %9.1f %8.1f %8.1f %7d %8d  %s",
               (now - t0) / 1_000_000_000L,
               rssKb(nodePid) / 1024.0,
               m.getOrDefault("heap", Double.NaN) / (1024 * 1024),
+              m.getOrDefault("heapCommitted", Double.NaN) / (1024 * 1024),
+              m.getOrDefault("nonheapCommitted", Double.NaN) / (1024 * 1024),
+              m.getOrDefault("direct", Double.NaN) / (1024 * 1024),
               m.getOrDefault("lag", Double.NaN),
               (s - lastSent) / ((now - lastAt) / 1e9),
               h.getValueAtPercentile(50) / 1000.0,
@@ -507,7 +525,10 @@ public final class SoakBench {
     return b.length() == 0 ? "none" : b.toString();
   }
 
-  /** Heap used (all heap pools) and the pipeline's consumer lag, from the node's /metrics. */
+  /**
+   * Heap used and committed (all heap pools), non-heap committed, direct buffers and the pipeline's
+   * consumer lag, from the node's /metrics: what of the RSS the JVM accounts for.
+   */
   private Map<String, Double> metrics() {
     Map<String, Double> out = new HashMap<>();
     try {
@@ -515,11 +536,24 @@ public final class SoakBench {
       double heap = 0;
       double lag = 0;
       for (String line : r.body().split("\n")) {
+        if (line.isBlank() || line.startsWith("#") || line.indexOf(' ') < 0) {
+          continue;
+        }
+        double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        if (line.startsWith("jvm_memory_committed_bytes{")) {
+          out.merge(
+              line.contains("area=\"heap\"") ? "heapCommitted" : "nonheapCommitted",
+              value,
+              Double::sum);
+        } else if (line.startsWith("jvm_buffer_memory_used_bytes{")
+            && line.contains("id=\"direct\"")) {
+          out.merge("direct", value, Double::sum);
+        }
         if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-          heap += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          heap += value;
         } else if (line.startsWith("chat4all_consumer_lag_records{")
             && line.contains("group=\"pipeline\"")) {
-          lag += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          lag += value;
         }
       }
       if (heap > 0) {
