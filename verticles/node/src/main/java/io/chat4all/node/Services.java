@@ -215,8 +215,7 @@ final class Services {
         new ClientActions(vertx, messaging)
             .withFeed(feed)
             .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
-    RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
-    validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
+    RealtimeConfig realtimeConfig = realtimeConfig(config);
     Presence presence =
         new Presence(
             vertx,
@@ -534,8 +533,19 @@ final class Services {
   }
 
   /**
+   * The {@code realtime} section, checked ({@link #validate(RealtimeConfig, NodeConfig.Limits,
+   * NodeConfig.Limits)}).
+   */
+  static RealtimeConfig realtimeConfig(NodeConfig config) {
+    RealtimeConfig c = RealtimeConfig.from(config.raw().getJsonObject("realtime"));
+    validate(c, config.httpLimits(), config.grpcLimits());
+    return c;
+  }
+
+  /**
    * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
-   * heartbeats must keep both within their idle timeouts.
+   * heartbeats must keep both within their idle timeouts; and a client that only answers the pings
+   * (a listening browser) must not look idle to the socket's own idle timeout.
    */
   private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
     long idleMs = http.idleTimeoutSeconds() * 1000L;
@@ -549,6 +559,13 @@ final class Services {
       throw new ConfigException(
           "realtime.ping_interval_ms",
           "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
+    }
+    if (c.idleTimeoutMs() < 2 * c.pingIntervalMs()) {
+      throw new ConfigException(
+          "realtime.idle_timeout_ms",
+          "must be at least twice realtime.ping_interval_ms ("
+              + c.pingIntervalMs()
+              + " ms): a client that only answers the server's pings is heard from once per ping");
     }
   }
 
