@@ -48,6 +48,7 @@ import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
+import io.chat4all.node.config.ConfigRanges;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.ClusterAdminRoutes;
 import io.chat4all.node.edge.EdgeSecurity;
@@ -187,12 +188,7 @@ final class Services {
                 config.kafka().topicPrefix(),
                 ConversationsConfig.from(raw.getJsonObject("conversations"))));
 
-    MessagingConfig messaging =
-        MessagingConfig.from(
-            raw.getJsonObject("messaging"),
-            config.kafka().topicPrefix(),
-            config.kafka().bootstrapServers(),
-            redisPrefix);
+    MessagingConfig messaging = messagingConfig(config);
     KafkaMembership membership = membership(config);
     MessageStore store = new MessageStore(clients.mongo());
     FeedStore feed = new FeedStore(clients.redis(), redisPrefix, messaging.feedMaxEntries());
@@ -533,11 +529,37 @@ final class Services {
   }
 
   /**
-   * The {@code realtime} section, checked ({@link #validate(RealtimeConfig, NodeConfig.Limits,
-   * NodeConfig.Limits)}).
+   * The {@code messaging} section; {@code idempotency_filter_bits} is 0 (no filter) or 8192 (1 KiB
+   * per bucket) to 2^32 (512 MiB, the most a Redis string holds).
+   */
+  static MessagingConfig messagingConfig(NodeConfig config) {
+    JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
+    section.put(
+        "idempotency_filter_bits",
+        ConfigRanges.offOrWithin(
+            config.raw(),
+            "messaging.idempotency_filter_bits",
+            MessagingConfig.DEFAULT_FILTER_BITS,
+            8192,
+            1L << 32));
+    return MessagingConfig.from(
+        section,
+        config.kafka().topicPrefix(),
+        config.kafka().bootstrapServers(),
+        config.redis().keyPrefix());
+  }
+
+  /**
+   * The {@code realtime} section, checked: {@code feed_check_ms} is 0 (off) or 100 to 600000, the
+   * timing rules are {@link #validate(RealtimeConfig, NodeConfig.Limits, NodeConfig.Limits)}'s.
    */
   static RealtimeConfig realtimeConfig(NodeConfig config) {
-    RealtimeConfig c = RealtimeConfig.from(config.raw().getJsonObject("realtime"));
+    JsonObject section = config.raw().getJsonObject("realtime", new JsonObject()).copy();
+    // read for every subscriber this often: not more than ten times a second
+    section.put(
+        "feed_check_ms",
+        ConfigRanges.offOrWithin(config.raw(), "realtime.feed_check_ms", 5_000, 100, 600_000));
+    RealtimeConfig c = RealtimeConfig.from(section);
     validate(c, config.httpLimits(), config.grpcLimits());
     return c;
   }
