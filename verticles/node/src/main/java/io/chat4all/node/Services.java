@@ -48,6 +48,7 @@ import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
+import io.chat4all.node.config.ConfigRanges;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.ClusterAdminRoutes;
 import io.chat4all.node.edge.EdgeSecurity;
@@ -187,12 +188,7 @@ final class Services {
                 config.kafka().topicPrefix(),
                 ConversationsConfig.from(raw.getJsonObject("conversations"))));
 
-    MessagingConfig messaging =
-        MessagingConfig.from(
-            raw.getJsonObject("messaging"),
-            config.kafka().topicPrefix(),
-            config.kafka().bootstrapServers(),
-            redisPrefix);
+    MessagingConfig messaging = messagingConfig(config);
     KafkaMembership membership = membership(config);
     MessageStore store = new MessageStore(clients.mongo());
     FeedStore feed = new FeedStore(clients.redis(), redisPrefix, messaging.feedMaxEntries());
@@ -215,8 +211,7 @@ final class Services {
         new ClientActions(vertx, messaging)
             .withFeed(feed)
             .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
-    RealtimeConfig realtimeConfig = RealtimeConfig.from(raw.getJsonObject("realtime"));
-    validate(realtimeConfig, config.httpLimits(), config.grpcLimits());
+    RealtimeConfig realtimeConfig = realtimeConfig(config);
     Presence presence =
         new Presence(
             vertx,
@@ -534,8 +529,45 @@ final class Services {
   }
 
   /**
+   * The {@code messaging} section; {@code idempotency_filter_bits} is 0 (no filter) or 8192 (1 KiB
+   * per bucket) to 2^32 (512 MiB, the most a Redis string holds).
+   */
+  static MessagingConfig messagingConfig(NodeConfig config) {
+    JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
+    section.put(
+        "idempotency_filter_bits",
+        ConfigRanges.offOrWithin(
+            config.raw(),
+            "messaging.idempotency_filter_bits",
+            MessagingConfig.DEFAULT_FILTER_BITS,
+            8192,
+            1L << 32));
+    return MessagingConfig.from(
+        section,
+        config.kafka().topicPrefix(),
+        config.kafka().bootstrapServers(),
+        config.redis().keyPrefix());
+  }
+
+  /**
+   * The {@code realtime} section, checked: {@code feed_check_ms} is 0 (off) or 100 to 600000, the
+   * timing rules are {@link #validate(RealtimeConfig, NodeConfig.Limits, NodeConfig.Limits)}'s.
+   */
+  static RealtimeConfig realtimeConfig(NodeConfig config) {
+    JsonObject section = config.raw().getJsonObject("realtime", new JsonObject()).copy();
+    // read for every subscriber this often: not more than ten times a second
+    section.put(
+        "feed_check_ms",
+        ConfigRanges.offOrWithin(config.raw(), "realtime.feed_check_ms", 5_000, 100, 600_000));
+    RealtimeConfig c = RealtimeConfig.from(section);
+    validate(c, config.httpLimits(), config.grpcLimits());
+    return c;
+  }
+
+  /**
    * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
-   * heartbeats must keep both within their idle timeouts.
+   * heartbeats must keep both within their idle timeouts; and a client that only answers the pings
+   * (a listening browser) must not look idle to the socket's own idle timeout.
    */
   private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
     long idleMs = http.idleTimeoutSeconds() * 1000L;
@@ -549,6 +581,13 @@ final class Services {
       throw new ConfigException(
           "realtime.ping_interval_ms",
           "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
+    }
+    if (c.idleTimeoutMs() < 2 * c.pingIntervalMs()) {
+      throw new ConfigException(
+          "realtime.idle_timeout_ms",
+          "must be at least twice realtime.ping_interval_ms ("
+              + c.pingIntervalMs()
+              + " ms): a client that only answers the server's pings is heard from once per ping");
     }
   }
 

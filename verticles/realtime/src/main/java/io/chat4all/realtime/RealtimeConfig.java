@@ -6,7 +6,8 @@ import io.vertx.core.json.JsonObject;
  * The {@code realtime} section of the node configuration (every key optional).
  *
  * @param authTimeoutMs a socket that has not authenticated within this closes (1008)
- * @param idleTimeoutMs a socket that sends nothing (not even a ping) for this long closes (1001)
+ * @param idleTimeoutMs a socket from which no frame at all arrives for this long closes (1001); the
+ *     pongs answering the server's pings count, so a client that answers them stays open
  * @param maxFramesPerSecond client frames per second before {@code rate_limited} error frames; at
  *     twice this the socket closes (1008)
  * @param maxPendingWrites outbound frames not yet flushed before a slow socket closes (1013)

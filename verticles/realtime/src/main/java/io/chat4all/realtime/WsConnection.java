@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * One {@code /v1/ws} connection: the auth handshake, then the user's {@link LiveFeed} (the replay
  * from the client's cursor joined without gap or duplicate to the live envelopes, the end at the
  * token's expiry and revocation, presence) written as text frames; client frames (send, delivered,
- * read, typing, sync, ping), flood and slow-consumer protection, and token re-verification on every
- * frame. All state lives on the socket's event loop.
+ * read, typing, sync, ping), flood and slow-consumer protection, the idle timeout (any frame from
+ * the client, a pong answering the server's ping too, keeps the socket open), and token
+ * re-verification on every frame. All state lives on the socket's event loop.
  */
 final class WsConnection {
   private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
@@ -33,6 +35,9 @@ final class WsConnection {
   static final int MAX_FRAME_CHARS = 65_536;
   static final int SYNC_PAGE = LiveFeed.SYNC_PAGE;
   static final long PRESENCE_RENEW_MS = 60_000;
+
+  /** At most this often a control frame (a pong, the client's ping) makes the token be checked. */
+  static final long RECHECK_MS = EventBusBridge.RECHECK_MS;
 
   private enum State {
     AUTH_WAIT,
@@ -58,7 +63,8 @@ final class WsConnection {
   private Future<Void> chain = Future.succeededFuture();
   private long authTimer = -1;
   private long idleTimer = -1;
-  private long lastFrameAt = System.currentTimeMillis();
+  private long lastHeardAt = System.currentTimeMillis();
+  private long verifiedAt;
   private long windowStart = System.currentTimeMillis();
   private int framesInWindow;
   private int pendingWrites;
@@ -80,7 +86,7 @@ final class WsConnection {
 
   void start() {
     RealtimeMeters.opened(RealtimeMeters.WEBSOCKET);
-    ws.frameHandler(
+    TextMessages messages =
         new TextMessages(
             4 * MAX_FRAME_CHARS,
             new TextMessages.Sink() {
@@ -98,7 +104,24 @@ final class WsConnection {
               public void fail(short closeCode, String reason) {
                 close(closeCode, reason);
               }
-            }));
+            });
+    // Any frame from the client is a sign of life, not only text: the pongs that answer the
+    // server's pings (a browser answers them on its own but may send nothing else while it
+    // listens), its own pings (Vert.x answers them) and continuations. Vert.x hands every frame,
+    // control frames included, to the frame handler. A socket kept open by control frames alone
+    // has its token checked again at them (at most every RECHECK_MS), as text frames always do.
+    ws.frameHandler(
+        frame -> {
+          long now = System.currentTimeMillis();
+          lastHeardAt = now;
+          if (frame.isPing() || frame.type() == WebSocketFrameType.PONG) {
+            if (state == State.OPEN && now - verifiedAt >= RECHECK_MS) {
+              recheck(now);
+            }
+            return;
+          }
+          messages.handle(frame);
+        });
     ws.exceptionHandler(
         e -> {
           if (e instanceof CorruptedWebSocketFrameException bad) {
@@ -124,7 +147,7 @@ final class WsConnection {
         vertx.setPeriodic(
             every,
             t -> {
-              if (System.currentTimeMillis() - lastFrameAt > config.idleTimeoutMs()) {
+              if (System.currentTimeMillis() - lastHeardAt > config.idleTimeoutMs()) {
                 close(CLOSE_GOING_AWAY, "idle");
               }
             });
@@ -137,7 +160,6 @@ final class WsConnection {
       return;
     }
     long now = System.currentTimeMillis();
-    lastFrameAt = now;
     if (now - windowStart >= 1000) {
       windowStart = now;
       framesInWindow = 0;
@@ -185,6 +207,7 @@ final class WsConnection {
       return;
     }
     // frames are handled in order; the token is verified again for each one
+    verifiedAt = now;
     chain =
         chain.transform(
             x ->
@@ -209,6 +232,23 @@ final class WsConnection {
                                     error(requestId, se);
                                     return Future.succeededFuture();
                                   });
+                        }));
+  }
+
+  /** Checks the token again (in order with the frames): no good any more, the socket closes. */
+  private void recheck(long now) {
+    verifiedAt = now;
+    chain =
+        chain.transform(
+            x ->
+                verifier
+                    .verify(token)
+                    .transform(
+                        ar -> {
+                          if (state != State.CLOSED && ar.failed()) {
+                            refuse(null, ServiceException.from(ar.cause()));
+                          }
+                          return Future.succeededFuture();
                         }));
   }
 
@@ -321,6 +361,7 @@ final class WsConnection {
 
   private void authenticated(String tok, Principal p, String cursor, String requestId) {
     token = tok;
+    verifiedAt = System.currentTimeMillis();
     principal = p;
     authRequestId = requestId;
     state = State.OPEN;

@@ -1,0 +1,39 @@
+package io.chat4all.node.config;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Whole-number settings checked by name before a service reads them: a value that is not a whole
+ * number, or lies outside its range, fails start-up with a {@link ConfigException} naming the key,
+ * not with the {@code ClassCastException} of a {@code getLong} or a service misbehaving later. (The
+ * {@link ConfigLoader} turns environment and command-line strings into numbers; a configuration
+ * built as JSON in code, or merged over the defaults, reaches the services unconverted.)
+ */
+public final class ConfigRanges {
+  private ConfigRanges() {}
+
+  /**
+   * The whole number at the dotted {@code key} (a section and a key, e.g. {@code
+   * realtime.feed_check_ms}) of {@code raw}: {@code def} when absent, else 0 (off) or a value from
+   * {@code min} to {@code max}.
+   */
+  public static long offOrWithin(JsonObject raw, String key, long def, long min, long max) {
+    int dot = key.indexOf('.');
+    Object section = raw.getValue(key.substring(0, dot));
+    Object v = section instanceof JsonObject s ? s.getValue(key.substring(dot + 1)) : null;
+    if (v == null) {
+      return def;
+    }
+    Long n = null;
+    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) {
+      n = num.longValue();
+    } else if (v instanceof String text && text.trim().matches("-?\\d{1,18}")) {
+      n = Long.parseLong(text.trim());
+    }
+    if (n == null || (n != 0 && (n < min || n > max))) {
+      throw new ConfigException(
+          key, "must be 0 (off) or a whole number from " + min + " to " + max + ", got " + v);
+    }
+    return n;
+  }
+}
