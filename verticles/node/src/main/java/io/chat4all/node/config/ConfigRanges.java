@@ -24,16 +24,32 @@ public final class ConfigRanges {
     if (v == null) {
       return def;
     }
-    Long n = null;
-    if (v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) {
-      n = num.longValue();
-    } else if (v instanceof String text && text.trim().matches("-?\\d{1,18}")) {
-      n = Long.parseLong(text.trim());
+    ConfigException out =
+        new ConfigException(
+            key, "must be 0 (off) or a whole number from " + min + " to " + max + ", got " + v);
+    long n;
+    try {
+      n = whole(key, v);
+    } catch (ConfigException notWhole) {
+      throw out;
     }
-    if (n == null || (n != 0 && (n < min || n > max))) {
-      throw new ConfigException(
-          key, "must be 0 (off) or a whole number from " + min + " to " + max + ", got " + v);
+    if (n != 0 && (n < min || n > max)) {
+      throw out;
     }
     return n;
+  }
+
+  /**
+   * {@code v} as a whole number (a JSON number without fraction, or its text); else named error.
+   */
+  static long whole(String dotted, Object v) {
+    if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+      return n.longValue();
+    }
+    try {
+      return Long.parseLong(String.valueOf(v).trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(dotted, "must be an integer, got \"" + v + "\"");
+    }
   }
 }

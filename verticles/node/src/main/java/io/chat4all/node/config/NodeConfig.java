@@ -334,17 +334,7 @@ public record NodeConfig(
   }
 
   private static int range(JsonObject c, String dotted, String key, int min, int max) {
-    Object v = c.getValue(key);
-    long value;
-    if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-      value = n.longValue();
-    } else {
-      try {
-        value = Long.parseLong(String.valueOf(v).trim());
-      } catch (NumberFormatException e) {
-        throw new ConfigException(dotted, "must be an integer, got \"" + v + "\"");
-      }
-    }
+    long value = ConfigRanges.whole(dotted, c.getValue(key));
     if (value < min || value > max) {
       throw new ConfigException(dotted, "must be from " + min + " to " + max + ", got " + value);
     }
