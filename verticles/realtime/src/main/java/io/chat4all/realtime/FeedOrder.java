@@ -137,7 +137,10 @@ final class FeedOrder {
       fail.accept(new ServiceException(ErrorCode.UNAVAILABLE, "too many pending events"));
       return;
     }
-    pending.put(cursor, envelope);
+    // two envelopes under one cursor: a repeat carries the entry of its conversation's highest
+    // number (see announces), so the one with the higher number is that entry's own
+    pending.merge(
+        cursor, envelope, (kept, offered) -> sequence(offered) >= sequence(kept) ? offered : kept);
     if (live) {
       read();
     }
@@ -208,6 +211,13 @@ final class FeedOrder {
       String cursor = entry.getString(Envelopes.CURSOR);
       long[] p = Cursors.parse(cursor);
       JsonObject waiting = p == null ? null : pending.remove(p);
+      if (waiting != null && !announces(waiting, entry)) {
+        // a repeat published with a later entry's cursor: a feed answers a message appended again
+        // with the entry of the conversation's highest number it holds (FeedStore.APPEND_ONCE), so
+        // a re-applied batch's envelopes carry that entry's cursor; it stands for this entry only
+        // if it holds this entry's message
+        waiting = null;
+      }
       if (waiting != null) {
         emit(waiting, cursor);
       } else if (!(entry.getValue(FeedStore.MESSAGE_REF) instanceof JsonObject ref)) {
@@ -223,6 +233,32 @@ final class FeedOrder {
       advance(page.getString("next_cursor"));
     }
     return true;
+  }
+
+  /** The sequence number of an envelope's message, or -1. */
+  private static long sequence(JsonObject envelope) {
+    return envelope.getValue("message") instanceof JsonObject m
+            && m.getValue("sequence_number") instanceof Number n
+        ? n.longValue()
+        : -1;
+  }
+
+  /**
+   * Whether a live envelope waiting under an entry's cursor is that entry: for a message entry, the
+   * envelope holds the message the entry refers to (conversation and sequence number).
+   */
+  private static boolean announces(JsonObject envelope, JsonObject entry) {
+    if (!(entry.getValue(FeedStore.MESSAGE_REF) instanceof JsonObject ref)) {
+      return true;
+    }
+    JsonObject m =
+        envelope.getValue("message") instanceof JsonObject message ? message : new JsonObject();
+    return java.util.Objects.equals(
+            entry.getString(Envelopes.TYPE), envelope.getString(Envelopes.TYPE))
+        && java.util.Objects.equals(ref.getValue("conversation_id"), m.getValue("conversation_id"))
+        && java.util.Objects.equals(
+            String.valueOf(ref.getValue("sequence_number")),
+            String.valueOf(m.getValue("sequence_number")));
   }
 
   /** Reads the rest of the page with its messages and hands it over. */

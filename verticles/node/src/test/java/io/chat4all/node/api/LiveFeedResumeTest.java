@@ -194,6 +194,46 @@ class LiveFeedResumeTest {
   }
 
   @Test
+  void aRepeatCarryingALaterEntrysCursorDoesNotStandInForThatEntry() {
+    Api.User a = api.newUser("rp");
+    Api.User b = api.newUser("rp");
+    String conv = api.privateChat(a, b);
+    List<JsonObject> messages = stored(a, b, conv, 2);
+    try (WsTestSocket s = socket(b, null)) {
+      // an owner appends and publishes the first message
+      String first = append(b.id(), messages.subList(0, 1)).get(0);
+      publish(b.id(), messages.get(0), first);
+      s.await("the first message", f -> "message".equals(f.getString("type")));
+      // it appends the second one and dies before publishing it; the next owner re-applies the
+      // batch: the feed already holds both, so the repeat of the first is answered with the
+      // entry of the conversation's highest number, the second message's, and published with it
+      String second = append(b.id(), messages.subList(1, 2)).get(0);
+      String repeat =
+          Await.result(
+                  feed.append(
+                      List.of(
+                          new AbstractMap.SimpleEntry<>(
+                              b.id(),
+                              new JsonObject()
+                                  .put(Envelopes.TYPE, Envelopes.MESSAGE)
+                                  .put("message", messages.get(0))))))
+              .get(0);
+      assertThat(repeat).isEqualTo(second);
+      publish(b.id(), messages.get(0), repeat);
+      // the second message still reaches the socket, from the feed, after the first, each once
+      s.await(
+          "the second message",
+          f ->
+              "message".equals(f.getString("type"))
+                  && messages.get(1).getString("message_id").equals(id(f)));
+      assertThat(ids(s))
+          .containsExactly(
+              messages.get(0).getString("message_id"), messages.get(1).getString("message_id"));
+      ascending(s.frames);
+    }
+  }
+
+  @Test
   void anEntryWhosePublishNeverCameReachesTheConnectedSocket() {
     Api.User a = api.newUser("np");
     Api.User b = api.newUser("np");
