@@ -321,6 +321,16 @@ class ConversationStateTest {
                   .getJsonObject(b.id())
                   .getString("at"))
           .isEqualTo(readAt);
+      // the receipt's live event comes after its stored status: wait for it, then nothing else
+      Await.until(
+          "#4's live read receipt",
+          WAIT,
+          () ->
+              live.subList(before, live.size()).stream()
+                  .anyMatch(
+                      e ->
+                          "status".equals(e.getString("type"))
+                              && later.equals(e.getString("message_id"))));
       assertThat(
               live.subList(before, live.size()).stream()
                   .filter(e -> "status".equals(e.getString("type")))
