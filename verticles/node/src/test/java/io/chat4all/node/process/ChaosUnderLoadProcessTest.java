@@ -104,6 +104,9 @@ class ChaosUnderLoadProcessTest {
       this.token = token;
     }
 
+    /** Connections that ended on a node that stayed up, each with why (the server's reason). */
+    final List<String> drops = new CopyOnWriteArrayList<>();
+
     LiveSocket current() {
       return connections.get(connections.size() - 1);
     }
@@ -112,6 +115,22 @@ class ChaosUnderLoadProcessTest {
     void reconnect(WebSocketClient client, int port) throws Exception {
       Await.until("the receiver's socket closed", Duration.ofMinutes(2), current()::isClosed);
       connections.add(LiveSocket.open(client, port, token, current().lastCursor()));
+    }
+
+    /**
+     * What a client does when the server ends its connection (try again later, too slow): a new
+     * connection on {@code port} from the last cursor it got; the reason is kept.
+     */
+    void resumeIfDropped(WebSocketClient client, int port) {
+      if (!current().isClosed()) {
+        return;
+      }
+      drops.add(current().port + ": " + current().ended());
+      try {
+        connections.add(LiveSocket.open(client, port, token, current().lastCursor()));
+      } catch (Exception e) {
+        throw new AssertionError("reconnecting failed", e);
+      }
     }
   }
 
@@ -274,6 +293,7 @@ class ChaosUnderLoadProcessTest {
               "user " + u + "'s sockets got everything",
               Duration.ofMinutes(2),
               () -> {
+                r.resumeIfDropped(wsClient, d.http());
                 java.util.Set<String> got = new java.util.HashSet<>();
                 r.connections.forEach(s -> s.messages.forEach(m -> got.add(ChaosAudit.key(m))));
                 return got.containsAll(expected);
@@ -291,7 +311,9 @@ class ChaosUnderLoadProcessTest {
                   + " missing (connections got "
                   + per
                   + "), e.g. "
-                  + missing.subList(0, Math.min(5, missing.size())),
+                  + missing.subList(0, Math.min(5, missing.size()))
+                  + "; connections the server ended: "
+                  + r.drops,
               e);
         }
         List<JsonObject> live = new ArrayList<>();
@@ -304,13 +326,19 @@ class ChaosUnderLoadProcessTest {
         assertThat(new java.util.HashSet<>(live.stream().map(ChaosAudit::key).toList()))
             .containsExactlyInAnyOrderElementsOf(expected);
       }
+      List<String> drops = new ArrayList<>();
+      for (int u = 0; u < USERS; u++) {
+        for (String why : receivers.get(u).drops) {
+          drops.add("user " + u + " on " + why);
+        }
+      }
       int retries = senders.stream().mapToInt(s -> s.retries.get()).sum();
       int duplicates = senders.stream().mapToInt(s -> s.duplicates.get()).sum();
       System.out.printf(
           "chaos: %d sends acknowledged into %d conversations in %d ms (%d retried attempts after"
               + " timeouts/lost connections, %d deliberate resends), 2 nodes killed, 1 joined;"
               + " repeats (at-least-once, documented): %d in feeds, %d across socket reconnects;"
-              + " audit done after %d ms in all%n",
+              + " audit done after %d ms in all; connections the server ended on live nodes: %s%n",
           ackCount.get(),
           conversations,
           loadMs,
@@ -318,8 +346,11 @@ class ChaosUnderLoadProcessTest {
           duplicates,
           feedRepeats,
           socketRepeats,
-          (System.nanoTime() - t0) / 1_000_000);
+          (System.nanoTime() - t0) / 1_000_000,
+          drops);
       assertThat(ackCount.get()).isEqualTo(sends);
+      // a listening socket answers the server's pings, so it is never closed as idle
+      assertThat(drops).noneMatch(why -> why.contains("idle"));
       receivers.forEach(r -> r.current().close());
     } finally {
       pool.shutdownNow();

@@ -23,6 +23,8 @@ final class LiveSocket {
   private final CompletableFuture<JsonObject> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private volatile String lastCursor;
+  private volatile String ended;
+  private volatile boolean closedHere;
 
   private LiveSocket(WebSocket ws, int port) {
     this.ws = ws;
@@ -30,6 +32,9 @@ final class LiveSocket {
     ws.textMessageHandler(this::frame);
     ws.closeHandler(
         v -> {
+          if (ended == null) {
+            ended = ws.closeStatusCode() + " " + ws.closeReason();
+          }
           closed.complete(null);
           ready.completeExceptionally(new IllegalStateException("closed"));
           pending
@@ -80,6 +85,10 @@ final class LiveSocket {
       messages.add(f.getJsonObject("message"));
     } else if ("ready".equals(type) || ("error".equals(type) && !ready.isDone())) {
       ready.complete(f);
+    } else if ("error".equals(type) && f.getString("request_id") == null) {
+      // the server ending the connection says why first
+      JsonObject e = f.getJsonObject("error", new JsonObject());
+      ended = e.getString("code") + ": " + e.getString("message");
     }
     String rid = f.getString("request_id");
     if (rid != null && ("ack".equals(type) || "error".equals(type))) {
@@ -110,11 +119,20 @@ final class LiveSocket {
     return lastCursor;
   }
 
+  /**
+   * Why the connection ended (the server's error frame, else the close code and reason); null while
+   * open or when this side closed it.
+   */
+  String ended() {
+    return closedHere ? null : ended;
+  }
+
   boolean isClosed() {
     return closed.isDone();
   }
 
   void close() {
+    closedHere = true;
     if (!closed.isDone()) {
       ws.close();
     }
