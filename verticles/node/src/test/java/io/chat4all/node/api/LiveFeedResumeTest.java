@@ -104,6 +104,11 @@ class LiveFeedResumeTest {
             .send(
                 io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.DEL)
                     .arg(api.node().config().redis().keyPrefix() + "feedseen:" + user)));
+    return appendAsIs(user, messages);
+  }
+
+  /** Appends the messages as a pipeline does (a message the feed holds answers its kept entry). */
+  static List<String> appendAsIs(String user, List<JsonObject> messages) {
     List<Map.Entry<String, JsonObject>> entries = new ArrayList<>();
     for (JsonObject m : messages) {
       entries.add(
@@ -111,6 +116,16 @@ class LiveFeedResumeTest {
               user, new JsonObject().put(Envelopes.TYPE, Envelopes.MESSAGE).put("message", m)));
     }
     return Await.result(feed.append(entries));
+  }
+
+  /** Two users' private chat and {@code n} messages from the first, stored. */
+  record Chat(Api.User a, Api.User b, String conv, List<JsonObject> messages) {}
+
+  static Chat chat(String label, int n) {
+    Api.User a = api.newUser(label);
+    Api.User b = api.newUser(label);
+    String conv = api.privateChat(a, b);
+    return new Chat(a, b, conv, stored(a, b, conv, n));
   }
 
   static void publish(String user, JsonObject message, String cursor) {
@@ -156,11 +171,10 @@ class LiveFeedResumeTest {
 
   @Test
   void aLiveEnvelopeOvertakingAnEarlierEntryDoesNotLetTheCursorSkipIt() {
-    Api.User a = api.newUser("ov");
-    Api.User b = api.newUser("ov");
-    String conv = api.privateChat(a, b);
     // two stored messages the socket has not had: its feed position is after them
-    List<JsonObject> messages = stored(a, b, conv, 2);
+    Chat chat = chat("ov", 2);
+    Api.User b = chat.b();
+    List<JsonObject> messages = chat.messages();
     WsTestSocket s = socket(b, null);
     WsTestSocket again = null;
     try {
@@ -195,10 +209,9 @@ class LiveFeedResumeTest {
 
   @Test
   void aRepeatCarryingALaterEntrysCursorDoesNotStandInForThatEntry() {
-    Api.User a = api.newUser("rp");
-    Api.User b = api.newUser("rp");
-    String conv = api.privateChat(a, b);
-    List<JsonObject> messages = stored(a, b, conv, 2);
+    Chat chat = chat("rp", 2);
+    Api.User b = chat.b();
+    List<JsonObject> messages = chat.messages();
     try (WsTestSocket s = socket(b, null)) {
       // an owner appends and publishes the first message
       String first = append(b.id(), messages.subList(0, 1)).get(0);
@@ -208,16 +221,7 @@ class LiveFeedResumeTest {
       // batch: the feed already holds both, so the repeat of the first is answered with the
       // entry of the conversation's highest number, the second message's, and published with it
       String second = append(b.id(), messages.subList(1, 2)).get(0);
-      String repeat =
-          Await.result(
-                  feed.append(
-                      List.of(
-                          new AbstractMap.SimpleEntry<>(
-                              b.id(),
-                              new JsonObject()
-                                  .put(Envelopes.TYPE, Envelopes.MESSAGE)
-                                  .put("message", messages.get(0))))))
-              .get(0);
+      String repeat = appendAsIs(b.id(), messages.subList(0, 1)).get(0);
       assertThat(repeat).isEqualTo(second);
       publish(b.id(), messages.get(0), repeat);
       // the second message still reaches the socket, from the feed, after the first, each once
@@ -235,10 +239,11 @@ class LiveFeedResumeTest {
 
   @Test
   void anEntryWhosePublishNeverCameReachesTheConnectedSocket() {
-    Api.User a = api.newUser("np");
-    Api.User b = api.newUser("np");
-    String conv = api.privateChat(a, b);
-    List<JsonObject> messages = stored(a, b, conv, 1);
+    Chat chat = chat("np", 1);
+    Api.User a = chat.a();
+    Api.User b = chat.b();
+    String conv = chat.conv();
+    List<JsonObject> messages = chat.messages();
     try (WsTestSocket s = socket(b, null)) {
       // appended, never published: its owner died in between, or its publish went by a node
       // that had not yet heard of this socket's subscription
