@@ -158,6 +158,10 @@ public final class SoakBench {
                   "127.0.0.1:" + hz,
                   "--set",
                   "auth.password_iterations=1000",
+                  // the clients log in once: their access tokens (and the sockets, which end with
+                  // them) must outlast the run
+                  "--set",
+                  "auth.access_token_ttl_seconds=" + (minutes * 60 + 1800),
                   "--set",
                   "rate_limit.per_user_per_minute=0",
                   "--set",
