@@ -162,6 +162,11 @@ public final class SoakBench {
                   // them) must outlast the run
                   "--set",
                   "auth.access_token_ttl_seconds=" + (minutes * 60 + 1800),
+                  // the audit reads every user's feed from its start: the capped feed (10,000
+                  // entries by default, then resync_required) must hold the whole run; a user gets
+                  // about a quarter of the sends (the cap only bounds what is kept)
+                  "--set",
+                  "messaging.feed_max_entries=" + Math.max(10_000, minutes * 60 * 1000),
                   "--set",
                   "rate_limit.per_user_per_minute=0",
                   "--set",
