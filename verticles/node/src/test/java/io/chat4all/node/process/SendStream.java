@@ -94,10 +94,17 @@ final class SendStream implements AutoCloseable {
     return null;
   }
 
+  /**
+   * The answers after the first {@code from}, as a snapshot: a sublist of the live list fails with
+   * a ConcurrentModificationException once the sender adds to it meanwhile.
+   */
+  List<Outcome> after(int from) {
+    List<Outcome> all = List.copyOf(outcomes);
+    return all.subList(Math.min(from, all.size()), all.size());
+  }
+
   long count(int status, int from) {
-    return outcomes.subList(from, outcomes.size()).stream()
-        .filter(o -> o.status() == status)
-        .count();
+    return after(from).stream().filter(o -> o.status() == status).count();
   }
 
   /** Waits for {@code n} more answers with {@code status} after the first {@code from}. */
@@ -112,7 +119,7 @@ final class SendStream implements AutoCloseable {
   /** How the sends after the first {@code from} were answered: "status code" → how many. */
   Map<String, Long> answers(int from) {
     Map<String, Long> seen = new java.util.TreeMap<>();
-    for (Outcome o : outcomes.subList(from, outcomes.size())) {
+    for (Outcome o : after(from)) {
       seen.merge(o.status() + (o.code() == null ? "" : " " + o.code()), 1L, Long::sum);
     }
     return seen;
