@@ -60,7 +60,20 @@ class RealtimeSettingsTest {
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining("realtime.feed_check_ms");
     }
-    for (Object bad : new Object[] {"5s", 2.5, true, new JsonObject(), -5}) {
+    // beyond int64 (2^64 + 5000 and 1e30) is refused, not wrapped or clamped into the range
+    for (Object bad :
+        new Object[] {
+          "5s",
+          2.5,
+          true,
+          new JsonObject(),
+          -5,
+          new java.math.BigInteger("18446744073709556616"),
+          "18446744073709556616",
+          1e30,
+          Double.NaN,
+          Double.POSITIVE_INFINITY
+        }) {
       assertThatThrownBy(() -> withJson("feed_check_ms", bad))
           .as(String.valueOf(bad))
           .isInstanceOf(ConfigException.class)

@@ -43,12 +43,13 @@ public final class ConfigRanges {
    * {@code v} as a whole number (a JSON number without fraction, or its text); else named error.
    */
   static long whole(String dotted, Object v) {
-    if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
-      return n.longValue();
-    }
     try {
+      if (v instanceof Number n) {
+        // exactly: a number past int64 (BigInteger, 1e30) is refused, never wrapped or clamped
+        return new java.math.BigDecimal(n.toString()).longValueExact();
+      }
       return Long.parseLong(String.valueOf(v).trim());
-    } catch (NumberFormatException e) {
+    } catch (NumberFormatException | ArithmeticException e) {
       throw new ConfigException(dotted, "must be an integer, got \"" + v + "\"");
     }
   }
