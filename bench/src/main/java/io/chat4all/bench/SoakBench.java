@@ -283,10 +283,33 @@ public final class SoakBench {
   }
 
   private WsTestSocket socket(WebSocketClient ws, int user, String cursor) {
-    WsTestSocket s = new WsTestSocket(ws, port, "/v1/ws", Duration.ofSeconds(30));
+    WsTestSocket s =
+        new WsTestSocket(ws, port, "/v1/ws", Duration.ofSeconds(30), SoakBench::auditFields);
     s.authenticate(tokens.get(user), cursor);
     connects.increment();
     return s;
+  }
+
+  /**
+   * What a socket keeps of a message envelope: what the audit reads (ids, number, cursor). A run
+   * delivers hundreds of thousands of envelopes to each socket; whole ones would fill the heap.
+   */
+  static JsonObject auditFields(JsonObject frame) {
+    JsonObject m = frame.getJsonObject("message");
+    if (!"message".equals(frame.getString("type")) || m == null) {
+      return frame;
+    }
+    JsonObject kept =
+        new JsonObject()
+            .put("type", "message")
+            .put(
+                "message",
+                new JsonObject()
+                    .put("message_id", m.getString("message_id"))
+                    .put("conversation_id", m.getString("conversation_id"))
+                    .put("sequence_number", m.getLong("sequence_number")));
+    String cursor = frame.getString("cursor");
+    return cursor == null ? kept : kept.put("cursor", cursor);
   }
 
   // --- the load ---

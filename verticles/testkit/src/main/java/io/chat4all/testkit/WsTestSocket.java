@@ -6,34 +6,46 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
  * A test client socket for the node's {@code /v1/ws} protocol (and the SockJS raw transport): it
  * records every frame it receives, in order, and the close code.
+ *
+ * <p>A long run may keep less of each frame: {@code keep} maps a received frame to what is recorded
+ * of it (a bench keeps a message's ids and numbers, not its text).
  */
 public class WsTestSocket implements AutoCloseable {
   public final WebSocket ws;
-  public final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+  public final List<JsonObject> frames = new AppendOnlyList<>();
   public final CompletableFuture<Short> closed = new CompletableFuture<>();
   private final Duration wait;
 
   public WsTestSocket(WebSocketClient client, int port, String path, Duration wait) {
+    this(client, port, path, wait, UnaryOperator.identity());
+  }
+
+  public WsTestSocket(
+      WebSocketClient client,
+      int port,
+      String path,
+      Duration wait,
+      UnaryOperator<JsonObject> keep) {
     this.wait = wait;
     ws = Await.result(client.connect(port, "127.0.0.1", path));
     ws.textMessageHandler(
         t -> {
           try {
-            frames.add(new JsonObject(t));
+            frames.add(keep.apply(new JsonObject(t)));
           } catch (RuntimeException e) {
             frames.add(new JsonObject().put("type", "unparsable").put("raw", t));
           }
         });
     // the SockJS raw transport writes the bridge's frames as binary messages
-    ws.binaryMessageHandler(b -> frames.add(new JsonObject(b)));
+    ws.binaryMessageHandler(b -> frames.add(keep.apply(new JsonObject(b))));
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
   }
 
