@@ -1,5 +1,6 @@
 package io.chat4all.node.process;
 
+import io.chat4all.testkit.AppendOnlyList;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -8,16 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A /v1/ws connection of the chaos tests: replies (ack, error) are matched to their request_id, the
- * message envelopes are kept in the order they arrived, and the connection's last cursor.
+ * message envelopes are kept in the order they arrived (what the audit reads of each: its ids and
+ * number, so a run of 100,000 sends fits the test's heap), and the connection's last cursor.
  */
 final class LiveSocket {
   final int port;
-  final List<JsonObject> messages = new CopyOnWriteArrayList<>();
+  final List<JsonObject> messages = new AppendOnlyList<>();
   private final WebSocket ws;
   private final Map<String, CompletableFuture<JsonObject>> pending = new ConcurrentHashMap<>();
   private final CompletableFuture<JsonObject> ready = new CompletableFuture<>();
@@ -82,7 +83,12 @@ final class LiveSocket {
       lastCursor = f.getString("cursor");
     }
     if ("message".equals(type)) {
-      messages.add(f.getJsonObject("message"));
+      JsonObject m = f.getJsonObject("message");
+      messages.add(
+          new JsonObject()
+              .put("message_id", m.getString("message_id"))
+              .put("conversation_id", m.getString("conversation_id"))
+              .put("sequence_number", m.getLong("sequence_number")));
     } else if ("ready".equals(type) || ("error".equals(type) && !ready.isDone())) {
       ready.complete(f);
     } else if ("error".equals(type) && f.getString("request_id") == null) {
