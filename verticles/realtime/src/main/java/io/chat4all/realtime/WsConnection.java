@@ -169,10 +169,6 @@ final class WsConnection {
       close(CLOSE_POLICY, "too many frames");
       return;
     }
-    if (framesInWindow > config.maxFramesPerSecond()) {
-      error(null, ErrorCode.RATE_LIMITED, "too many frames; slow down");
-      return;
-    }
     if (text.length() > MAX_FRAME_CHARS) {
       error(null, ErrorCode.PAYLOAD_TOO_LARGE, "frame too large");
       return;
@@ -186,6 +182,17 @@ final class WsConnection {
     }
     Object rid = frame.getValue("request_id");
     String requestId = rid instanceof String s && s.length() <= 128 ? s : null;
+    if (framesInWindow > config.maxFramesPerSecond()) {
+      // refused unread; the client learns which request it was, and when to try again
+      long retryMs = Math.max(1, 1000 - (now - windowStart));
+      error(
+          requestId,
+          new ServiceException(
+              ErrorCode.RATE_LIMITED,
+              "too many frames; slow down",
+              new JsonObject().put("retry_after_ms", retryMs).put("retry_after_seconds", 1)));
+      return;
+    }
     if (!(frame.getValue("type") instanceof String type)) {
       error(requestId, ErrorCode.VALIDATION_FAILED, "type is required");
       return;

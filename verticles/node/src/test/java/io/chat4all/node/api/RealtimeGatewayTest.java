@@ -463,6 +463,80 @@ class RealtimeGatewayTest {
                     && "rate_limited".equals(f.getJsonObject("error").getString("code")));
   }
 
+  /**
+   * A frame over the per-second budget is refused with an error naming its request_id (a client
+   * waiting on that request learns it was not served, and when to retry); the socket stays open
+   * below twice the budget and serves again in the next second.
+   */
+  @Test
+  void aThrottledFrameIsAnsweredWithItsRequestIdAndTheSocketServesAgain()
+      throws InterruptedException {
+    Api.User a = api.newUser("tr");
+    Sock s = Sock.authed(a, null);
+    try {
+      List<String> sent = new ArrayList<>();
+      List<JsonObject> limited = List.of();
+      // 18 frames at once (this node allows 10 a second and closes past 20; the auth frame counts
+      // too); a burst that a window boundary splits into two halves of at most 10 is tried again
+      for (int burst = 0; burst < 3 && limited.isEmpty(); burst++) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 18; i++) {
+          ids.add("b" + burst + "-" + i);
+        }
+        sent.addAll(ids);
+        ids.forEach(
+            id ->
+                s.ws.writeTextMessage(
+                    new JsonObject().put("type", "ping").put("request_id", id).encode()));
+        Await.until(
+            "an answer to each of the burst's frames",
+            WAIT,
+            () -> ids.stream().allMatch(id -> answered(s, id)));
+        limited =
+            s.frames.stream()
+                .filter(
+                    f ->
+                        "error".equals(f.getString("type"))
+                            && "rate_limited".equals(f.getJsonObject("error").getString("code")))
+                .toList();
+      }
+      assertThat(limited).isNotEmpty();
+      for (JsonObject f : limited) {
+        assertThat(sent).contains(f.getString("request_id"));
+        JsonObject details = f.getJsonObject("error").getJsonObject("details");
+        assertThat(details.getLong("retry_after_ms")).isBetween(1L, 1000L);
+        assertThat(details.getLong("retry_after_seconds")).isEqualTo(1L);
+      }
+      // each frame got exactly one answer: its pong or its refusal
+      for (String id : sent) {
+        assertThat(s.frames.stream().filter(f -> id.equals(f.getString("request_id"))).count())
+            .as(id)
+            .isEqualTo(1);
+      }
+      assertThat(s.isClosed()).isFalse();
+      // a client waits what the last refusal says, then is served
+      long retryMs =
+          limited
+              .get(limited.size() - 1)
+              .getJsonObject("error")
+              .getJsonObject("details")
+              .getLong("retry_after_ms");
+      Thread.sleep(retryMs);
+      String rid = UUID.randomUUID().toString();
+      s.send(new JsonObject().put("type", "ping").put("request_id", rid));
+      Await.until("an answer to " + rid, WAIT, () -> answered(s, rid));
+      assertThat(s.frames)
+          .anyMatch(
+              f -> "pong".equals(f.getString("type")) && rid.equals(f.getString("request_id")));
+    } finally {
+      s.close();
+    }
+  }
+
+  private static boolean answered(Sock s, String requestId) {
+    return s.frames.stream().anyMatch(f -> requestId.equals(f.getString("request_id")));
+  }
+
   @Test
   void typingReachesTheOtherMemberOnly() {
     Api.User a = api.newUser("ty");

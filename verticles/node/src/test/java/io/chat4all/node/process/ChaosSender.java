@@ -203,6 +203,12 @@ final class ChaosSender {
       return reply.getJsonObject("message");
     }
     String code = reply.getJsonObject("error").getString("code");
+    if ("rate_limited".equals(code)) {
+      // over the socket's frames per second: wait what the server says, then the same message_id
+      Thread.sleep(
+          reply.getJsonObject("error").getJsonObject("details").getLong("retry_after_ms", 1000L));
+      return null;
+    }
     if (!"unavailable".equals(code) && !"timeout".equals(code)) {
       refuse("WebSocket send " + id, 0, reply.encode());
     }
