@@ -300,14 +300,7 @@ public final class SoakBench {
       return frame;
     }
     JsonObject kept =
-        new JsonObject()
-            .put("type", "message")
-            .put(
-                "message",
-                new JsonObject()
-                    .put("message_id", m.getString("message_id"))
-                    .put("conversation_id", m.getString("conversation_id"))
-                    .put("sequence_number", m.getLong("sequence_number")));
+        new JsonObject().put("type", "message").put("message", DeliveryAudit.auditFields(m));
     String cursor = frame.getString("cursor");
     return cursor == null ? kept : kept.put("cursor", cursor);
   }

@@ -149,6 +149,17 @@ public final class DeliveryAudit {
     }
   }
 
+  /**
+   * What the audit reads of a message (its ids and number): a long run keeps this of each envelope
+   * it receives, not the whole message.
+   */
+  public static JsonObject auditFields(JsonObject message) {
+    return new JsonObject()
+        .put("message_id", message.getString("message_id"))
+        .put("conversation_id", message.getString("conversation_id"))
+        .put("sequence_number", message.getLong("sequence_number"));
+  }
+
   /** {@code conversation:sequence} of a message. */
   public static String key(JsonObject m) {
     return m.getString("conversation_id") + ":" + m.getLong("sequence_number");

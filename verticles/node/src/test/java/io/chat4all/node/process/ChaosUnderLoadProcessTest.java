@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Size: {@code -Dchaos.sends} (default {@value #DEFAULT_SENDS}, the suite's size: the kills, the
  * joining node and every audit are the same at any size) and {@code -Dchaos.conversations}; {@code
- * ./chat4all bench chaos} runs it at the bench size (20,000).
+ * ./chat4all bench chaos} runs it at the bench size (20,000; {@code --sends 100000} for the long
+ * run).
  */
 class ChaosUnderLoadProcessTest {
   static final int DEFAULT_SENDS = 1200;
@@ -85,7 +86,12 @@ class ChaosUnderLoadProcessTest {
         "--set",
         "rate_limit.per_user_per_minute=0",
         "--set",
-        "rate_limit.per_ip_per_minute=0");
+        "rate_limit.per_ip_per_minute=0",
+        // the audit reads every feed from its start: a feed holds the whole run (a user gets at
+        // most every send), not the default 10,000 entries after which the oldest are trimmed
+        "--set",
+        "messaging.feed_max_entries="
+            + Math.max(10_000, Integer.getInteger("chaos.sends", DEFAULT_SENDS)));
   }
 
   static Node ready(NodeProcess p) {

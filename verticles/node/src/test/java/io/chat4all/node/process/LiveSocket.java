@@ -1,6 +1,7 @@
 package io.chat4all.node.process;
 
 import io.chat4all.testkit.AppendOnlyList;
+import io.chat4all.testkit.DeliveryAudit;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
@@ -83,12 +84,7 @@ final class LiveSocket {
       lastCursor = f.getString("cursor");
     }
     if ("message".equals(type)) {
-      JsonObject m = f.getJsonObject("message");
-      messages.add(
-          new JsonObject()
-              .put("message_id", m.getString("message_id"))
-              .put("conversation_id", m.getString("conversation_id"))
-              .put("sequence_number", m.getLong("sequence_number")));
+      messages.add(DeliveryAudit.auditFields(f.getJsonObject("message")));
     } else if ("ready".equals(type) || ("error".equals(type) && !ready.isDone())) {
       ready.complete(f);
     } else if ("error".equals(type) && f.getString("request_id") == null) {
