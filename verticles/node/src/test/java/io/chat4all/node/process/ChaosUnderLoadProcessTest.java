@@ -42,11 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Size: {@code -Dchaos.sends} (default {@value #DEFAULT_SENDS}, the suite's size: the kills, the
  * joining node and every audit are the same at any size) and {@code -Dchaos.conversations}; {@code
- * ./chat4all bench chaos} runs it at the bench size (20,000; {@code --sends 100000} for the long
- * run).
+ * ./chat4all bench chaos} runs it at the bench size (100,000).
  */
 class ChaosUnderLoadProcessTest {
-  static final int DEFAULT_SENDS = 1200;
+  static final int DEFAULT_SENDS = 20_000;
   static final int DEFAULT_CONVERSATIONS = 200;
   static final int USERS = 12;
 
