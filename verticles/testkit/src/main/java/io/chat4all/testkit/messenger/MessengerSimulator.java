@@ -401,8 +401,12 @@ public final class MessengerSimulator implements AutoCloseable {
     // as the app dashboard does when its "verify" gets no answer in time, ask once more (seen:
     // the last request of a loaded suite run's test class going unanswered). Each attempt has a
     // client of its own, so nothing the pushes or media fetches left in the pool can hold it up.
+    // each attempt also has a deadline of its own: a request seen neither answered nor failed by
+    // its connect and idle timeouts for a whole minute would otherwise never reach the retry
     Future<Map.Entry<Integer, String>> answer =
-        handshake(url + q).recover(err -> handshake(url + q));
+        handshake(url + q)
+            .timeout(20, java.util.concurrent.TimeUnit.SECONDS)
+            .recover(err -> handshake(url + q).timeout(20, java.util.concurrent.TimeUnit.SECONDS));
     try {
       return Await.result(answer, java.time.Duration.ofSeconds(60));
     } catch (AssertionError | RuntimeException e) {
