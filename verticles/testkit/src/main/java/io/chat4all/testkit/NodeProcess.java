@@ -24,8 +24,17 @@ public final class NodeProcess implements AutoCloseable {
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread pump;
 
+  /**
+   * Stops the child when this JVM is stopped (SIGTERM, Ctrl-C) before {@link #close()}: a bench or
+   * test run cut short would otherwise leave its backends and nodes running, holding ports, memory
+   * and data directories.
+   */
+  private final Thread reaper;
+
   private NodeProcess(Process process) {
     this.process = process;
+    this.reaper = new Thread(() -> process.toHandle().destroy(), "node-process-reaper");
+    Runtime.getRuntime().addShutdownHook(reaper);
     this.pump =
         new Thread(
             () -> {
@@ -166,6 +175,11 @@ public final class NodeProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running or about to: it stops the child
+    }
     if (process.isAlive()) {
       process.destroy();
       try {
