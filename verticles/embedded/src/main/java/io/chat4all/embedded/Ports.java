@@ -29,23 +29,36 @@ public final class Ports {
     }
   }
 
-  /** Binds a free port outside the ephemeral range (falls back to any free port). */
+  /**
+   * Ports this process handed out already: a port is free again once the probe lets it go, and two
+   * picks in a row (the cluster ports of several nodes a test starts) could otherwise get the same
+   * one, the second server then failing "address already in use".
+   */
+  private static final java.util.Set<Integer> HANDED_OUT =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  private static final int MAX_REMEMBERED = 4096;
+
+  /**
+   * Binds a free port outside the ephemeral range, never one this process handed out before (falls
+   * back to any free port).
+   */
   static ServerSocket bindFree(String host) {
     int[] range = nonEphemeralRange();
     java.util.concurrent.ThreadLocalRandom random =
         java.util.concurrent.ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 100; attempt++) {
       int port = random.nextInt(range[0], range[1]);
-      try {
-        ServerSocket socket = new ServerSocket();
-        try {
-          socket.bind(new InetSocketAddress(InetAddress.getByName(host), port), 50);
-          return socket;
-        } catch (IOException taken) {
-          socket.close();
+      if (HANDED_OUT.contains(port)) {
+        continue;
+      }
+      ServerSocket socket = tryBind(host, port);
+      if (socket != null) {
+        if (HANDED_OUT.size() > MAX_REMEMBERED) {
+          HANDED_OUT.clear();
         }
-      } catch (IOException e) {
-        // try another
+        HANDED_OUT.add(port);
+        return socket;
       }
     }
     try {
@@ -56,9 +69,35 @@ public final class Ports {
     }
   }
 
-  /** [from, to) below the ephemeral port range of this machine (Linux: ip_local_port_range). */
+  /**
+   * {@code port} bound on {@code host}, or null if it is not free. Bound without SO_REUSEADDR: a
+   * port that still has connections in TIME_WAIT (left by a server that bound it without
+   * SO_REUSEADDR) is passed over, since the server it is picked for (Hazelcast, a node restarted on
+   * it) would be refused "address already in use" for up to a minute.
+   */
+  static ServerSocket tryBind(String host, int port) {
+    try {
+      ServerSocket socket = new ServerSocket();
+      try {
+        socket.setReuseAddress(false);
+        socket.bind(new InetSocketAddress(InetAddress.getByName(host), port), 50);
+        return socket;
+      } catch (IOException taken) {
+        socket.close();
+        return null;
+      }
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * [from, to) outside the ephemeral port range of this machine (Linux: ip_local_port_range): below
+   * it when there is room (the usual 32768-60999 leaves 10000-32767), else above it.
+   */
   static int[] nonEphemeralRange() {
     int low = 32768;
+    int high = 60999;
     try {
       String[] parts =
           java.nio.file.Files.readString(
@@ -66,11 +105,22 @@ public final class Ports {
               .trim()
               .split("\\s+");
       low = Integer.parseInt(parts[0]);
+      high = Integer.parseInt(parts[1]);
     } catch (IOException | RuntimeException ignored) {
       // not Linux: keep the IANA default
     }
-    int to = Math.max(low, 12000);
-    return new int[] {Math.min(10000, to - 2000), to};
+    return nonEphemeralRange(low, high);
+  }
+
+  static int[] nonEphemeralRange(int low, int high) {
+    if (low >= 12000) {
+      return new int[] {Math.min(10000, low - 2000), low};
+    }
+    if (high <= 63535) {
+      return new int[] {high + 1, 65536};
+    }
+    // the ephemeral range covers (nearly) every port: no choice keeps clear of it
+    return new int[] {10000, 12000};
   }
 
   /**

@@ -54,6 +54,7 @@ public final class ChunkIngest {
   public Future<JsonObject> finish(Slot slot, String expectedSha256) {
     return slot.writer()
         .end(expectedSha256)
+        .recover(err -> explain(slot, err))
         .onSuccess(part -> io.chat4all.web.obs.Meters.uploaded(part.size()))
         .compose(
             part ->
@@ -68,6 +69,36 @@ public final class ChunkIngest {
                         .put("size_bytes", part.size())
                         .put("sha256", part.sha256())
                         .put("etag", part.etag())));
+  }
+
+  /**
+   * Why a chunk could not be stored. Storage failing mid-part is often the upload itself ending
+   * (aborted, expired or completed by another request: S3 drops the multipart upload and may break
+   * the connection rather than answer NoSuchUpload); the upload's state is looked up again and a
+   * chunk of an upload that is no longer in progress is refused as a conflict, not as storage being
+   * unavailable.
+   */
+  public <T> Future<T> explain(Slot slot, Throwable err) {
+    ServiceException e = ServiceException.from(err);
+    if (e.code() != ErrorCode.UNAVAILABLE) {
+      return Future.failedFuture(e);
+    }
+    return ServiceBus.request(
+            vertx,
+            Addresses.FILES,
+            FileActions.CHUNK_BEGIN,
+            new JsonObject()
+                .put("user_id", slot.userId())
+                .put("file_id", slot.fileId())
+                .put("chunk_number", slot.chunkNumber()))
+        .transform(
+            still -> {
+              if (still.failed()
+                  && ServiceException.from(still.cause()).code() == ErrorCode.CONFLICT) {
+                return Future.failedFuture(still.cause());
+              }
+              return Future.failedFuture(e);
+            });
   }
 
   /**

@@ -168,6 +168,7 @@ public class FileRoutes implements RouteModule {
                 ctx.response().writeContinue();
               }
               return ChunkIngest.pump(request, slot.writer())
+                  .recover(err -> ingest.<Void>explain(slot, err))
                   .compose(x -> ingest.finish(slot, checksum))
                   .onFailure(err -> slot.writer().reset(err));
             })

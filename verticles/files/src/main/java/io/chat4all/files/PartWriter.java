@@ -59,12 +59,15 @@ public final class PartWriter {
     if (failure == null && !finished) {
       failure = storageUnavailable(e);
       if (failureHandler != null) {
-        failureHandler.handle(e);
+        failureHandler.handle(failure);
       }
     }
   }
 
-  /** Called once if S3 refuses the part or the connection to it breaks before the part ended. */
+  /**
+   * Called once if S3 refuses the part or the connection to it breaks before the part ended, with
+   * the failure as a service error (conflict when S3 no longer knows the upload, else unavailable).
+   */
   public void failureHandler(Handler<Throwable> handler) {
     this.failureHandler = handler;
   }
