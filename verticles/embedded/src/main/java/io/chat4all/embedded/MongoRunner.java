@@ -1,5 +1,6 @@
 package io.chat4all.embedded;
 
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
@@ -47,6 +48,11 @@ final class MongoRunner implements EmbeddedServer {
   static final class CommittingH2Backend extends H2Backend {
     CommittingH2Backend(String fileName) {
       super(fileName);
+    }
+
+    @Override
+    protected MongoDatabase openOrCreateDatabase(String databaseName) {
+      return KeyedH2Database.open(databaseName, getMvStore(), getCursorRegistry());
     }
 
     @Override
