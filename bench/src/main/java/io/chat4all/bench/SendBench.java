@@ -218,6 +218,29 @@ public final class SendBench {
       double redisRoundTrips = redisRoundTrips(node, 5);
       double feedRate = feedCeiling(node, 10);
 
+      // 8. one at a time with the box idle: what a send and each of its round trips cost alone
+      System.err.println("measuring latencies one at a time ...");
+      double[] idleGet =
+          oneAtATime(
+              () -> json(port, HttpMethod.GET, "/v1/me", senders.get(0)[0], null).mapEmpty());
+      double[] idleSend =
+          oneAtATime(
+              () -> {
+                String[] snd = nextSend.get();
+                return post(port, "/v1/messages", snd[0], snd[1]).mapEmpty();
+              });
+      double[] idleRedis = oneAtATime(() -> node.clients().redisApi().ping(List.of()).mapEmpty());
+      String rec = "x".repeat(recordSize);
+      double[] idleKafka =
+          oneAtATime(
+              () ->
+                  node.clients()
+                      .producer()
+                      .send(
+                          io.vertx.kafka.client.producer.KafkaProducerRecord.create(
+                              "bench.raw", "probe", rec))
+                      .mapEmpty());
+
       System.out.println();
       System.out.println("## Durable sends (`./chat4all bench send`)");
       System.out.println();
@@ -263,6 +286,18 @@ public final class SendBench {
           "| Kafka ceiling vs pipeline | pipeline at %.1f %% of the raw producer |%n",
           100 * pipelineRate / kafkaRate);
       System.out.printf("| conversations / senders | %d |%n", conversations);
+      System.out.printf(
+          "| one at a time, idle box, p50 / p99 (%d each): durable send (202) | %.2f / %.2f ms |%n",
+          ONE_AT_A_TIME, idleSend[0], idleSend[1]);
+      System.out.printf(
+          "| … an authenticated GET /v1/me (HTTP, token check, no backend) | %.2f / %.2f ms |%n",
+          idleGet[0], idleGet[1]);
+      System.out.printf(
+          "| … a Redis round trip (PING, the node's client) | %.2f / %.2f ms |%n",
+          idleRedis[0], idleRedis[1]);
+      System.out.printf(
+          "| … a Kafka write, acks=all (the node's producer, one record) | %.2f / %.2f ms |%n",
+          idleKafka[0], idleKafka[1]);
       System.out.println();
     } finally {
       await(vertx.close());
@@ -274,6 +309,21 @@ public final class SendBench {
         mongoProcess.destroyForcibly();
       }
     }
+  }
+
+  static final int ONE_AT_A_TIME = 300;
+
+  /** p50 and p99 (ms) of {@value #ONE_AT_A_TIME} calls made one after the other (after 50). */
+  private static double[] oneAtATime(Supplier<Future<Void>> call) throws Exception {
+    Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
+    for (int i = 0; i < 50 + ONE_AT_A_TIME; i++) {
+      long t0 = System.nanoTime();
+      await(call.get());
+      if (i >= 50) {
+        h.recordValue((System.nanoTime() - t0) / 1000);
+      }
+    }
+    return new double[] {h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0};
   }
 
   private static Process startMongoMemory() throws Exception {
