@@ -54,6 +54,7 @@ public class ConversationsVerticle extends VerticleBase {
   private static final String CONVERSATION_COLUMNS = ConversationList.COLUMNS;
 
   private final Pool pg;
+  private final LocalMembers localMembers;
   private final String topicPrefix;
   private final ConversationsConfig config;
   private final MembershipCache cache;
@@ -63,8 +64,10 @@ public class ConversationsVerticle extends VerticleBase {
       RedisAPI redis,
       String redisKeyPrefix,
       String topicPrefix,
-      ConversationsConfig config) {
+      ConversationsConfig config,
+      LocalMembers localMembers) {
     this.pg = Objects.requireNonNull(pg, "pg");
+    this.localMembers = Objects.requireNonNull(localMembers, "localMembers");
     this.topicPrefix = topicPrefix == null ? "" : topicPrefix;
     this.config = Objects.requireNonNull(config, "config");
     this.cache = new MembershipCache(pg, Objects.requireNonNull(redis, "redis"), redisKeyPrefix);
@@ -492,6 +495,8 @@ public class ConversationsVerticle extends VerticleBase {
                       })
                   .map(
                       x -> {
+                        // this node before the answer, the others by the event
+                        localMembers.forget(id.toString());
                         LocalMembers.publishChanged(vertx, id.toString());
                         Outbox.nudge(vertx, Outbox.POSTGRES);
                         return change.reply();

@@ -53,6 +53,17 @@ public final class LocalMembers {
         .completion();
   }
 
+  /**
+   * Drops this node's copy of {@code conversationId} at once, for a change made on this node: a
+   * request that follows the change's answer to this node sees the change, not only once the event
+   * has been delivered here (an event-bus publish reaches the local consumer later, on its own
+   * event loop). A load already under way is not kept either.
+   */
+  public void forget(String conversationId) {
+    events.incrementAndGet();
+    copies.remove(conversationId);
+  }
+
   /** Tells every node that the members of {@code conversationId} changed. */
   static void publishChanged(Vertx vertx, String conversationId) {
     vertx.eventBus().publish(CHANGED, new JsonObject().put("conversation_id", conversationId));

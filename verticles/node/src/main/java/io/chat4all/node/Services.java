@@ -186,7 +186,8 @@ final class Services {
                 clients.redisApi(),
                 redisPrefix,
                 config.kafka().topicPrefix(),
-                ConversationsConfig.from(raw.getJsonObject("conversations"))));
+                ConversationsConfig.from(raw.getJsonObject("conversations")),
+                localMembers));
 
     MessagingConfig messaging = messagingConfig(config);
     KafkaMembership membership = membership(config);

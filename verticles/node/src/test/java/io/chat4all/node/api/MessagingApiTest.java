@@ -487,6 +487,18 @@ class MessagingApiTest {
     api.delete("/v1/conversations/" + conv + "/members/" + b.id(), a.accessToken()).expect(204);
     api.get("/v1/conversations/" + conv + "/messages", b.accessToken())
         .expectError(404, "not_found");
+    // each change holds from its answer on: the node's own copy of the members is not waited for
+    for (int i = 0; i < 10; i++) {
+      api.post(
+              "/v1/conversations/" + conv + "/members",
+              a.accessToken(),
+              new JsonObject().put("member_ids", new JsonArray().add(b.id())))
+          .expect(200);
+      api.get("/v1/conversations/" + conv + "/messages", b.accessToken()).expect(200);
+      api.delete("/v1/conversations/" + conv + "/members/" + b.id(), a.accessToken()).expect(204);
+      api.get("/v1/conversations/" + conv + "/messages", b.accessToken())
+          .expectError(404, "not_found");
+    }
     api.post(
             "/v1/messages",
             b.accessToken(),
