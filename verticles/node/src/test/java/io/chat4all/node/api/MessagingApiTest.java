@@ -461,6 +461,43 @@ class MessagingApiTest {
         .expectError(400, "validation_failed");
   }
 
+  /**
+   * A membership change holds on the node that answered it from its answer on, however late the
+   * change event reaches that node's own copy of the members (held back here by one second).
+   */
+  @Test
+  void aMembershipChangeHoldsOnItsNodeFromItsAnswerOnThoughTheEventIsLate() {
+    io.vertx.core.Vertx vertx = api.node().vertx();
+    io.vertx.core.Handler<io.vertx.core.eventbus.DeliveryContext<Object>> late =
+        dc -> {
+          if (Addresses.MEMBERS_CHANGED.equals(dc.message().address())) {
+            vertx.setTimer(1000, t -> dc.next());
+          } else {
+            dc.next();
+          }
+        };
+    vertx.eventBus().addInboundInterceptor(late);
+    try {
+      Api.User a = api.newUser("lt");
+      Api.User b = api.newUser("lt");
+      String conv = group(a, b);
+      String history = "/v1/conversations/" + conv + "/messages";
+      api.get(history, b.accessToken()).expect(200); // the node now holds a copy with b
+      api.delete("/v1/conversations/" + conv + "/members/" + b.id(), a.accessToken()).expect(204);
+      api.get(history, b.accessToken()).expectError(404, "not_found");
+      api.post("/v1/messages", b.accessToken(), text(conv, UUID.randomUUID().toString(), "hi"))
+          .expectError(404, "not_found");
+      api.post(
+              "/v1/conversations/" + conv + "/members",
+              a.accessToken(),
+              new JsonObject().put("member_ids", new JsonArray().add(b.id())))
+          .expect(200);
+      api.get(history, b.accessToken()).expect(200);
+    } finally {
+      vertx.eventBus().removeInboundInterceptor(late);
+    }
+  }
+
   @Test
   void newMembersSeeHistoryFromTheirJoinAndRemovedMembersLoseIt() {
     Api.User a = api.newUser("jn");
