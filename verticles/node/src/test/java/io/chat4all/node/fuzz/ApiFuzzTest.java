@@ -40,7 +40,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * limits, bad Content-Type and Authorization headers, oversize and deeply nested bodies. Every
  * answer must be below 500 and, when an error, the error model's JSON body without a stack trace or
  * class name; every send answered 2xx must be stored and numbered afterwards; the node stays ready.
- * WebSocket frames and gRPC messages are fuzzed by {@link StreamFuzzTest}.
+ * All the while a {@link SlowMob} holds 240 slow and half-open connections on the same port
+ * (stalled heads and bodies, half-closed requests, silent connections), each stalled one cut off by
+ * the node's timeouts and opened again. WebSocket frames and gRPC messages are fuzzed by {@link
+ * StreamFuzzTest}.
  *
  * <p>{@code -Dchat4all.fuzz.seed=N} replays a run; {@code -Dchat4all.fuzz.rest_cases=N} sizes it.
  */
@@ -52,6 +55,13 @@ class ApiFuzzTest {
       Pattern.compile(
           "Exception|\\bat [a-z]+\\.[a-z]|java\\.|javax\\.|io\\.vertx|io\\.netty|io\\.chat4all|"
               + "org\\.postgresql|com\\.mongodb|SQLSTATE|stack");
+
+  /** Slow and half-open connections of each kind held open while the cases run. */
+  static final int MOB_PER_KIND = 60;
+
+  /** The node's header and body timeouts here; a stalled connection is cut off after them. */
+  static final int MOB_TIMEOUT_S = 3;
+
   static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{1,60}");
 
   static Api api;
@@ -72,7 +82,15 @@ class ApiFuzzTest {
 
   @BeforeAll
   static void start(TestBackends.Isolation iso) {
-    api = Api.start(iso, FuzzNode.overrides("fuzzadmin"));
+    api =
+        Api.start(
+            iso,
+            FuzzNode.overrides("fuzzadmin")
+                .put(
+                    "http",
+                    new JsonObject()
+                        .put("request_header_timeout_seconds", MOB_TIMEOUT_S)
+                        .put("request_body_timeout_seconds", MOB_TIMEOUT_S)));
     a = api.namedUser("fuzzadmin");
     b = api.newUser("fuzzb");
     outsider = api.newUser("fuzzc");
@@ -298,6 +316,15 @@ class ApiFuzzTest {
     Map<String, String> accepted = new ConcurrentHashMap<>();
     Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
     ExecutorService pool = Executors.newFixedThreadPool(4);
+    // generous slack: the machine is shared and loaded; what matters is "cut off", not when
+    SlowMob mob =
+        new SlowMob(
+                api.node().httpPort(),
+                a.accessToken(),
+                MOB_PER_KIND,
+                Duration.ofSeconds(MOB_TIMEOUT_S + 20))
+            .start();
+    List<String> mobViolations;
     try {
       List<Future<?>> running = new ArrayList<>();
       for (Case c : cases) {
@@ -308,7 +335,15 @@ class ApiFuzzTest {
       }
     } finally {
       pool.shutdownNow();
+      mobViolations = mob.stop();
     }
+    assertThat(mobViolations).as("slow and half-open connections held during the run").isEmpty();
+    for (SlowMob.Kind k : List.of(SlowMob.Kind.STALLED_HEAD, SlowMob.Kind.STALLED_BODY)) {
+      assertThat(mob.cut(k))
+          .as("%s connections the server cut off (of %d opened)", k, mob.opened(k))
+          .isGreaterThanOrEqualTo(MOB_PER_KIND);
+    }
+    assertThat(mob.cut(SlowMob.Kind.HALF_CLOSED)).isGreaterThanOrEqualTo(MOB_PER_KIND);
     assertThat(violations)
         .as("seed %d: %d cases, statuses %s", SEED, cases.size(), statuses)
         .isEmpty();
