@@ -2,6 +2,7 @@ package io.chat4all.bench;
 
 import static io.chat4all.bench.BenchSupport.intArg;
 
+import io.chat4all.codecs.HttpClientDefaults;
 import io.chat4all.node.Node;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
@@ -44,6 +45,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * backends: the embedded servers of this JVM, except MongoDB. Prints a Markdown report.
  */
 public final class SendBench {
+  /**
+   * Each call fails after this long without a byte (the node's own clients do the same: a pooled
+   * connection closed by the server under a new request can leave it pending forever in Vert.x
+   * 5.0.7, see {@link HttpClientDefaults}).
+   */
+  static final long REQUEST_IDLE_TIMEOUT_MS = 30_000;
+
   private final int seconds;
   private final int concurrency;
   private final int conversations;
@@ -130,6 +138,7 @@ public final class SendBench {
         vertx.createHttpClient(
             new HttpClientOptions()
                 .setKeepAlive(true)
+                .setKeepAliveTimeout(HttpClientDefaults.KEEP_ALIVE_TIMEOUT_SECONDS)
                 .setTcpNoDelay(true)
                 .setDefaultHost("127.0.0.1"),
             new PoolOptions().setHttp1MaxSize(concurrency).setMaxWaitQueueSize(-1));
@@ -579,7 +588,12 @@ public final class SendBench {
 
   private Future<JsonObject> json(
       int port, HttpMethod method, String path, String token, JsonObject body) {
-    RequestOptions o = new RequestOptions().setMethod(method).setPort(port).setURI(path);
+    RequestOptions o =
+        new RequestOptions()
+            .setMethod(method)
+            .setPort(port)
+            .setURI(path)
+            .setIdleTimeout(REQUEST_IDLE_TIMEOUT_MS);
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
@@ -591,7 +605,12 @@ public final class SendBench {
   }
 
   private Future<Integer> post(int port, String path, String token, String body) {
-    RequestOptions o = new RequestOptions().setMethod(HttpMethod.POST).setPort(port).setURI(path);
+    RequestOptions o =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setPort(port)
+            .setURI(path)
+            .setIdleTimeout(REQUEST_IDLE_TIMEOUT_MS);
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }

@@ -1,6 +1,7 @@
 package io.chat4all.files;
 
 import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.HttpClientDefaults;
 import io.chat4all.codecs.ServiceException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,7 +62,11 @@ public final class ObjectStorage {
     this.external = presigner(settings, settings.effectivePublicEndpoint());
     this.http =
         vertx.createHttpClient(
-            new HttpClientOptions().setKeepAlive(true).setConnectTimeout(5000).setIdleTimeout(120),
+            new HttpClientOptions()
+                .setKeepAlive(true)
+                .setKeepAliveTimeout(HttpClientDefaults.KEEP_ALIVE_TIMEOUT_SECONDS)
+                .setConnectTimeout(5000)
+                .setIdleTimeout(120),
             new PoolOptions().setHttp1MaxSize(64));
   }
 

@@ -1,5 +1,6 @@
 package io.chat4all.webhooks;
 
+import io.chat4all.codecs.HttpClientDefaults;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -56,6 +57,7 @@ public final class WebhookSender {
         vertx.createHttpClient(
             new HttpClientOptions()
                 .setKeepAlive(true)
+                .setKeepAliveTimeout(HttpClientDefaults.KEEP_ALIVE_TIMEOUT_SECONDS)
                 .setTcpNoDelay(true)
                 .setConnectTimeout((int) config.connectTimeoutMs())
                 .setVerifyHost(true)

@@ -1,6 +1,7 @@
 package io.chat4all.channels.delivery;
 
 import io.chat4all.channels.ConnectorRegistry;
+import io.chat4all.codecs.HttpClientDefaults;
 import io.chat4all.codecs.Topics;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
@@ -122,7 +123,10 @@ public final class DeliveryVerticle extends VerticleBase {
     ctx = context;
     http =
         vertx.createHttpClient(
-            new HttpClientOptions().setKeepAlive(true).setConnectTimeout(10_000),
+            new HttpClientOptions()
+                .setKeepAlive(true)
+                .setKeepAliveTimeout(HttpClientDefaults.KEEP_ALIVE_TIMEOUT_SECONDS)
+                .setConnectTimeout(10_000),
             new PoolOptions().setHttp1MaxSize(32));
     DeliveryStore store = new DeliveryStore(mongo, redis, config.redisKeyPrefix());
     sender =
@@ -131,7 +135,7 @@ public final class DeliveryVerticle extends VerticleBase {
             registry,
             store,
             new StatusRecords(producer, config.topicPrefix()),
-            new MediaSource(vertx, http, config.mediaLinkTtlSeconds()),
+            new MediaSource(vertx, http, config.mediaLinkTtlSeconds(), config.sendTimeoutMs()),
             new RecipientLinks(pg),
             UUID.randomUUID().toString(),
             metrics,

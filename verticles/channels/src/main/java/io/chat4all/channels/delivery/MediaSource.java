@@ -31,11 +31,19 @@ final class MediaSource {
   private final Vertx vertx;
   private final HttpClient http;
   private final int linkTtlSeconds;
+  private final long readIdleTimeoutMs;
 
-  MediaSource(Vertx vertx, HttpClient http, int linkTtlSeconds) {
+  /**
+   * @param readIdleTimeoutMs how long a read from storage may go without a byte before it fails: a
+   *     request never waits on an answer without bound (a pooled connection the server closes just
+   *     as a request is put on it can leave that request neither answered nor failed in Vert.x
+   *     5.0.7's HTTP/1 client; the request's own idle timer still ends it)
+   */
+  MediaSource(Vertx vertx, HttpClient http, int linkTtlSeconds, long readIdleTimeoutMs) {
     this.vertx = vertx;
     this.http = http;
     this.linkTtlSeconds = linkTtlSeconds;
+    this.readIdleTimeoutMs = readIdleTimeoutMs;
   }
 
   /** The media of {@code message} for {@code recipient}, or null for a text message. */
@@ -96,8 +104,12 @@ final class MediaSource {
   }
 
   /** The object's bytes, paused, straight from S3. */
-  private Future<ReadStream<Buffer>> open(String url) {
-    return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url))
+  Future<ReadStream<Buffer>> open(String url) {
+    return http.request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(url)
+                .setIdleTimeout(readIdleTimeoutMs))
         .compose(req -> req.send())
         .compose(
             resp -> {

@@ -4,6 +4,7 @@ import io.chat4all.channel.spi.ConfigField;
 import io.chat4all.channel.spi.ConnectorContext;
 import io.chat4all.channel.spi.ConnectorDescriptor;
 import io.chat4all.channel.spi.ConnectorMetrics;
+import io.chat4all.codecs.HttpClientDefaults;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
@@ -119,6 +120,7 @@ final class HostConnectorContext implements ConnectorContext {
           vertx.createHttpClient(
               new HttpClientOptions()
                   .setKeepAlive(true)
+                  .setKeepAliveTimeout(HttpClientDefaults.KEEP_ALIVE_TIMEOUT_SECONDS)
                   .setConnectTimeout(10_000)
                   .setIdleTimeout(120)
                   .setTrustAll(false)

@@ -350,7 +350,11 @@ final class GraphRoutes {
 
   private Future<Upload> fetch(String url) {
     return sim.client
-        .request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url))
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(url)
+                .setIdleTimeout(30_000))
         .compose(r -> r.send())
         .compose(
             resp -> {

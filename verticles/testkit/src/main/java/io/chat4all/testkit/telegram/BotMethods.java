@@ -419,7 +419,11 @@ final class BotMethods {
   /** Telegram downloads a file given by URL itself. */
   private Future<Upload> fetch(String url, long max) {
     return sim.client()
-        .request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url))
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(url)
+                .setIdleTimeout(30_000))
         .compose(req -> req.send())
         .compose(
             resp -> {

@@ -538,7 +538,11 @@ public final class WhatsAppSimulator implements AutoCloseable {
 
   private Future<Long> fetch(String link) {
     return client
-        .request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(link))
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(link)
+                .setIdleTimeout(30_000))
         .compose(r -> r.send())
         .compose(
             r ->
