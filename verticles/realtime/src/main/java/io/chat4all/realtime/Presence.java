@@ -2,6 +2,7 @@ package io.chat4all.realtime;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
+import io.chat4all.codecs.ThrottledLog;
 import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
 import io.chat4all.web.Authn;
@@ -50,6 +51,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class Presence implements RouteModule {
   private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
+
+  /** A Redis outage fails every socket's mark or unmark at once: one line per 10 s of each. */
+  private static final ThrottledLog MARK_FAILED = new ThrottledLog(LOG, 10_000);
+
+  private static final ThrottledLog UNMARK_FAILED = new ThrottledLog(LOG, 10_000);
+
+  private static final ThrottledLog PRODUCE_FAILED = new ThrottledLog(LOG, 10_000);
+
+  private static final ThrottledLog PUBLISH_FAILED = new ThrottledLog(LOG, 10_000);
   public static final int TTL_SECONDS = 300;
   public static final int MAX_IDS = 100;
   static final String HTTP_FIELD = "http";
@@ -279,7 +289,7 @@ public final class Presence implements RouteModule {
         .compose(r -> changed(r) ? announce(userId, "online", at) : Future.<Void>succeededFuture())
         .recover(
             err -> {
-              LOG.warn("presence mark failed for {}: {}", userId, err.toString());
+              MARK_FAILED.warn("presence mark failed for {}: {}", userId, err.toString());
               return Future.succeededFuture();
             });
   }
@@ -304,7 +314,7 @@ public final class Presence implements RouteModule {
         .compose(r -> changed(r) ? announce(userId, "offline", at) : Future.<Void>succeededFuture())
         .recover(
             err -> {
-              LOG.warn("presence unmark failed for {}: {}", userId, err.toString());
+              UNMARK_FAILED.warn("presence unmark failed for {}: {}", userId, err.toString());
               return Future.succeededFuture();
             });
   }
@@ -327,7 +337,7 @@ public final class Presence implements RouteModule {
             .<Void>mapEmpty()
             .recover(
                 err -> {
-                  LOG.warn("cannot produce presence of {}: {}", userId, err.toString());
+                  PRODUCE_FAILED.warn("cannot produce presence of {}: {}", userId, err.toString());
                   return Future.succeededFuture();
                 });
     JsonObject envelope =
@@ -348,7 +358,7 @@ public final class Presence implements RouteModule {
                 })
             .recover(
                 err -> {
-                  LOG.warn("cannot publish presence of {}: {}", userId, err.toString());
+                  PUBLISH_FAILED.warn("cannot publish presence of {}: {}", userId, err.toString());
                   return Future.succeededFuture();
                 });
     return Future.all(kafka, live).mapEmpty();
