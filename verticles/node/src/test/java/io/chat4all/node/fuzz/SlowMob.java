@@ -183,7 +183,11 @@ final class SlowMob {
       String answer = got.toString();
       boolean ok =
           switch (kind) {
-            case STALLED_HEAD -> !answer.startsWith("HTTP/1.1 2") && !answer.contains(" 50");
+            case STALLED_HEAD -> {
+              // closed without an answer, or with a 4xx: never a success, never a 5xx
+              String status = answer.lines().findFirst().orElse("");
+              yield answer.isEmpty() || status.matches("HTTP/1\\.1 4\\d\\d.*");
+            }
             case STALLED_BODY ->
                 answer.startsWith("HTTP/1.1 408") && answer.contains("\"request_timeout\"");
             case HALF_CLOSED -> answer.isEmpty() || answer.startsWith("HTTP/1.1 200");
