@@ -177,7 +177,13 @@ public class HttpEdgeVerticle extends VerticleBase {
             // this is cut off at the transport (its 1009 close frame then races the TCP close)
             .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
             .setIdleTimeout(limits.idleTimeoutSeconds())
-            .setIdleTimeoutUnit(TimeUnit.SECONDS);
+            .setIdleTimeoutUnit(TimeUnit.SECONDS)
+            // every response of this server is written on its connection's event loop (the
+            // router's handlers, event-bus replies and executeBlocking results all come back to
+            // it), so a connection needs no cross-thread outbound queue: without this each
+            // connection allocates one (a 1,025-slot first chunk, ≈ 4 KB), and a WebSocket keeps
+            // the connection it was upgraded from for its whole life (docs/benchmarks.md, Sockets)
+            .setStrictThreadMode(true);
     InvalidRequests invalid =
         new InvalidRequests(options.getMaxInitialLineLength(), options.getMaxHeaderSize());
     return vertx
