@@ -98,7 +98,8 @@ public final class BackendClients {
         KafkaProducer.createShared(
             vertx,
             "chat4all-events",
-            producerConfig(config.kafka(), producerDeliveryTimeoutMs(config)));
+            producerConfig(
+                config.kafka(), producerDeliveryTimeoutMs(config), producerLingerMs(config)));
     NodeConfig.S3 s = config.s3();
     this.s3 =
         S3Client.builder()
@@ -136,22 +137,34 @@ public final class BackendClients {
    * answered 503 {@code unavailable}, not 504 after the event bus gave up.
    */
   static int producerDeliveryTimeoutMs(NodeConfig config) {
-    JsonObject kafka = config.raw().getJsonObject("kafka", new JsonObject());
-    Object v = kafka.getValue("producer_delivery_timeout_ms", 8_000);
     long max = ServiceBus.DEFAULT_TIMEOUT_MS - 1000;
+    return kafkaMillis(
+        config, "producer_delivery_timeout_ms", 8_000, 1000, max, " (below the event-bus timeout)");
+  }
+
+  /**
+   * {@code kafka.producer_linger_ms}: how long the producer waits to fill a batch before sending it
+   * (Kafka's {@code linger.ms}). Each durable send waits for its record's acknowledgement, so this
+   * is added to an idle send's latency; under load it lets concurrent sends share one request.
+   */
+  static int producerLingerMs(NodeConfig config) {
+    return kafkaMillis(config, "producer_linger_ms", 2, 0, 100, "");
+  }
+
+  private static int kafkaMillis(
+      NodeConfig config, String key, int dflt, long min, long max, String why) {
+    JsonObject kafka = config.raw().getJsonObject("kafka", new JsonObject());
+    Object v = kafka.getValue(key, dflt);
     long ms = -1;
-    if (v instanceof Number n) {
+    if (v instanceof Number n && n.doubleValue() == n.longValue()) {
       ms = n.longValue();
     } else if (v instanceof String text && text.trim().matches("\\d{1,9}")) {
       ms = Long.parseLong(text.trim()); // from an environment variable or --set
     }
-    if (ms < 1000 || ms > max) {
+    if (ms < min || ms > max) {
       throw new ConfigException(
-          "kafka.producer_delivery_timeout_ms",
-          "must be a number of milliseconds from 1000 to "
-              + max
-              + " (below the event-bus timeout), got "
-              + v);
+          "kafka." + key,
+          "must be a number of milliseconds from " + min + " to " + max + why + ", got " + v);
     }
     return (int) ms;
   }
@@ -161,14 +174,15 @@ public final class BackendClients {
    * given up after {@code deliveryTimeoutMs} (each request to the broker half of it, waiting for
    * metadata at most all of it).
    */
-  static Map<String, String> producerConfig(NodeConfig.Kafka kafka, int deliveryTimeoutMs) {
+  static Map<String, String> producerConfig(
+      NodeConfig.Kafka kafka, int deliveryTimeoutMs, int lingerMs) {
     Map<String, String> map = new HashMap<>();
     map.put("bootstrap.servers", kafka.bootstrapServers());
     map.put("client.id", "chat4all-producer");
     map.put("acks", "all");
     map.put("enable.idempotence", "true");
     map.put("max.in.flight.requests.per.connection", "5");
-    map.put("linger.ms", "2");
+    map.put("linger.ms", Integer.toString(lingerMs));
     map.put("compression.type", "lz4");
     map.put("delivery.timeout.ms", Integer.toString(deliveryTimeoutMs));
     map.put("request.timeout.ms", Integer.toString(deliveryTimeoutMs / 2));
