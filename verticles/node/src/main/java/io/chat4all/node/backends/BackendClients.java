@@ -155,16 +155,18 @@ public final class BackendClients {
       NodeConfig config, String key, int dflt, long min, long max, String why) {
     JsonObject kafka = config.raw().getJsonObject("kafka", new JsonObject());
     Object v = kafka.getValue(key, dflt);
-    long ms = -1;
-    if (v instanceof Number n && n.doubleValue() == n.longValue()) {
-      ms = n.longValue();
-    } else if (v instanceof String text && text.trim().matches("\\d{1,9}")) {
-      ms = Long.parseLong(text.trim()); // from an environment variable or --set
+    ConfigException out =
+        new ConfigException(
+            "kafka." + key,
+            "must be a number of milliseconds from " + min + " to " + max + why + ", got " + v);
+    long ms;
+    try {
+      ms = io.chat4all.node.config.ConfigRanges.whole("kafka." + key, v);
+    } catch (ConfigException notWhole) {
+      throw out;
     }
     if (ms < min || ms > max) {
-      throw new ConfigException(
-          "kafka." + key,
-          "must be a number of milliseconds from " + min + " to " + max + why + ", got " + v);
+      throw out;
     }
     return (int) ms;
   }

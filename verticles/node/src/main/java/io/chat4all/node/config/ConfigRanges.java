@@ -42,7 +42,7 @@ public final class ConfigRanges {
   /**
    * {@code v} as a whole number (a JSON number without fraction, or its text); else named error.
    */
-  static long whole(String dotted, Object v) {
+  public static long whole(String dotted, Object v) {
     try {
       if (v instanceof Number n) {
         // exactly: a number past int64 (BigInteger, 1e30) is refused, never wrapped or clamped
