@@ -15,6 +15,7 @@ import io.chat4all.node.obs.LogSetup;
 import io.chat4all.node.obs.MetricsRegistries;
 import io.chat4all.node.obs.NodeMetrics;
 import io.chat4all.node.obs.TracingSetup;
+import io.chat4all.realtime.Presence;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.vertx.core.Future;
@@ -58,6 +59,7 @@ public final class Node implements AutoCloseable {
   private HttpEdgeVerticle http;
   private WebChat webChat = WebChat.DISABLED;
   private PluginHost plugins;
+  private Presence presence;
   private OpenTelemetrySdk otel;
   private volatile boolean closed;
 
@@ -247,6 +249,7 @@ public final class Node implements AutoCloseable {
               ? WebChat.DISABLED
               : services.webChat.available() ? WebChat.SERVED : WebChat.NOT_BUILT;
       node.plugins = plugins;
+      node.presence = services.presence;
       return node;
     } catch (RuntimeException | Error e) {
       stopQuietly(clients, vertx, embedded);
@@ -362,6 +365,26 @@ public final class Node implements AutoCloseable {
     return webChat;
   }
 
+  /**
+   * The sockets the edges closed are unmarking their users in Redis (and announcing those who went
+   * offline): let that finish before the clients close, or the users look online until the presence
+   * sweep. Bounded by the shutdown grace.
+   */
+  private void awaitPresenceUnmarks() {
+    if (presence == null) {
+      return;
+    }
+    try {
+      presence
+          .settled()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(config.node().shutdownGraceSeconds() + 5L, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("presence unmarks still running at shutdown: {}", e.toString());
+    }
+  }
+
   /** Drains and stops the verticles, closes the clients, then stops the embedded servers. */
   @Override
   public synchronized void close() {
@@ -382,6 +405,7 @@ public final class Node implements AutoCloseable {
         LOG.warn("undeploying {} failed", id, e);
       }
     }
+    awaitPresenceUnmarks();
     // the consumers are closed; hand their partitions over now rather than after the session
     io.chat4all.node.backends.StaticMembers.leave(
         config.kafka(), Services.membership(config).instanceId(), 5_000);

@@ -103,19 +103,24 @@ final class Services {
   /** The web chat, or null when {@code http.frontend_enabled} is false. */
   final WebChatRoutes webChat;
 
+  /** Presence, whose unmarks a stopping node waits for before it closes the clients. */
+  final Presence presence;
+
   private Services(
       EdgeSecurity security,
       List<RouteModule> routes,
       List<GrpcModule> grpc,
       Pipeline pipeline,
       PluginHost plugins,
-      WebChatRoutes webChat) {
+      WebChatRoutes webChat,
+      Presence presence) {
     this.security = security;
     this.routes = routes;
     this.grpc = grpc;
     this.pipeline = pipeline;
     this.plugins = plugins;
     this.webChat = webChat;
+    this.presence = presence;
   }
 
   /**
@@ -413,7 +418,7 @@ final class Services {
                 routes.add(webChat);
               }
               return new Services(
-                  security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat);
+                  security, List.copyOf(routes), grpc, messagePipeline, plugins, webChat, presence);
             });
   }
 

@@ -102,7 +102,7 @@ final class EventBusBridge {
         vertx.cancelTimer(gone.expiryTimer);
         vertx.cancelTimer(gone.renewTimer);
         if (presence != null) {
-          presence.unmark(gone.userId(), gone.presenceId);
+          presence.unmarkAfter(Future.succeededFuture(), gone.userId(), gone.presenceId);
         }
       }
       event.complete(true);

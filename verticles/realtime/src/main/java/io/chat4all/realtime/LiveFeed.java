@@ -287,7 +287,7 @@ public final class LiveFeed {
     if (presence != null && presenceId != null) {
       String userId = principal.userId();
       String id = presenceId;
-      presenceChain = presenceChain.transform(x -> presence.unmark(userId, id));
+      presenceChain = presence.unmarkAfter(presenceChain, userId, id);
     }
     state = State.CLOSED;
     order.close();

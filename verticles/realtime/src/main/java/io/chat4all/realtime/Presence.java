@@ -10,6 +10,7 @@ import io.chat4all.web.Bodies;
 import io.chat4all.web.Rest;
 import io.chat4all.web.RouteModule;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -152,6 +153,12 @@ public final class Presence implements RouteModule {
   private final String nodeId = UUID.randomUUID().toString();
   private final AtomicLong connections = new AtomicLong();
   private final int ttlSeconds;
+
+  /** Unmarks queued by closing connections and not finished yet (guarded by {@code this}). */
+  private int unmarking;
+
+  /** Who waits for {@link #unmarking} to reach zero (guarded by {@code this}). */
+  private List<Promise<Void>> settledWaiters = new ArrayList<>();
 
   public Presence(
       Vertx vertx,
@@ -317,6 +324,42 @@ public final class Presence implements RouteModule {
               UNMARK_FAILED.warn("presence unmark failed for {}: {}", userId, err.toString());
               return Future.succeededFuture();
             });
+  }
+
+  /**
+   * Runs {@link #unmark} once {@code before} (the connection's previous presence call) is done, and
+   * counts it until it finishes, so a stopping node can wait for it ({@link #settled}) before it
+   * closes the clients: a connection closed by the shutdown still takes its user offline.
+   */
+  public Future<Void> unmarkAfter(Future<Void> before, String userId, String connId) {
+    synchronized (this) {
+      unmarking++;
+    }
+    return before.transform(x -> unmark(userId, connId)).andThen(x -> unmarkEnded());
+  }
+
+  private void unmarkEnded() {
+    List<Promise<Void>> ready;
+    synchronized (this) {
+      if (--unmarking > 0 || settledWaiters.isEmpty()) {
+        return;
+      }
+      ready = settledWaiters;
+      settledWaiters = new ArrayList<>();
+    }
+    ready.forEach(Promise::tryComplete);
+  }
+
+  /** Completes once no unmark queued by {@link #unmarkAfter} is running (at once when none is). */
+  public Future<Void> settled() {
+    synchronized (this) {
+      if (unmarking == 0) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> waiter = Promise.promise();
+      settledWaiters.add(waiter);
+      return waiter.future();
+    }
   }
 
   private static boolean changed(Response r) {

@@ -133,6 +133,9 @@ final class WsConnection {
           }
         });
     ws.closeHandler(v -> cleanup());
+    // the node is stopping (its HTTP server shuts down): tell the client at once, so it reconnects
+    // to another node, instead of holding the socket for the whole shutdown grace
+    ws.shutdownHandler(v -> close(CLOSE_GOING_AWAY, "node stopping"));
     authTimer =
         vertx.setTimer(
             config.authTimeoutMs(),

@@ -12,7 +12,11 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -162,6 +166,58 @@ class PresenceTest {
         .anyMatch(
             r -> b.id().equals(r.getString("_key")) && "online".equals(r.getString("status")));
     Await.result(consumer.close());
+  }
+
+  /**
+   * A node that stops closes its sockets, and their users are offline once {@code Node.close}
+   * returns, not only after the presence sweep. Redis is paused for the stop, so the unmarks of the
+   * closed sockets are still running when the node's other services are down: the node must wait
+   * for them before it closes its Redis client, or the user stays online until the sweep. The
+   * sockets are told at once that the node is going away.
+   */
+  @Test
+  void theUsersOfAStoppingNodesSocketsAreOfflineWhenItHasStopped() {
+    Api.User watcher = api.newUser("pw");
+    List<Api.User> users = IntStream.range(0, 4).mapToObj(i -> api.newUser("ps" + i)).toList();
+    users.forEach(u -> privateChat(watcher, u));
+    String[] ids = users.stream().map(Api.User::id).toArray(String[]::new);
+    Api other = Api.start(iso);
+    List<WsTestSocket> sockets = new ArrayList<>();
+    Redis redis = Redis.createClient(client, iso.endpoints().redisConnectionString());
+    try {
+      for (Api.User u : users) {
+        for (int i = 0; i < 10; i++) { // the client opens at most 50 WebSockets to a host
+          WsTestSocket s = new WsTestSocket(wsClient, other.node().httpPort(), "/v1/ws", WAIT);
+          sockets.add(s);
+          s.authenticate(u.accessToken(), null);
+        }
+      }
+      Await.until(
+          "every user online",
+          WAIT,
+          () ->
+              presence(watcher, ids).getJsonArray("items").stream()
+                  .map(JsonObject.class::cast)
+                  .allMatch(i -> "online".equals(i.getString("status"))));
+
+      Await.result(redis.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(3000).arg("ALL")));
+      other.close();
+      other = null;
+
+      JsonObject after = presence(watcher, ids);
+      assertThat(after.getJsonArray("items").stream().map(JsonObject.class::cast))
+          .hasSize(users.size())
+          .allSatisfy(i -> assertThat(i.getString("status")).isEqualTo("offline"));
+      // the stopping node told each client it is going away (1001), rather than holding the
+      // sockets for its shutdown grace
+      assertThat(sockets).allSatisfy(s -> assertThat(s.awaitClose()).isEqualTo((short) 1001));
+    } finally {
+      if (other != null) {
+        other.close();
+      }
+      sockets.forEach(WsTestSocket::close);
+      redis.close();
+    }
   }
 
   @Test
