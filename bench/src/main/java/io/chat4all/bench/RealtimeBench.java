@@ -59,6 +59,10 @@ public final class RealtimeBench {
   private final int clientProcesses;
   private final boolean idleOnly;
   private final int holdSeconds;
+
+  /** The open loops' 100 % when given (to compare builds at the same load), else the closed loop's. */
+  private final int fixedRate;
+
   private WebSocketClient watcherClient;
   private Vertx vertx;
   private HttpClient client;
@@ -80,6 +84,7 @@ public final class RealtimeBench {
     clientProcesses = intArg(args, "--client-processes", 2);
     idleOnly = java.util.Arrays.asList(args).contains("--idle-only");
     holdSeconds = intArg(args, "--hold-seconds", 0);
+    fixedRate = intArg(args, "--rate", 0);
   }
 
   public static void main(String[] args) throws Exception {
@@ -152,7 +157,7 @@ public final class RealtimeBench {
                 "| durable sends, closed loop (%d connections, REST) | %.0f sends/s |",
                 concurrency, maxRate));
         for (int pct : new int[] {50, 80}) {
-          int rate = (int) Math.max(20, maxRate * pct / 100.0);
+          int rate = (int) Math.max(20, (fixedRate > 0 ? fixedRate : maxRate) * pct / 100.0);
           log("open loop at " + rate + " sends/s (" + pct + " %) for " + seconds + " s ...");
           Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
           phase.set(h);
