@@ -10,13 +10,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The MongoDB side of one poll's sends, shared by its conversations: the conversations look up
- * their message ids together (one query) and insert their new messages together (one unordered bulk
- * write). Each conversation holds a {@link Slot}; a phase runs once every slot has reached it or
- * left (a conversation with no sends, or one that failed, leaves). A conversation whose documents
- * were refused as duplicates (another consumer numbered them first) fails alone and is retried on
- * its own; a failing write fails every conversation in it, which is then retried on its own too
- * (see {@link PipelineFailures}). All of it runs on the pipeline's event loop.
+ * The store side of one poll's sends, shared by its conversations: the conversations look up their
+ * message ids together (one query), insert their new messages together (one unordered bulk write)
+ * and then move their PostgreSQL counters and horizons together (one transaction, {@link
+ * ReadHorizons#afterSends(Map)}). Each conversation holds a {@link Slot}; a phase runs once every
+ * slot has reached it or left (a conversation with no sends, or one that failed, leaves). A
+ * conversation whose documents were refused as duplicates (another consumer numbered them first)
+ * fails alone and is retried on its own; a failing write fails every conversation in it, which is
+ * then retried on its own too (see {@link PipelineFailures}). All of it runs on the pipeline's
+ * event loop.
  */
 final class BatchWrite {
   /** Inserts documents, answering the positions refused as duplicates. */
@@ -29,16 +31,27 @@ final class BatchWrite {
     Future<List<JsonObject>> find(List<String> messageIds);
   }
 
+  /**
+   * Moves the PostgreSQL side of stored runs, by conversation ({@link ReadHorizons#afterSends}).
+   */
+  interface Move {
+    Future<Map<String, List<ReadHorizons.Moved>>> move(Map<String, List<JsonObject>> runs);
+  }
+
   private final Lookup lookup;
   private final Insert insert;
+  private final Move move;
   private final List<Slot> lookups = new ArrayList<>();
   private final List<Slot> writes = new ArrayList<>();
+  private final List<Slot> moves = new ArrayList<>();
   private int lookupsDue;
   private int writesDue;
+  private int movesDue;
 
-  BatchWrite(Lookup lookup, Insert insert) {
+  BatchWrite(Lookup lookup, Insert insert, Move move) {
     this.lookup = lookup;
     this.insert = insert;
+    this.move = move;
   }
 
   /** A new participant; every slot must end in {@link Slot#leave}. */
@@ -46,6 +59,7 @@ final class BatchWrite {
     Slot s = new Slot();
     lookupsDue++;
     writesDue++;
+    movesDue++;
     return s;
   }
 
@@ -59,6 +73,10 @@ final class BatchWrite {
     private boolean wrote;
     private boolean left;
     private boolean taken;
+    private String movedConv;
+    private List<JsonObject> run;
+    private Promise<List<ReadHorizons.Moved>> movedDone;
+    private boolean moving;
 
     /** This slot for the first caller, null for every later one (retries write on their own). */
     Slot take() {
@@ -102,12 +120,40 @@ final class BatchWrite {
       return written.future();
     }
 
+    /**
+     * Moves the PostgreSQL side of its stored run ({@code docs} of {@code conversation}) in one
+     * transaction with every other slot's; all of them fail together.
+     */
+    Future<List<ReadHorizons.Moved>> move(String conversation, List<JsonObject> docs) {
+      if (left || moving) {
+        return Future.failedFuture(new IllegalStateException("slot used twice"));
+      }
+      skipLookupAndWrite();
+      moving = true;
+      movedConv = conversation;
+      run = docs;
+      movedDone = Promise.promise();
+      moves.add(this);
+      movesDue--;
+      runMoves();
+      return movedDone.future();
+    }
+
     /** Done with the batch (whether or not it wrote): the others no longer wait for it. */
     void leave() {
       if (left) {
         return;
       }
       left = true;
+      skipLookupAndWrite();
+      if (!moving) {
+        moving = true;
+        movesDue--;
+        runMoves();
+      }
+    }
+
+    private void skipLookupAndWrite() {
       if (!lookedUp) {
         lookedUp = true;
         lookupsDue--;
@@ -119,6 +165,29 @@ final class BatchWrite {
         runWrites();
       }
     }
+  }
+
+  private void runMoves() {
+    if (movesDue > 0 || moves.isEmpty()) {
+      return;
+    }
+    List<Slot> moving = new ArrayList<>(moves);
+    moves.clear();
+    Map<String, List<JsonObject>> runs = new HashMap<>();
+    for (Slot s : moving) {
+      runs.put(s.movedConv, s.run);
+    }
+    move.move(runs)
+        .onComplete(
+            ar -> {
+              for (Slot s : moving) {
+                if (ar.failed()) {
+                  s.movedDone.fail(ar.cause());
+                } else {
+                  s.movedDone.complete(ar.result().getOrDefault(s.movedConv, List.of()));
+                }
+              }
+            });
   }
 
   private void runLookups() {

@@ -30,14 +30,15 @@ import org.slf4j.LoggerFactory;
  * message.updated}, {@code message.delivered} and {@code message.read}, all keyed by conversation,
  * so the node owning a partition owns its conversations' order. Per poll it groups the records by
  * conversation; the sends of all conversations are numbered (gapless, per conversation) and stored
- * together in one bulk write ({@link BatchWrite}, {@link SendWriter}); then each conversation moves
- * its counters in PostgreSQL once, applies status changes and edits in log order ({@link Updates}),
- * and publishes: every recipient's change feed and live envelope, outbound channel records and
- * {@code message.stored} ({@link Fanout}). Offsets are committed after the effects, so a crash
- * redelivers and the redelivery changes nothing (a message is stored once, a feed holds it once).
- * Each conversation of a batch is applied on its own: a record that cannot be applied is retried a
- * bounded number of times, then dead-lettered (a send becomes a {@code failed} message) without
- * holding up its conversation or the others; see {@link PipelineFailures}.
+ * together in one bulk write ({@link BatchWrite}, {@link SendWriter}), their members read in one
+ * query; then each conversation publishes at once — every recipient's change feed and live
+ * envelope, outbound channel records and {@code message.stored} ({@link Fanout}) — while it moves
+ * its counters in PostgreSQL once, and applies status changes and edits in log order ({@link
+ * Updates}). Offsets are committed after the effects, so a crash redelivers and the redelivery
+ * changes nothing (a message is stored once, a feed holds it once). Each conversation of a batch is
+ * applied on its own: a record that cannot be applied is retried a bounded number of times, then
+ * dead-lettered (a send becomes a {@code failed} message) without holding up its conversation or
+ * the others; see {@link PipelineFailures}.
  *
  * <p>Batches follow the load: a poll returns as soon as records are there (one record when idle),
  * and what arrived while a batch was applied comes as the next one, up to {@code
@@ -51,6 +52,7 @@ public class Pipeline extends VerticleBase {
   private final FeedStore feed;
   private final KafkaProducer<String, String> producer;
   private final MessagingConfig config;
+  private ReadHorizons horizons;
   private SendWriter writer;
   private Fanout fanout;
   private Receipts receipts;
@@ -94,7 +96,7 @@ public class Pipeline extends VerticleBase {
 
   @Override
   public final Future<?> start() {
-    ReadHorizons horizons = new ReadHorizons(pg);
+    horizons = new ReadHorizons(pg);
     writer = new SendWriter(vertx, pg, store, horizons, config);
     fanout = new Fanout(vertx, feed, producer, config);
     receipts = new Receipts(store, horizons, fanout::announce);
@@ -196,11 +198,18 @@ public class Pipeline extends VerticleBase {
       byConversation.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
     }
     // every conversation holds a slot of the batch's one lookup and one bulk write before any runs
-    BatchWrite batch = new BatchWrite(store::messagesById, store::insertNew);
+    BatchWrite batch = new BatchWrite(store::messagesById, store::insertNew, horizons::afterSends);
     Map<String, BatchWrite.Slot> slots = new HashMap<>();
+    List<UUID> ids = new ArrayList<>();
     for (String conv : byConversation.keySet()) {
       slots.put(conv, batch.slot());
+      UUID id = conversationId(conv);
+      if (id != null) {
+        ids.add(id);
+      }
     }
+    // and the members of all of them come in one query (a retry loads its conversation's own)
+    Map<UUID, Future<Members>> members = ids.isEmpty() ? Map.of() : Members.loadAll(pg, ids);
     for (Map.Entry<String, List<KafkaConsumerRecord<String, String>>> e :
         byConversation.entrySet()) {
       String conv = e.getKey();
@@ -212,8 +221,9 @@ public class Pipeline extends VerticleBase {
               e.getValue(),
               (c, rs) -> {
                 BatchWrite.Slot first = slot.take(); // retries write on their own
+                Future<Members> known = first == null ? null : members.get(conversationId(c));
                 return PipelineTracing.process(
-                        vertx, c, rs, (cc, rr) -> processConversation(cc, rr, first))
+                        vertx, c, rs, (cc, rr) -> processConversation(cc, rr, first, known))
                     .onComplete(ar -> slot.leave());
               },
               this::gaveUp,
@@ -285,11 +295,12 @@ public class Pipeline extends VerticleBase {
    * batch's shared write when {@code slot} is given), others one by one.
    */
   private Future<Void> processConversation(
-      String conv, List<KafkaConsumerRecord<String, String>> records, BatchWrite.Slot slot) {
-    UUID convId;
-    try {
-      convId = UUID.fromString(conv);
-    } catch (IllegalArgumentException e) {
+      String conv,
+      List<KafkaConsumerRecord<String, String>> records,
+      BatchWrite.Slot slot,
+      Future<Members> known) {
+    UUID convId = conversationId(conv);
+    if (convId == null) {
       LOG.warn("dropping records with a malformed conversation key {}", conv);
       return Future.succeededFuture();
     }
@@ -297,7 +308,7 @@ public class Pipeline extends VerticleBase {
     if (slot != null && records.stream().noneMatch(r -> r.topic().equals(sent))) {
       slot.leave(); // nothing to write: the others need not wait for this conversation
     }
-    return Members.load(pg, convId)
+    return (known != null ? known : Members.load(pg, convId))
         .compose(
             members -> {
               Future<Void> chain = Future.succeededFuture();
@@ -325,6 +336,14 @@ public class Pipeline extends VerticleBase {
               List<JsonObject> tail = sends;
               return chain.compose(v -> applySends(conv, members, tail, takeShared(shared)));
             });
+  }
+
+  private static UUID conversationId(String key) {
+    try {
+      return key == null ? null : UUID.fromString(key);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private Future<Void> runThenOther(
@@ -359,13 +378,13 @@ public class Pipeline extends VerticleBase {
     return writer
         .store(conv, members, sends, slot)
         .compose(
-            run ->
-                writer
-                    .afterSends(conv, run)
-                    .compose(
-                        moved ->
-                            fanout
-                                .route(conv, members, run.docs())
-                                .compose(v -> receipts.afterSends(conv, moved))));
+            run -> {
+              // published the moment the messages are durable, while PostgreSQL moves the
+              // counters: both are redone, and change nothing, when either fails
+              Future<List<ReadHorizons.Moved>> moved = writer.afterSends(conv, run, slot);
+              Future<Void> routed = fanout.route(conv, members, run.docs());
+              return Future.join(moved, routed)
+                  .compose(v -> receipts.afterSends(conv, moved.result()));
+            });
   }
 }

@@ -223,80 +223,129 @@ public final class ReadHorizons {
    * whose read horizon moved.
    */
   public Future<List<Moved>> afterSends(String conv, List<JsonObject> docs) {
-    JsonObject last = docs.get(0);
-    Map<String, JsonObject> newestBySender = new HashMap<>();
-    for (JsonObject d : docs) {
-      if (d.getLong("sequence_number") > last.getLong("sequence_number")) {
-        last = d;
-      }
-      newestBySender.merge(
-          d.getString("from_user_id"),
-          d,
-          (a, b) -> a.getLong("sequence_number") >= b.getLong("sequence_number") ? a : b);
-    }
+    return afterSends(Map.of(conv, docs)).map(all -> all.getOrDefault(conv, List.of()));
+  }
+
+  /**
+   * {@link #afterSends(String, List)} for the runs of several conversations (a poll's), together:
+   * the same two statements over all of them, one transaction, one commit. Conversations are taken
+   * in id order (so two such transactions lock their rows in the same order). The senders whose
+   * read horizon moved, by conversation.
+   */
+  public Future<Map<String, List<Moved>>> afterSends(Map<String, List<JsonObject>> runs) {
+    List<String> convs = new ArrayList<>(runs.keySet());
+    java.util.Collections.sort(convs);
+    List<UUID> convIds = new ArrayList<>();
+    List<Long> lastSeqs = new ArrayList<>();
+    List<UUID> lastIds = new ArrayList<>();
+    List<OffsetDateTime> lastAts = new ArrayList<>();
+    List<String> snippets = new ArrayList<>();
+    List<UUID> senderConvs = new ArrayList<>();
     List<UUID> users = new ArrayList<>();
     List<Long> seqs = new ArrayList<>();
     List<UUID> ids = new ArrayList<>();
     List<OffsetDateTime> ats = new ArrayList<>();
-    for (JsonObject d : newestBySender.values()) {
-      users.add(UUID.fromString(d.getString("from_user_id")));
-      seqs.add(d.getLong("sequence_number"));
-      ids.add(UUID.fromString(d.getString("message_id")));
-      ats.add(OffsetDateTime.parse(d.getString("created_at")));
+    for (String conv : convs) {
+      List<JsonObject> docs = runs.get(conv);
+      if (docs == null || docs.isEmpty()) {
+        continue;
+      }
+      UUID convId = UUID.fromString(conv);
+      JsonObject last = docs.get(0);
+      Map<String, JsonObject> newestBySender = new java.util.LinkedHashMap<>();
+      for (JsonObject d : docs) {
+        if (d.getLong("sequence_number") > last.getLong("sequence_number")) {
+          last = d;
+        }
+        newestBySender.merge(
+            d.getString("from_user_id"),
+            d,
+            (a, b) -> a.getLong("sequence_number") >= b.getLong("sequence_number") ? a : b);
+      }
+      convIds.add(convId);
+      lastSeqs.add(last.getLong("sequence_number"));
+      lastIds.add(UUID.fromString(last.getString("message_id")));
+      lastAts.add(OffsetDateTime.parse(last.getString("created_at")));
+      snippets.add(snippet(last));
+      for (JsonObject d : newestBySender.values()) {
+        senderConvs.add(convId);
+        users.add(UUID.fromString(d.getString("from_user_id")));
+        seqs.add(d.getLong("sequence_number"));
+        ids.add(UUID.fromString(d.getString("message_id")));
+        ats.add(OffsetDateTime.parse(d.getString("created_at")));
+      }
     }
-    UUID id = UUID.fromString(conv);
+    if (convIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
     Tuple args =
-        Tuple.of(
-                id,
-                last.getLong("sequence_number"),
-                UUID.fromString(last.getString("message_id")),
-                OffsetDateTime.parse(last.getString("created_at")),
-                snippet(last))
+        Tuple.tuple()
+            .addArrayOfUUID(convIds.toArray(UUID[]::new))
+            .addArrayOfLong(lastSeqs.toArray(Long[]::new))
+            .addArrayOfUUID(lastIds.toArray(UUID[]::new))
+            .addArrayOfOffsetDateTime(lastAts.toArray(OffsetDateTime[]::new))
+            .addArrayOfString(snippets.toArray(String[]::new))
+            .addArrayOfUUID(senderConvs.toArray(UUID[]::new))
             .addArrayOfUUID(users.toArray(UUID[]::new))
             .addArrayOfLong(seqs.toArray(Long[]::new))
             .addArrayOfUUID(ids.toArray(UUID[]::new))
             .addArrayOfOffsetDateTime(ats.toArray(OffsetDateTime[]::new));
+    Tuple activity = Tuple.tuple().addArrayOfUUID(convIds.toArray(UUID[]::new));
     return pg.withTransaction(
         tx ->
-            tx.preparedQuery(
-                    "WITH conv AS (UPDATE conversations SET last_seq = $2, last_message_id = $3,"
-                        + "   last_message_at = $4, last_message_snippet = $5, updated_at = now()"
-                        + "   WHERE conversation_id = $1 AND last_seq < $2),"
-                        + " v AS (SELECT * FROM unnest($6::uuid[], $7::bigint[], $8::uuid[], $9::timestamptz[])"
-                        + "   AS v (user_id, seq, message_id, at)),"
-                        + " old AS (SELECT m.id, m.user_id, m.last_read_seq, m.last_delivered_seq"
-                        + "   FROM conversation_members m JOIN v ON v.user_id = m.user_id"
-                        + "   WHERE m.conversation_id = $1 AND m.last_read_seq < v.seq),"
-                        + " moved AS (UPDATE conversation_members m SET last_read_seq = v.seq,"
-                        + "   last_read_at = v.at, last_read_message_id = v.message_id,"
-                        + "   last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),"
-                        + "   last_delivered_at ="
-                        + "     CASE WHEN m.last_delivered_seq < v.seq THEN v.at ELSE m.last_delivered_at END"
-                        + "   FROM old JOIN v ON v.user_id = old.user_id WHERE m.id = old.id"
-                        + "   RETURNING m.user_id, old.last_read_seq AS old_read,"
-                        + "   old.last_delivered_seq AS old_delivered, v.seq, v.at),"
-                        + " steps AS (INSERT INTO horizon_steps (conversation_id, user_id, status, upto_seq, at)"
-                        + "   SELECT $1::uuid, user_id, 'read', seq, at FROM moved"
-                        + "   UNION ALL SELECT $1::uuid, user_id, 'delivered', seq, at FROM moved"
-                        + "   WHERE old_delivered < seq ON CONFLICT DO NOTHING)"
-                        + " SELECT user_id, old_read, old_delivered, seq, at FROM moved")
+            tx.preparedQuery(AFTER_SENDS)
                 .execute(args)
-                .compose(rows -> tx.preparedQuery(MEMBER_ACTIVITY).execute(Tuple.of(id)).map(rows))
+                .compose(rows -> tx.preparedQuery(MEMBER_ACTIVITY).execute(activity).map(rows))
                 .map(
                     rows -> {
-                      List<Moved> moved = new ArrayList<>();
+                      Map<String, List<Moved>> moved = new HashMap<>();
                       for (Row r : rows) {
-                        moved.add(
-                            new Moved(
-                                r.getUUID("user_id").toString(),
-                                r.getLong("old_read"),
-                                r.getLong("old_delivered"),
-                                r.getLong("seq"),
-                                Wire.timestamp(r.getOffsetDateTime("at").toInstant())));
+                        moved
+                            .computeIfAbsent(
+                                r.getUUID("conversation_id").toString(), k -> new ArrayList<>())
+                            .add(
+                                new Moved(
+                                    r.getUUID("user_id").toString(),
+                                    r.getLong("old_read"),
+                                    r.getLong("old_delivered"),
+                                    r.getLong("seq"),
+                                    Wire.timestamp(r.getOffsetDateTime("at").toInstant())));
                       }
                       return moved;
                     }));
   }
+
+  /**
+   * Each conversation's last message (where it is newer than the stored one) and each sender's
+   * horizons, for a set of conversations: {@code $1..$5} one row per conversation, {@code $6..$10}
+   * one per (conversation, sender).
+   */
+  private static final String AFTER_SENDS =
+      "WITH conv AS (UPDATE conversations c SET last_seq = u.seq, last_message_id = u.message_id,"
+          + "   last_message_at = u.at, last_message_snippet = u.snippet, updated_at = now()"
+          + "   FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::timestamptz[], $5::text[])"
+          + "   AS u (conversation_id, seq, message_id, at, snippet)"
+          + "   WHERE c.conversation_id = u.conversation_id AND c.last_seq < u.seq),"
+          + " v AS (SELECT * FROM unnest($6::uuid[], $7::uuid[], $8::bigint[], $9::uuid[],"
+          + "   $10::timestamptz[]) AS v (conversation_id, user_id, seq, message_id, at)),"
+          + " old AS (SELECT m.id, m.conversation_id, m.user_id, m.last_read_seq,"
+          + "   m.last_delivered_seq FROM conversation_members m JOIN v"
+          + "   ON v.conversation_id = m.conversation_id AND v.user_id = m.user_id"
+          + "   WHERE m.last_read_seq < v.seq),"
+          + " moved AS (UPDATE conversation_members m SET last_read_seq = v.seq,"
+          + "   last_read_at = v.at, last_read_message_id = v.message_id,"
+          + "   last_delivered_seq = GREATEST(m.last_delivered_seq, v.seq),"
+          + "   last_delivered_at ="
+          + "     CASE WHEN m.last_delivered_seq < v.seq THEN v.at ELSE m.last_delivered_at END"
+          + "   FROM old JOIN v ON v.conversation_id = old.conversation_id"
+          + "   AND v.user_id = old.user_id WHERE m.id = old.id"
+          + "   RETURNING m.conversation_id, m.user_id, old.last_read_seq AS old_read,"
+          + "   old.last_delivered_seq AS old_delivered, v.seq, v.at),"
+          + " steps AS (INSERT INTO horizon_steps (conversation_id, user_id, status, upto_seq, at)"
+          + "   SELECT conversation_id, user_id, 'read', seq, at FROM moved"
+          + "   UNION ALL SELECT conversation_id, user_id, 'delivered', seq, at FROM moved"
+          + "   WHERE old_delivered < seq ON CONFLICT DO NOTHING)"
+          + " SELECT conversation_id, user_id, old_read, old_delivered, seq, at FROM moved";
 
   /**
    * Every member's {@code activity_at} (the conversation list's order, read from {@code
@@ -309,7 +358,8 @@ public final class ReadHorizons {
    */
   static final String MEMBER_ACTIVITY =
       "UPDATE conversation_members m SET activity_at = COALESCE(c.last_message_at, c.created_at)"
-          + " FROM conversations c WHERE c.conversation_id = $1 AND m.conversation_id = $1"
+          + " FROM conversations c WHERE c.conversation_id = ANY($1)"
+          + " AND m.conversation_id = c.conversation_id"
           + " AND m.activity_at IS DISTINCT FROM COALESCE(c.last_message_at, c.created_at)";
 
   /** After an edit or delete: the conversation's snippet follows its last message. */

@@ -156,12 +156,26 @@ final class SendWriter {
    * last_seq}, it is neither the last message nor anyone's horizon. Then the counter is cached.
    */
   Future<List<ReadHorizons.Moved>> afterSends(String conv, Stored run) {
-    if (run.docs().isEmpty()) {
+    return afterSends(conv, run, null);
+  }
+
+  /**
+   * {@link #afterSends(String, Stored)}, through {@code slot} (in one transaction with the poll's
+   * other conversations) when given.
+   */
+  Future<List<ReadHorizons.Moved>> afterSends(String conv, Stored run, BatchWrite.Slot slot) {
+    List<JsonObject> docs = run.docs();
+    boolean placeholder = docs.size() == 1 && PipelineFailures.isFailed(docs.get(0));
+    if (slot != null && (docs.isEmpty() || placeholder)) {
+      slot.leave(); // nothing to move together: the others need not wait for this one
+    }
+    if (docs.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
     Future<List<ReadHorizons.Moved>> moved;
-    List<JsonObject> docs = run.docs();
-    if (docs.size() == 1 && PipelineFailures.isFailed(docs.get(0))) {
+    if (slot != null && !placeholder) {
+      moved = slot.move(conv, docs);
+    } else if (placeholder) {
       moved =
           pg.preparedQuery(
                   "UPDATE conversations SET last_seq = $2 WHERE conversation_id = $1 AND last_seq < $2")

@@ -201,6 +201,41 @@ class ConversationListOrderTest {
   }
 
   @Test
+  void onePollsRunsOfSeveralConversationsMoveTogetherEachItsOwn() {
+    Api.User a = api.newUser("poll");
+    Api.User b = api.newUser("poll");
+    Api.User c = api.newUser("poll");
+    String ab = group(a, "poll-ab", b);
+    String bc = group(b, "poll-bc", c);
+    OffsetDateTime t = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS);
+    List<JsonObject> abDocs = List.of(doc(ab, a, 1, t), doc(ab, b, 2, t.plusSeconds(1)));
+    List<JsonObject> bcDocs = List.of(doc(bc, c, 1, t.plusSeconds(5)));
+    Map<String, List<ReadHorizons.Moved>> moved =
+        Await.result(new ReadHorizons(pg).afterSends(Map.of(ab, abDocs, bc, bcDocs)));
+
+    assertThat(moved.get(ab))
+        .extracting(ReadHorizons.Moved::userId)
+        .containsExactlyInAnyOrder(a.id(), b.id());
+    assertThat(moved.get(bc)).extracting(ReadHorizons.Moved::userId).containsExactly(c.id());
+    // each conversation's own last message and senders, not the other's
+    assertThat(member(ab, b.id()).getLong("last_read_seq")).isEqualTo(2L);
+    assertThat(member(bc, b.id()).getLong("last_read_seq")).isEqualTo(0L);
+    assertThat(member(bc, c.id()).getLong("last_read_seq")).isEqualTo(1L);
+    assertThat(lastMessageAt(ab).toInstant()).isEqualTo(t.plusSeconds(1).toInstant());
+    assertThat(lastMessageAt(bc).toInstant()).isEqualTo(t.plusSeconds(5).toInstant());
+    assertThat(outOfStep(ab, bc)).isEmpty();
+
+    // a replay of one with a new run of the other: only the new run moves anything
+    List<JsonObject> bcMore = List.of(doc(bc, b, 2, t.plusSeconds(6)));
+    moved = Await.result(new ReadHorizons(pg).afterSends(Map.of(ab, abDocs, bc, bcMore)));
+    assertThat(moved.get(ab)).isNull();
+    assertThat(moved.get(bc)).extracting(ReadHorizons.Moved::userId).containsExactly(b.id());
+    assertThat(member(bc, b.id()).getLong("last_read_seq")).isEqualTo(2L);
+    assertThat(lastMessageAt(ab).toInstant()).isEqualTo(t.plusSeconds(1).toInstant());
+    assertThat(outOfStep(ab, bc)).isEmpty();
+  }
+
+  @Test
   void aMemberAddedWhileASendIsStoredMovesWithIt() throws Exception {
     Api.User a = api.newUser("join");
     Api.User b = api.newUser("join");
