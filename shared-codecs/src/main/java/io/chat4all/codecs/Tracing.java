@@ -170,6 +170,22 @@ public final class Tracing {
     return f.andThen(ar -> end(span, ar.cause()));
   }
 
+  /**
+   * A promise whose callbacks run on the current Vert.x context (so work a shared operation
+   * completes, started from another context, goes on in the span of the one waiting for it).
+   */
+  public static <T> Promise<T> promiseHere() {
+    ContextInternal current = ContextInternal.current();
+    return current == null ? Promise.promise() : current.promise();
+  }
+
+  /** {@code f}'s outcome, its callbacks on the current Vert.x context ({@link #promiseHere}). */
+  public static <T> Future<T> here(Future<T> f) {
+    Promise<T> p = promiseHere();
+    f.onComplete(p);
+    return p.future();
+  }
+
   /** The current span's context (invalid when there is none). */
   public static SpanContext current() {
     return Span.current().getSpanContext();

@@ -18,7 +18,7 @@ import java.util.Set;
  * conversation whose documents were refused as duplicates (another consumer numbered them first)
  * fails alone and is retried on its own; a failing write fails every conversation in it, which is
  * then retried on its own too (see {@link PipelineFailures}). All of it runs on the pipeline's
- * event loop.
+ * event loop; each slot's results come back on the context that asked (its conversation's span).
  */
 final class BatchWrite {
   /** Inserts documents, answering the positions refused as duplicates. */
@@ -94,7 +94,7 @@ final class BatchWrite {
       }
       lookedUp = true;
       ids = messageIds;
-      found = Promise.promise();
+      found = io.chat4all.codecs.Tracing.promiseHere();
       lookups.add(this);
       lookupsDue--;
       runLookups();
@@ -113,7 +113,7 @@ final class BatchWrite {
       }
       wrote = true;
       docs = newDocs;
-      written = Promise.promise();
+      written = io.chat4all.codecs.Tracing.promiseHere();
       writes.add(this);
       writesDue--;
       runWrites();
@@ -132,7 +132,7 @@ final class BatchWrite {
       moving = true;
       movedConv = conversation;
       run = docs;
-      movedDone = Promise.promise();
+      movedDone = io.chat4all.codecs.Tracing.promiseHere();
       moves.add(this);
       movesDue--;
       runMoves();

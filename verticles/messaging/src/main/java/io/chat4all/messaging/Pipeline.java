@@ -308,7 +308,8 @@ public class Pipeline extends VerticleBase {
     if (slot != null && records.stream().noneMatch(r -> r.topic().equals(sent))) {
       slot.leave(); // nothing to write: the others need not wait for this conversation
     }
-    return (known != null ? known : Members.load(pg, convId))
+    // the poll's one member query was started outside this conversation's span: continue in it
+    return (known != null ? io.chat4all.codecs.Tracing.here(known) : Members.load(pg, convId))
         .compose(
             members -> {
               Future<Void> chain = Future.succeededFuture();
