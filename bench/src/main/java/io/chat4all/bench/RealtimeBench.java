@@ -60,7 +60,9 @@ public final class RealtimeBench {
   private final boolean idleOnly;
   private final int holdSeconds;
 
-  /** The open loops' 100 % when given (to compare builds at the same load), else the closed loop's. */
+  /**
+   * The open loops' 100 % when given (to compare builds at the same load), else the closed loop's.
+   */
   private final int fixedRate;
 
   private WebSocketClient watcherClient;
