@@ -34,11 +34,13 @@ import org.slf4j.LoggerFactory;
  * query; then each conversation publishes at once — every recipient's change feed and live
  * envelope, outbound channel records and {@code message.stored} ({@link Fanout}) — while it moves
  * its counters in PostgreSQL once, and applies status changes and edits in log order ({@link
- * Updates}). Offsets are committed after the effects, so a crash redelivers and the redelivery
- * changes nothing (a message is stored once, a feed holds it once). Each conversation of a batch is
- * applied on its own: a record that cannot be applied is retried a bounded number of times, then
- * dead-lettered (a send becomes a {@code failed} message) without holding up its conversation or
- * the others; see {@link PipelineFailures}.
+ * Updates}). Offsets are committed after the effects (in the background, by the first poll after
+ * {@code messaging.commit_interval_ms}; a poll comes only once the batch before it is applied, and
+ * a failed batch is sought back first), so a crash redelivers and the redelivery changes nothing (a
+ * message is stored once, a feed holds it once). Each conversation of a batch is applied on its
+ * own: a record that cannot be applied is retried a bounded number of times, then dead-lettered (a
+ * send becomes a {@code failed} message) without holding up its conversation or the others; see
+ * {@link PipelineFailures}.
  *
  * <p>Batches follow the load: a poll returns as soon as records are there (one record when idle),
  * and what arrived while a batch was applied comes as the next one, up to {@code
@@ -107,7 +109,10 @@ public class Pipeline extends VerticleBase {
     props.put("bootstrap.servers", config.kafkaBootstrapServers());
     props.put("group.id", config.topicPrefix() + config.consumerGroup());
     props.put("client.id", "chat4all-pipeline-" + UUID.randomUUID().toString().substring(0, 8));
-    props.put("enable.auto.commit", "false");
+    // offsets go in the background from the next poll, which comes only after the batch is applied
+    // (a rebalance commits them first); a synchronous commit per batch held up every cycle
+    props.put("enable.auto.commit", "true");
+    props.put("auto.commit.interval.ms", Integer.toString(config.commitIntervalMs()));
     props.put("auto.offset.reset", "earliest");
     props.put("max.poll.records", Integer.toString(config.maxPollRecords()));
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
@@ -231,7 +236,7 @@ public class Pipeline extends VerticleBase {
               aborted));
     }
     return Future.all(work)
-        .compose(v -> consumer.commit())
+        .<Void>mapEmpty()
         .recover(
             err -> {
               // nothing committed: rewind so the batch is read again (its effects are idempotent)

@@ -400,4 +400,52 @@ class RuntimeSettingsApiTest {
     s.authenticate(u.accessToken(), null);
     return s;
   }
+
+  @Test
+  void thePipelineCommitsWhatItAppliedWithoutFurtherTraffic() {
+    Api.User a = api.newUser("lag");
+    Api.User b = api.newUser("lag");
+    String conv = api.privateChat(a, b);
+    int sends = 7;
+    for (int i = 0; i < sends; i++) {
+      Api.Res r =
+          api.post(
+              "/v1/messages",
+              a.accessToken(),
+              Api.textMessage(conv, UUID.randomUUID().toString(), "lag " + i));
+      assertThat(r.status()).as("%s", r.raw()).isEqualTo(202);
+    }
+    Await.until(
+        sends + " messages stored",
+        Duration.ofSeconds(30),
+        () -> {
+          Api.Res h = api.get("/v1/conversations/" + conv + "/messages?limit=50", b.accessToken());
+          return h.status() == 200 && h.json().getJsonArray("items").size() == sends;
+        });
+    // nothing is sent from here on: the consumer's own background commit (on its idle polls)
+    // brings the committed offsets of the pipeline's group to the end of every partition
+    Await.until(
+        "the pipeline's offsets committed to the end",
+        Duration.ofSeconds(20),
+        () -> {
+          Res r = send("GET", "/v1/admin/consumers", admin.accessToken(), null, null);
+          assertThat(r.status()).as("%s", r.json()).isEqualTo(200);
+          JsonObject pipeline = null;
+          for (Object o : r.json().getJsonArray("groups")) {
+            JsonObject g = (JsonObject) o;
+            if ("pipeline".equals(g.getString("role"))) {
+              pipeline = g;
+            }
+          }
+          assertThat(pipeline).as("%s", r.json()).isNotNull();
+          long committedSent = 0;
+          for (Object o : pipeline.getJsonArray("partitions")) {
+            JsonObject p = (JsonObject) o;
+            if (p.getString("topic").endsWith("message.sent")) {
+              committedSent += p.getLong("committed");
+            }
+          }
+          return pipeline.getLong("lag") == 0 && committedSent >= sends;
+        });
+  }
 }
