@@ -106,6 +106,17 @@ final class ConnectionGuard {
     };
   }
 
+  /**
+   * The idle time a keep-alive client is told ({@code Keep-Alive: timeout=N}): below {@code
+   * idle_timeout_seconds} by a sixth of it (at least a second), so that a client honouring it lets
+   * an idle connection go before the server closes it, instead of racing the close with its next
+   * request.
+   */
+  static int keepAliveHintSeconds(NodeConfig.Limits limits) {
+    int idle = limits.idleTimeoutSeconds();
+    return Math.max(1, idle - Math.max(1, idle / 6));
+  }
+
   /** Connections currently open from {@code ip} (for tests and diagnostics). */
   int openConnections(String ip) {
     return perIp.getOrDefault(ip, 0);

@@ -77,6 +77,7 @@ public class HttpEdgeVerticle extends VerticleBase {
 
   protected Future<HttpServer> doStart() {
     ConnectionGuard guard = new ConnectionGuard(vertx, "http", limits);
+    String keepAliveHint = "timeout=" + ConnectionGuard.keepAliveHintSeconds(limits);
     List<java.util.regex.Pattern> streamed =
         modules.stream().map(RouteModule::streamedBodies).filter(Objects::nonNull).toList();
     Router router = Router.router(vertx);
@@ -92,6 +93,12 @@ public class HttpEdgeVerticle extends VerticleBase {
               ctx.put("request_id", id);
               LogContext.requestId(id);
               ctx.response().putHeader(REQUEST_ID, id);
+              if (ctx.request().getHeader(HttpHeaders.UPGRADE) == null) {
+                // tell keep-alive clients when an idle connection is closed, a little before it
+                // is: a client reusing one the moment the server closes it can wait for an answer
+                // that never comes (its request written to a connection already going away)
+                ctx.response().putHeader(HttpHeaders.KEEP_ALIVE, keepAliveHint);
+              }
               Runnable over = guard.started(ctx.request(), false);
               long started = System.nanoTime();
               ctx.addEndHandler(

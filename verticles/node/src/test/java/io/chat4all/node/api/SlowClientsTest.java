@@ -114,6 +114,22 @@ class SlowClientsTest {
   }
 
   @Test
+  void keepAliveResponsesTellTheClientToLetIdleConnectionsGoBeforeTheServerCloses() {
+    try (RawHttp s = RawHttp.open(httpPort())) {
+      s.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawHttp.Response first = s.read(Duration.ofSeconds(30));
+      assertThat(first.status()).isEqualTo(200);
+      // idle_timeout_seconds is 3: a client honouring the hint drops the connection after 2 s
+      assertThat(first.headers().get("keep-alive")).isEqualTo("timeout=" + (IDLE_S - 1));
+      // an error answer (no token) carries it too, and the connection stays usable
+      s.send("GET /v1/me HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawHttp.Response second = s.read(Duration.ofSeconds(30));
+      assertThat(second.status()).isEqualTo(401);
+      assertThat(second.headers().get("keep-alive")).isEqualTo("timeout=" + (IDLE_S - 1));
+    }
+  }
+
+  @Test
   void aKeepAliveConnectionTricklingItsNextHeadIsClosed() {
     try (RawHttp s = RawHttp.open(httpPort())) {
       s.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
