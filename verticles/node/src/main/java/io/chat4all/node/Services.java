@@ -535,11 +535,34 @@ final class Services {
   }
 
   /**
-   * The {@code messaging} section; {@code idempotency_filter_bits} is 0 (no filter) or 8192 (1 KiB
-   * per bucket) to 2^32 (512 MiB, the most a Redis string holds).
+   * The {@code messaging} section, checked: each whole number within its range (or start-up fails
+   * naming the key), {@code consumer_group} a name; {@code idempotency_filter_bits} is 0 (no
+   * filter) or 8192 (1 KiB per bucket) to 2^32 (512 MiB, the most a Redis string holds).
    */
   static MessagingConfig messagingConfig(NodeConfig config) {
     JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
+    String name = "messaging";
+    ConfigRanges.within(section, name, "max_text_length", 1, 1_000_000);
+    ConfigRanges.within(section, name, "max_metadata_bytes", 2, 1_048_576);
+    ConfigRanges.within(section, name, "idempotency_ttl_seconds", 60, 30L * 86_400);
+    ConfigRanges.within(section, name, "idempotency_lease_ms", 100, 5_000);
+    ConfigRanges.within(section, name, "retention_days", 0, 36_500);
+    ConfigRanges.within(section, name, "max_poll_records", 1, 10_000);
+    ConfigRanges.within(section, name, "commit_interval_ms", 1, 60_000);
+    ConfigRanges.within(section, name, "feed_max_entries", 1, 10_000_000);
+    ConfigRanges.within(section, name, "pipeline_max_attempts", 1, 1_000);
+    ConfigRanges.within(section, name, "pipeline_retry_backoff_ms", 1, 3_600_000);
+    ConfigRanges.within(section, name, "pipeline_max_backoff_ms", 1, 3_600_000);
+    Object group = section.getValue("consumer_group");
+    if (group != null && (!(group instanceof String g) || g.isBlank())) {
+      throw new ConfigException("messaging.consumer_group", "must be a non-empty name");
+    }
+    long backoff = section.getLong("pipeline_retry_backoff_ms", 100L);
+    if (section.getLong("pipeline_max_backoff_ms", 5_000L) < backoff) {
+      throw new ConfigException(
+          "messaging.pipeline_max_backoff_ms",
+          "must be at least messaging.pipeline_retry_backoff_ms (" + backoff + ")");
+    }
     section.put(
         "idempotency_filter_bits",
         ConfigRanges.offOrWithin(

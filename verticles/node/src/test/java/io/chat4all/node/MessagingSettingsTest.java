@@ -12,7 +12,10 @@ import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
-/** {@code messaging.idempotency_filter_bits}: 0 or 8192 to 2^32, refused by name otherwise. */
+/**
+ * The {@code messaging} section is checked at start: {@code idempotency_filter_bits} is 0 or 8192
+ * to 2^32, every other whole number within its range, and what is not gets a named error.
+ */
 class MessagingSettingsTest {
   static MessagingConfig with(Map<String, String> cli) {
     return Services.messagingConfig(
@@ -50,5 +53,56 @@ class MessagingSettingsTest {
           .hasMessageContaining("messaging.idempotency_filter_bits")
           .hasMessageContaining("from 8192 to 4294967296");
     }
+  }
+
+  static MessagingConfig withJson(String key, Object value) {
+    JsonObject c = ConfigLoader.defaults();
+    c.getJsonObject("messaging").put(key, value);
+    return Services.messagingConfig(NodeConfig.from(c));
+  }
+
+  @Test
+  void everyNumberOfTheSectionIsCheckedByName() {
+    // in range, from text (environment, command line) or JSON text: read as numbers
+    assertThat(with(Map.of("messaging.commit_interval_ms", "250")).commitIntervalMs())
+        .isEqualTo(250);
+    assertThat(withJson("max_poll_records", "50").maxPollRecords()).isEqualTo(50);
+    assertThat(withJson("retention_days", 0).retentionDays()).isZero();
+    Object[][] bad = {
+      {"commit_interval_ms", 0},
+      {"commit_interval_ms", "soon"},
+      {"commit_interval_ms", 1.5},
+      {"max_poll_records", 0},
+      {"max_poll_records", 10_001},
+      {"max_text_length", -1},
+      {"idempotency_ttl_seconds", 59},
+      {"idempotency_lease_ms", 6000},
+      {"retention_days", -1},
+      {"feed_max_entries", 0},
+      {"pipeline_max_attempts", 0},
+      {"pipeline_retry_backoff_ms", false},
+      {"max_metadata_bytes", 1L << 40},
+    };
+    for (Object[] b : bad) {
+      assertThatThrownBy(() -> withJson((String) b[0], b[1]))
+          .as(b[0] + " = " + b[1])
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("messaging." + b[0])
+          .hasMessageContaining("must be a whole number from");
+    }
+    assertThatThrownBy(() -> withJson("consumer_group", " "))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("messaging.consumer_group");
+    assertThatThrownBy(() -> withJson("consumer_group", 7))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("messaging.consumer_group");
+    assertThatThrownBy(
+            () ->
+                with(
+                    Map.of(
+                        "messaging.pipeline_retry_backoff_ms", "3000",
+                        "messaging.pipeline_max_backoff_ms", "2000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("messaging.pipeline_max_backoff_ms");
   }
 }

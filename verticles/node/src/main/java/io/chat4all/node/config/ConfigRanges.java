@@ -40,6 +40,32 @@ public final class ConfigRanges {
   }
 
   /**
+   * Checks the whole number at {@code key} of {@code section} (named {@code name} in errors): when
+   * present it must be from {@code min} to {@code max}; it is put back as a number (a string from
+   * JSON built in code included). An absent key is left to the reader's default.
+   */
+  public static void within(JsonObject section, String name, String key, long min, long max) {
+    Object v = section.getValue(key);
+    if (v == null) {
+      return;
+    }
+    String dotted = name + "." + key;
+    ConfigException out =
+        new ConfigException(
+            dotted, "must be a whole number from " + min + " to " + max + ", got " + v);
+    long n;
+    try {
+      n = whole(dotted, v);
+    } catch (ConfigException notWhole) {
+      throw out;
+    }
+    if (n < min || n > max) {
+      throw out;
+    }
+    section.put(key, n);
+  }
+
+  /**
    * {@code v} as a whole number (a JSON number without fraction, or its text); else named error.
    */
   public static long whole(String dotted, Object v) {
