@@ -588,6 +588,7 @@ final class Services {
     section.put(
         "feed_check_ms",
         ConfigRanges.offOrWithin(config.raw(), "realtime.feed_check_ms", 5_000, 100, 600_000));
+    ConfigRanges.within(section, "realtime", "gap_grace_ms", 0, 60_000);
     RealtimeConfig c = RealtimeConfig.from(section);
     validate(c, config.httpLimits(), config.grpcLimits());
     return c;

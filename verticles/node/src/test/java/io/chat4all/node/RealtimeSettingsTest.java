@@ -81,4 +81,17 @@ class RealtimeSettingsTest {
           .hasMessageContaining("0 (off) or a whole number from 100 to 600000");
     }
   }
+
+  @Test
+  void theGapGraceIsZeroToAMinute() {
+    assertThat(with(Map.of()).gapGraceMs()).isEqualTo(100);
+    assertThat(with(Map.of("realtime.gap_grace_ms", "0")).gapGraceMs()).isZero();
+    assertThat(withJson("gap_grace_ms", "60000").gapGraceMs()).isEqualTo(60_000);
+    for (Object bad : new Object[] {-1, 60_001, "soon", 0.5}) {
+      assertThatThrownBy(() -> withJson("gap_grace_ms", bad))
+          .as(String.valueOf(bad))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("realtime.gap_grace_ms");
+    }
+  }
 }

@@ -24,14 +24,23 @@ import java.util.function.Consumer;
  * feed from the {@link #position} shows what lies before it: entries whose envelope is waiting are
  * handed over from it, repeats of a message already handed over are passed over, and anything else
  * (an entry whose publish has not come, or never will) is read with its message ({@code sync}) and
- * handed over in its place. A read also runs every {@code checkMs} while nothing else made one, for
- * entries no envelope announced at all. One read at a time; envelopes arriving meanwhile are
- * handled by the next.
+ * handed over in its place — once it has been missing for {@code gapGraceMs}: a publish follows its
+ * append by moments (a batch's envelopes go out right after its appends), so a subscriber that
+ * reads the feed on the first envelope of a batch finds the others' entries before their envelopes;
+ * reading their messages then would cost a message read per recipient for what is about to arrive
+ * anyway. A read also runs every {@code checkMs} while nothing else made one, for entries no
+ * envelope announced at all. One read at a time; envelopes arriving meanwhile are handled by the
+ * next.
  */
 final class FeedOrder {
   /** Reads one page of the feed after a cursor ({@code {items, next_cursor, resync_required}}). */
   interface Reader {
     Future<JsonObject> page(String cursor, int limit);
+  }
+
+  /** Runs a task once after a delay (the subscriber's event loop's timer). */
+  interface Timer {
+    void after(long delayMs, Runnable task);
   }
 
   private final Reader positions;
@@ -41,6 +50,8 @@ final class FeedOrder {
   private final Consumer<ServiceException> fail;
   private final int limit;
   private final int maxPending;
+  private final long gapGraceMs;
+  private final Timer timer;
   private final TreeMap<long[], JsonObject> pending = new TreeMap<>(Cursors::compare);
 
   private String position;
@@ -50,6 +61,14 @@ final class FeedOrder {
   private boolean again;
   private boolean closed;
   private long lastReadAt;
+
+  /** The first entry the last walk could not hand over, and since when it has been missing. */
+  private long[] gapAt;
+
+  private long[] missing;
+  private long missingSince;
+  private boolean held;
+  private boolean graceArmed;
 
   /**
    * {@code positions} reads the feed as stored (messages as references, cheap), {@code messages}
@@ -62,6 +81,8 @@ final class FeedOrder {
       Dedup dedup,
       int limit,
       int maxPending,
+      long gapGraceMs,
+      Timer timer,
       Consumer<JsonObject> out,
       Consumer<ServiceException> fail) {
     this.positions = positions;
@@ -69,6 +90,8 @@ final class FeedOrder {
     this.dedup = dedup;
     this.limit = limit;
     this.maxPending = maxPending;
+    this.gapGraceMs = gapGraceMs;
+    this.timer = timer;
     this.out = out;
     this.fail = fail;
   }
@@ -171,7 +194,7 @@ final class FeedOrder {
     lastReadAt = System.currentTimeMillis();
     positions
         .page(position, limit)
-        .compose(page -> walk(page) ? Future.succeededFuture(page) : fillGap())
+        .compose(page -> walk(page) ? Future.succeededFuture(page) : gap(page))
         .onComplete(
             ar -> {
               reading = false;
@@ -181,6 +204,14 @@ final class FeedOrder {
               if (ar.failed()) {
                 // the envelopes keep waiting (bounded by maxPending); the check reads again
                 lastReadAt = System.currentTimeMillis();
+                return;
+              }
+              if (held) {
+                // waiting for a missing entry's envelope: its arrival reads again, or the timer
+                held = false;
+                if (again) {
+                  read();
+                }
                 return;
               }
               JsonObject page = ar.result();
@@ -226,6 +257,7 @@ final class FeedOrder {
           && dedup.seenMessage(ref.getValue("conversation_id"), ref.getValue("sequence_number"))) {
         advance(cursor);
       } else {
+        gapAt = p;
         return false;
       }
     }
@@ -259,6 +291,37 @@ final class FeedOrder {
         && java.util.Objects.equals(
             String.valueOf(ref.getValue("sequence_number")),
             String.valueOf(m.getValue("sequence_number")));
+  }
+
+  /**
+   * The walk stopped at {@link #gapAt}: reads the messages from there if that entry has been
+   * missing for the grace time, else holds (its envelope's arrival, or the timer, reads again).
+   */
+  private Future<JsonObject> gap(JsonObject page) {
+    long now = System.currentTimeMillis();
+    if (missing == null || gapAt == null || !java.util.Arrays.equals(missing, gapAt)) {
+      missing = gapAt;
+      missingSince = now;
+    }
+    long left = gapGraceMs - (now - missingSince);
+    if (left <= 0) {
+      missing = null;
+      RealtimeMeters.gapRead();
+      return fillGap();
+    }
+    held = true;
+    if (!graceArmed) {
+      graceArmed = true;
+      timer.after(
+          left,
+          () -> {
+            graceArmed = false;
+            if (live && !closed) {
+              read();
+            }
+          });
+    }
+    return Future.succeededFuture(page);
   }
 
   /** Reads the rest of the page with its messages and hands it over. */

@@ -104,6 +104,8 @@ public final class LiveFeed {
             dedup,
             SYNC_PAGE,
             config.maxPendingWrites(),
+            config.gapGraceMs(),
+            (delayMs, task) -> vertx.setTimer(Math.max(1, delayMs), x -> task.run()),
             envelope -> {
               if (state != State.CLOSED) {
                 sink.event(envelope);

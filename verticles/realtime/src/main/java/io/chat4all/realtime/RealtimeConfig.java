@@ -18,6 +18,9 @@ import io.vertx.core.json.JsonObject;
  * @param feedCheckMs how often a subscriber's change feed is read for entries no live envelope
  *     announced (their publisher died between append and publish, or published before it heard of
  *     the subscription); 0 turns the check off
+ * @param gapGraceMs how long a subscriber waits for the live envelope of a feed entry it has seen
+ *     before it reads that entry's message itself (a publish follows its append by moments; the
+ *     read is what a publish that never comes needs); 0 reads at once
  * @param pingIntervalMs how often the server sends a WebSocket ping frame on each {@code /v1/ws}
  *     socket (keeps the connection within the HTTP server's idle timeout)
  */
@@ -31,7 +34,8 @@ public record RealtimeConfig(
     int presenceTtlSeconds,
     int presenceSweepSeconds,
     long pingIntervalMs,
-    long feedCheckMs) {
+    long feedCheckMs,
+    long gapGraceMs) {
 
   public static RealtimeConfig from(JsonObject section) {
     JsonObject s = section == null ? new JsonObject() : section;
@@ -45,6 +49,7 @@ public record RealtimeConfig(
         s.getInteger("presence_ttl_seconds", 300),
         s.getInteger("presence_sweep_seconds", 30),
         s.getLong("ping_interval_ms", 25_000L),
-        s.getLong("feed_check_ms", 5_000L));
+        s.getLong("feed_check_ms", 5_000L),
+        s.getLong("gap_grace_ms", 100L));
   }
 }

@@ -2,6 +2,7 @@ package io.chat4all.realtime;
 
 import io.chat4all.codecs.Tracing;
 import io.chat4all.web.obs.Meters;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.opentelemetry.api.trace.SpanKind;
 import io.vertx.core.Future;
@@ -22,6 +23,7 @@ final class RealtimeMeters {
   private static final Map<String, AtomicLong> SOCKETS = new ConcurrentHashMap<>();
   private static final AtomicLong ONLINE = new AtomicLong();
   private static final long PRESENCE_EVERY_MS = 15_000;
+  static final String GAP_READS = "chat4all.feed.gap_reads";
 
   static {
     SOCKETS.put(WEBSOCKET, new AtomicLong());
@@ -50,6 +52,16 @@ final class RealtimeMeters {
     if (presence != null) {
       watchPresence(vertx, presence);
     }
+  }
+
+  /** A subscriber read its feed's messages for entries whose live envelope had not come. */
+  static void gapRead() {
+    Counter.builder(GAP_READS)
+        .description(
+            "Reads of a subscriber's feed with its messages, for entries whose live envelope had"
+                + " not come within realtime.gap_grace_ms")
+        .register(Meters.registry())
+        .increment();
   }
 
   static void opened(String kind) {
