@@ -6,6 +6,7 @@ import io.chat4all.testkit.Await;
 import io.chat4all.testkit.BackendsExtension;
 import io.chat4all.testkit.TestBackends;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
@@ -121,6 +122,109 @@ class AcceptPathBudgetTest {
                 == SENDS + 1);
   }
 
+  /**
+   * At least once: a batch is committed only after it is applied. While MongoDB holds the
+   * pipeline's first request for a batch of sends, the pipeline group's committed offsets on {@code
+   * message.sent} do not move (the consumer does not poll, and so does not commit, while a batch is
+   * being applied); once the store answers, every send is stored and committed.
+   */
+  @Test
+  void aBatchTheStoreHoldsIsNotCommittedUntilItIsApplied() throws Exception {
+    Api.User a = api.newUser("held");
+    Api.User b = api.newUser("held");
+    String conv = api.privateChat(a, b);
+    api.post("/v1/messages", a.accessToken(), Api.textMessage(conv, uuid(), "warm")).expect(202);
+    Await.until("the warm-up stored", Duration.ofSeconds(30), () -> stored(conv, b) == 1);
+    long[] baseline = new long[1];
+    Await.until(
+        "the group committed to the end of message.sent",
+        Duration.ofSeconds(30),
+        () -> {
+          long[] c = committedAndEnd();
+          baseline[0] = c[0];
+          return c[0] == c[1];
+        });
+    int sends = 10;
+    List<String> ids = new ArrayList<>();
+    try {
+      mongo.close();
+      for (int i = 0; i < sends; i++) {
+        String id = uuid();
+        ids.add(id);
+        api.post("/v1/messages", a.accessToken(), Api.textMessage(conv, id, "held " + i))
+            .expect(202);
+      }
+      // the pipeline has polled the first send and asked the store about it (its id look-up)
+      Await.until(
+          "the pipeline's request for the first send reached the store",
+          Duration.ofSeconds(30),
+          () -> mongo.heldContains(ids.get(0)));
+      // a commit of what was polled but not applied would come within a commit interval (100 ms)
+      long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+      while (System.nanoTime() < until) {
+        assertThat(committedAndEnd()[0])
+            .as("committed offsets of message.sent while the batch is held")
+            .isEqualTo(baseline[0]);
+      }
+    } finally {
+      mongo.open();
+    }
+    Await.until("all stored", Duration.ofSeconds(60), () -> stored(conv, b) == sends + 1);
+    Await.until(
+        "the batch committed once applied",
+        Duration.ofSeconds(30),
+        () -> committedAndEnd()[0] == baseline[0] + sends);
+  }
+
+  static int stored(String conv, Api.User reader) {
+    return api.get(
+            "/v1/conversations/" + conv + "/messages?after_seq=0&limit=100", reader.accessToken())
+        .json()
+        .getJsonArray("items")
+        .size();
+  }
+
+  /** The pipeline group's committed offsets and the log end of message.sent, each summed. */
+  static long[] committedAndEnd() {
+    String bootstrap = iso.nodeConfig().getJsonObject("kafka").getString("bootstrap_servers");
+    String topic = iso.topicPrefix() + "message.sent";
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.<String, Object>of("bootstrap.servers", bootstrap))) {
+      var committed =
+          admin
+              .listConsumerGroupOffsets(iso.topicPrefix() + "chat4all-pipeline")
+              .partitionsToOffsetAndMetadata()
+              .get(10, java.util.concurrent.TimeUnit.SECONDS);
+      var partitions =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(10, java.util.concurrent.TimeUnit.SECONDS)
+              .get(topic)
+              .partitions();
+      java.util.Map<
+              org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>
+          latest = new java.util.HashMap<>();
+      for (var p : partitions) {
+        latest.put(
+            new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+            org.apache.kafka.clients.admin.OffsetSpec.latest());
+      }
+      var ends = admin.listOffsets(latest).all().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      long c = 0;
+      long e = 0;
+      for (var tp : latest.keySet()) {
+        var m = committed.get(tp);
+        c += m == null ? 0 : m.offset();
+        e += ends.get(tp).offset();
+      }
+      return new long[] {c, e};
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static String uuid() {
     return UUID.randomUUID().toString();
   }
@@ -215,13 +319,26 @@ class AcceptPathBudgetTest {
   }
 
   /**
-   * A TCP gate in front of the MongoDB-wire server: open, it forwards both ways; closed, it reads
-   * nothing more from the node (the node's requests wait, as on a server that stopped answering).
+   * A TCP gate in front of the MongoDB-wire server: open, it forwards both ways; closed, it holds
+   * what the node sends (the node's requests wait, as on a server that stopped answering) and
+   * forwards it when opened again.
    */
   static final class MongoGate {
     private final NetServer server;
-    private final List<NetSocket> clients = new CopyOnWriteArrayList<>();
+    private final List<Pipe> pipes = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+
+    /** One connection: the node's side, the server's side, and what is held while closed. */
+    private static final class Pipe {
+      final NetSocket up;
+      Buffer held = Buffer.buffer();
+      boolean closed;
+
+      Pipe(NetSocket up, boolean closed) {
+        this.up = up;
+        this.closed = closed;
+      }
+    }
 
     MongoGate(Vertx vertx, String host, int port) {
       io.vertx.core.net.NetClient upstream = vertx.createNetClient();
@@ -229,18 +346,26 @@ class AcceptPathBudgetTest {
       server.connectHandler(
           client -> {
             client.pause();
-            clients.add(client);
             upstream
                 .connect(port, host)
                 .onSuccess(
                     up -> {
-                      client.handler(up::write);
+                      Pipe pipe = new Pipe(up, closed);
+                      pipes.add(pipe);
+                      client.handler(
+                          b -> {
+                            synchronized (pipe) {
+                              if (pipe.closed) {
+                                pipe.held.appendBuffer(b);
+                              } else {
+                                up.write(b);
+                              }
+                            }
+                          });
                       up.handler(client::write);
                       client.closeHandler(x -> up.close());
                       up.closeHandler(x -> client.close());
-                      if (!closed) {
-                        client.resume();
-                      }
+                      client.resume();
                     })
                 .onFailure(e -> client.close());
           });
@@ -251,15 +376,40 @@ class AcceptPathBudgetTest {
       return server.actualPort();
     }
 
-    /** Stops reading from the node: whatever it sends now waits in the socket. */
+    /** Holds whatever the node sends from now on. */
     void close() {
       closed = true;
-      clients.forEach(NetSocket::pause);
+      for (Pipe pipe : pipes) {
+        synchronized (pipe) {
+          pipe.closed = true;
+        }
+      }
     }
 
+    /** Forwards what was held, and everything after it. */
     void open() {
       closed = false;
-      clients.forEach(NetSocket::resume);
+      for (Pipe pipe : pipes) {
+        synchronized (pipe) {
+          pipe.closed = false;
+          if (pipe.held.length() > 0) {
+            pipe.up.write(pipe.held);
+            pipe.held = Buffer.buffer();
+          }
+        }
+      }
+    }
+
+    /** Whether what is held holds {@code text} (a BSON string is its UTF-8 bytes). */
+    boolean heldContains(String text) {
+      for (Pipe pipe : pipes) {
+        synchronized (pipe) {
+          if (pipe.held.toString(StandardCharsets.ISO_8859_1).contains(text)) {
+            return true;
+          }
+        }
+      }
+      return false;
     }
   }
 }
