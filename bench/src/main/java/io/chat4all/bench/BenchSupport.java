@@ -1,5 +1,6 @@
 package io.chat4all.bench;
 
+import io.chat4all.testkit.HttpExchange;
 import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -22,5 +23,17 @@ final class BenchSupport {
 
   static void log(String s) {
     System.err.println(java.time.LocalTime.now() + " bench: " + s);
+  }
+
+  /** One HTTP exchange, safe to start from the benchmark's main thread ({@link HttpExchange}). */
+  static <T> Future<T> exchange(
+      io.vertx.core.Vertx vertx,
+      io.vertx.core.http.HttpClient client,
+      io.vertx.core.http.RequestOptions options,
+      java.util.function.Function<
+              io.vertx.core.http.HttpClientRequest, Future<io.vertx.core.http.HttpClientResponse>>
+          send,
+      java.util.function.Function<io.vertx.core.http.HttpClientResponse, Future<T>> read) {
+    return HttpExchange.exchange(vertx, client, options, send, read);
   }
 }

@@ -157,16 +157,17 @@ public final class ChannelsBench {
                         .put("message_id", UUID.randomUUID().toString())
                         .put("payload", new JsonObject().put("type", "text").put("text", text))
                         .put("channels", new JsonArray().add("telegram"));
-                return client
-                    .request(
-                        new RequestOptions()
-                            .setMethod(HttpMethod.POST)
-                            .setHost("127.0.0.1")
-                            .setPort(port)
-                            .setURI("/v1/messages")
-                            .putHeader("Authorization", "Bearer " + sender))
-                    .compose(r -> r.send(body.toBuffer()))
-                    .compose(resp -> resp.body().map(b -> resp.statusCode()));
+                return BenchSupport.exchange(
+                    vertx,
+                    client,
+                    new RequestOptions()
+                        .setMethod(HttpMethod.POST)
+                        .setHost("127.0.0.1")
+                        .setPort(port)
+                        .setURI("/v1/messages")
+                        .putHeader("Authorization", "Bearer " + sender),
+                    r -> r.send(body.toBuffer()),
+                    resp -> resp.body().map(b -> resp.statusCode()));
               });
       awaitCount(sim, messages, 600);
       List<TelegramSimulator.Sent> arrived = sim.sent();
@@ -274,14 +275,15 @@ public final class ChannelsBench {
                 new JsonObject()
                     .put("chat_id", 200_000 + (i.getAndIncrement() % 64))
                     .put("text", "bare " + i.get());
-            return client
-                .request(
-                    new RequestOptions()
-                        .setMethod(HttpMethod.POST)
-                        .setAbsoluteURI(uri.toString())
-                        .putHeader("Content-Type", "application/json"))
-                .compose(r -> r.send(body.toBuffer()))
-                .compose(resp -> resp.body().map(b -> resp.statusCode()));
+            return BenchSupport.exchange(
+                vertx,
+                client,
+                new RequestOptions()
+                    .setMethod(HttpMethod.POST)
+                    .setAbsoluteURI(uri.toString())
+                    .putHeader("Content-Type", "application/json"),
+                r -> r.send(body.toBuffer()),
+                resp -> resp.body().map(b -> resp.statusCode()));
           });
     } finally {
       concurrencyOverride = saved;
@@ -390,10 +392,11 @@ public final class ChannelsBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
   }
 }

@@ -679,21 +679,24 @@ public final class RealtimeBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
   }
 
   private Future<Integer> post(String token, String body) {
     RequestOptions o =
         new RequestOptions().setMethod(HttpMethod.POST).setPort(port).setURI("/v1/messages");
     o.putHeader("Authorization", "Bearer " + token);
-    return client
-        .request(o)
-        .compose(r -> r.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> r.send(Buffer.buffer(body)),
+        resp -> resp.body().map(b -> resp.statusCode()));
   }
 
   private double closedLoop(Supplier<String[]> next, int secs) throws Exception {

@@ -691,19 +691,20 @@ public final class ScaleBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp ->
-                resp.body()
-                    .compose(
-                        b ->
-                            resp.statusCode() / 100 == 2
-                                ? Future.succeededFuture(
-                                    b.length() == 0 ? new JsonObject() : b.toJsonObject())
-                                : Future.failedFuture(
-                                    method + " " + path + ": " + resp.statusCode() + " " + b)));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp ->
+            resp.body()
+                .compose(
+                    b ->
+                        resp.statusCode() / 100 == 2
+                            ? Future.succeededFuture(
+                                b.length() == 0 ? new JsonObject() : b.toJsonObject())
+                            : Future.failedFuture(
+                                method + " " + path + ": " + resp.statusCode() + " " + b)));
   }
 
   private Future<Integer> status(
@@ -714,19 +715,18 @@ public final class ScaleBench {
     RequestOptions o =
         new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path);
     o.putHeader("Authorization", "Bearer " + token);
-    return client
-        .request(o)
-        .compose(r -> r.send())
-        .compose(
-            resp ->
-                resp.body()
-                    .map(
-                        b ->
-                            resp.statusCode() == 200
-                                    && check != null
-                                    && !check.test(b.toJsonObject())
-                                ? 299
-                                : resp.statusCode()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> r.send(),
+        resp ->
+            resp.body()
+                .map(
+                    b ->
+                        resp.statusCode() == 200 && check != null && !check.test(b.toJsonObject())
+                            ? 299
+                            : resp.statusCode()));
   }
 
   private Future<Integer> post(String token, String body) {
@@ -737,10 +737,12 @@ public final class ScaleBench {
             .setPort(port)
             .setURI("/v1/messages");
     o.putHeader("Authorization", "Bearer " + token);
-    return client
-        .request(o)
-        .compose(r -> r.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> r.send(Buffer.buffer(body)),
+        resp -> resp.body().map(b -> resp.statusCode()));
   }
 
   /** Registration and login (the account may exist from an earlier step). */

@@ -597,11 +597,12 @@ public final class SendBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
   }
 
   private Future<Integer> post(int port, String path, String token, String body) {
@@ -614,10 +615,12 @@ public final class SendBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> r.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> r.send(Buffer.buffer(body)),
+        resp -> resp.body().map(b -> resp.statusCode()));
   }
 
   /** Closed loop: {@code concurrency} requests always in flight for {@code secs}; returns 2xx/s. */

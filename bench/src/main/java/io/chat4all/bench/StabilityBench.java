@@ -292,15 +292,16 @@ public final class StabilityBench {
     try {
       String text =
           await(
-              client
-                  .request(
+              BenchSupport.exchange(
+                      vertx,
+                      client,
                       new RequestOptions()
                           .setHost("127.0.0.1")
                           .setPort(port)
                           .setURI("/metrics")
-                          .setMethod(HttpMethod.GET))
-                  .compose(r -> r.send())
-                  .compose(r -> r.body())
+                          .setMethod(HttpMethod.GET),
+                      r -> r.send(),
+                      r -> r.body())
                   .map(Buffer::toString));
       double heap = 0;
       long lag = 0;
@@ -396,19 +397,20 @@ public final class StabilityBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp ->
-                resp.body()
-                    .compose(
-                        b ->
-                            resp.statusCode() / 100 == 2
-                                ? Future.succeededFuture(
-                                    b.length() == 0 ? new JsonObject() : b.toJsonObject())
-                                : Future.failedFuture(
-                                    method + " " + path + ": " + resp.statusCode() + " " + b)));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp ->
+            resp.body()
+                .compose(
+                    b ->
+                        resp.statusCode() / 100 == 2
+                            ? Future.succeededFuture(
+                                b.length() == 0 ? new JsonObject() : b.toJsonObject())
+                            : Future.failedFuture(
+                                method + " " + path + ": " + resp.statusCode() + " " + b)));
   }
 
   private Future<Integer> post(String token, String body) {
@@ -419,9 +421,11 @@ public final class StabilityBench {
             .setPort(port)
             .setURI("/v1/messages");
     o.putHeader("Authorization", "Bearer " + token);
-    return client
-        .request(o)
-        .compose(r -> r.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> r.send(Buffer.buffer(body)),
+        resp -> resp.body().map(b -> resp.statusCode()));
   }
 }

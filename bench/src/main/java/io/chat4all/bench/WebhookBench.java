@@ -348,10 +348,12 @@ public final class WebhookBench {
             .setURI("/bare")
             .putHeader("Content-Type", "application/json")
             .putHeader("Chat4All-Delivery-Id", UUID.randomUUID().toString());
-    client
-        .request(o)
-        .compose(r -> r.send(Buffer.buffer(body)))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()))
+    BenchSupport.exchange(
+            vertx,
+            client,
+            o,
+            r -> r.send(Buffer.buffer(body)),
+            resp -> resp.body().map(b -> resp.statusCode()))
         .onComplete(
             ar -> {
               if (ar.succeeded() && ar.result() == 200) {
@@ -389,10 +391,11 @@ public final class WebhookBench {
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
-    return client
-        .request(o)
-        .compose(r -> body == null ? r.send() : r.send(body.toBuffer()))
-        .compose(
-            resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
+    return BenchSupport.exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp -> resp.body().map(b -> b.length() == 0 ? new JsonObject() : b.toJsonObject()));
   }
 }

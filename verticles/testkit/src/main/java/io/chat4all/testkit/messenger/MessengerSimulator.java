@@ -416,14 +416,16 @@ public final class MessengerSimulator implements AutoCloseable {
 
   private Future<Map.Entry<Integer, String>> handshake(String uri) {
     HttpClient once = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
-    return once.request(
+    return io.chat4all.testkit.HttpExchange.exchange(
+            vertx,
+            once,
             new RequestOptions()
                 .setMethod(HttpMethod.GET)
                 .setAbsoluteURI(uri)
                 .setConnectTimeout(10_000)
-                .setIdleTimeout(12_000))
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> Map.entry(resp.statusCode(), b.toString())))
+                .setIdleTimeout(12_000),
+            req -> req.send(),
+            resp -> resp.body().map(b -> Map.entry(resp.statusCode(), b.toString())))
         .eventually(once::close);
   }
 
