@@ -56,6 +56,10 @@ public final class RealtimeBench {
   private final int addresses;
   private final int groupSize;
   private final int groupMessages;
+
+  /** {@code realtime.gap_grace_ms} for the node (-1: the default), to compare with 0. */
+  private final int gapGraceMs;
+
   private final int clientProcesses;
   private final boolean idleOnly;
   private final int holdSeconds;
@@ -87,6 +91,7 @@ public final class RealtimeBench {
     idleOnly = java.util.Arrays.asList(args).contains("--idle-only");
     holdSeconds = intArg(args, "--hold-seconds", 0);
     fixedRate = intArg(args, "--rate", 0);
+    gapGraceMs = intArg(args, "--gap-grace-ms", -1);
   }
 
   public static void main(String[] args) throws Exception {
@@ -106,6 +111,9 @@ public final class RealtimeBench {
     cfg.getJsonObject("grpc").put("port", 0).put("host", "127.0.0.1");
     cfg.getJsonObject("rate_limit").put("per_user_per_minute", 0).put("per_ip_per_minute", 0);
     cfg.getJsonObject("auth").put("password_iterations", 1000);
+    if (gapGraceMs >= 0) {
+      cfg.getJsonObject("realtime").put("gap_grace_ms", gapGraceMs);
+    }
     log("starting an embedded node under " + data + " ...");
     Node node = Node.start(NodeConfig.from(cfg));
     port = node.httpPort();
@@ -265,6 +273,7 @@ public final class RealtimeBench {
                   })));
     }
     long expected = (long) groupSize * groupMessages;
+    double gapReadsBefore = gapReads();
     AtomicInteger issued = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     long t0 = System.nanoTime();
@@ -291,12 +300,14 @@ public final class RealtimeBench {
       Thread.sleep(20);
     }
     double secs = (lastAt.get() - t0) / 1e9;
+    double gapReadsDuring = gapReads() - gapReadsBefore;
     for (WebSocket s : socks) {
       s.close();
     }
     return String.format(
         "| group fan-out: %d members on sockets, %d messages (REST, 16 in flight) | %.0f"
-            + " deliveries/s (%d of %d delivered in %.2f s; sends took %.2f s, %d failed) |",
+            + " deliveries/s (%d of %d delivered in %.2f s; sends took %.2f s, %d failed);"
+            + " feed reads of messages for entries before their envelope: %.0f |",
         groupSize,
         groupMessages,
         delivered.get() / secs,
@@ -304,7 +315,14 @@ public final class RealtimeBench {
         expected,
         secs,
         sendSecs,
-        failed.get());
+        failed.get(),
+        gapReadsDuring);
+  }
+
+  /** The node's {@code chat4all_feed_gap_reads_total} (the node runs in this JVM). */
+  private static double gapReads() {
+    var c = io.chat4all.web.obs.Meters.registry().find("chat4all.feed.gap_reads").counter();
+    return c == null ? 0 : c.count();
   }
 
   private void groupLane(
