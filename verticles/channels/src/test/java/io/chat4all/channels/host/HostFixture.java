@@ -69,6 +69,17 @@ final class HostFixture implements AutoCloseable {
         () -> version.equals(activeVersion(channel)));
   }
 
+  /**
+   * {@link #awaitActive}, then forgets the changes so far: the switch's own change notice comes a
+   * moment after the new version is visible, so it is awaited before they are cleared.
+   */
+  void awaitActiveAndForgetChanges(String channel, String version) {
+    awaitActive(channel, version);
+    Await.until(
+        channel + " change notice", Duration.ofSeconds(30), () -> changes.contains(channel));
+    changes.clear();
+  }
+
   /** The first plugin record matching {@code p}, if any. */
   Optional<JsonObject> plugin(Predicate<JsonObject> p) {
     JsonArray plugins = host.snapshot().getJsonArray("plugins");

@@ -118,8 +118,7 @@ class PluginHostTest {
     f = new HostFixture(dir);
     f.start(new JsonObject());
     PluginJars.drop(f.plugins(), "alpha-1.jar", PluginJars.connector("alpha", "1.0.0"));
-    f.awaitActive("alpha", "1.0.0");
-    f.changes.clear();
+    f.awaitActiveAndForgetChanges("alpha", "1.0.0");
 
     PluginJars.drop(
         f.plugins(), "cut.jar", PluginJars.truncated(PluginJars.connector("alpha", "2.0.0"), 0.6));
@@ -196,8 +195,7 @@ class PluginHostTest {
                     .put("fail_start_versions", "3.0.0")
                     .put("unhealthy_versions", "4.0.0")));
     PluginJars.drop(f.plugins(), "beta-2.jar", PluginJars.connector("beta", "2.0.0"));
-    f.awaitActive("beta", "2.0.0");
-    f.changes.clear();
+    f.awaitActiveAndForgetChanges("beta", "2.0.0");
 
     PluginJars.drop(f.plugins(), "beta-3.jar", PluginJars.connector("beta", "3.0.0"));
     assertThat(
