@@ -274,6 +274,7 @@ public final class RealtimeBench {
     }
     long expected = (long) groupSize * groupMessages;
     double gapReadsBefore = gapReads();
+    long busyBefore = busyJiffies();
     AtomicInteger issued = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     long t0 = System.nanoTime();
@@ -301,13 +302,15 @@ public final class RealtimeBench {
     }
     double secs = (lastAt.get() - t0) / 1e9;
     double gapReadsDuring = gapReads() - gapReadsBefore;
+    long busy = busyJiffies() - busyBefore;
     for (WebSocket s : socks) {
       s.close();
     }
     return String.format(
         "| group fan-out: %d members on sockets, %d messages (REST, 16 in flight) | %.0f"
             + " deliveries/s (%d of %d delivered in %.2f s; sends took %.2f s, %d failed);"
-            + " feed reads of messages for entries before their envelope: %.0f |",
+            + " feed reads of messages for entries before their envelope: %.0f;"
+            + " CPU of the whole box per delivery (/proc/stat, sends included): %.0f µs |",
         groupSize,
         groupMessages,
         delivered.get() / secs,
@@ -316,7 +319,24 @@ public final class RealtimeBench {
         secs,
         sendSecs,
         failed.get(),
-        gapReadsDuring);
+        gapReadsDuring,
+        busy * 10_000.0 / Math.max(1, delivered.get()));
+  }
+
+  /** Busy time of all CPUs so far, in jiffies (1/100 s), from /proc/stat; 0 where there is none. */
+  private static long busyJiffies() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      // cpu user nice system idle iowait irq softirq steal
+      return Long.parseLong(f[1])
+          + Long.parseLong(f[2])
+          + Long.parseLong(f[3])
+          + Long.parseLong(f[6])
+          + Long.parseLong(f[7])
+          + Long.parseLong(f[8]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** The node's {@code chat4all_feed_gap_reads_total} (the node runs in this JVM). */
