@@ -36,4 +36,43 @@ final class BenchSupport {
       java.util.function.Function<io.vertx.core.http.HttpClientResponse, Future<T>> read) {
     return HttpExchange.exchange(vertx, client, options, send, read);
   }
+
+  /**
+   * A JSON request to the node on 127.0.0.1:{@code port} (bearer {@code token} when not null): the
+   * 2xx body as JSON (empty: {}), else a failure naming the call, its status and body.
+   */
+  static Future<io.vertx.core.json.JsonObject> jsonOk(
+      io.vertx.core.Vertx vertx,
+      io.vertx.core.http.HttpClient client,
+      int port,
+      io.vertx.core.http.HttpMethod method,
+      String path,
+      String token,
+      io.vertx.core.json.JsonObject body) {
+    io.vertx.core.http.RequestOptions o =
+        new io.vertx.core.http.RequestOptions()
+            .setMethod(method)
+            .setHost("127.0.0.1")
+            .setPort(port)
+            .setURI(path);
+    if (token != null) {
+      o.putHeader("Authorization", "Bearer " + token);
+    }
+    return exchange(
+        vertx,
+        client,
+        o,
+        r -> body == null ? r.send() : r.send(body.toBuffer()),
+        resp ->
+            resp.body()
+                .compose(
+                    b ->
+                        resp.statusCode() / 100 == 2
+                            ? Future.succeededFuture(
+                                b.length() == 0
+                                    ? new io.vertx.core.json.JsonObject()
+                                    : b.toJsonObject())
+                            : Future.failedFuture(
+                                method + " " + path + ": " + resp.statusCode() + " " + b)));
+  }
 }

@@ -392,25 +392,7 @@ public final class StabilityBench {
   }
 
   private Future<JsonObject> json(HttpMethod method, String path, String token, JsonObject body) {
-    RequestOptions o =
-        new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path);
-    if (token != null) {
-      o.putHeader("Authorization", "Bearer " + token);
-    }
-    return BenchSupport.exchange(
-        vertx,
-        client,
-        o,
-        r -> body == null ? r.send() : r.send(body.toBuffer()),
-        resp ->
-            resp.body()
-                .compose(
-                    b ->
-                        resp.statusCode() / 100 == 2
-                            ? Future.succeededFuture(
-                                b.length() == 0 ? new JsonObject() : b.toJsonObject())
-                            : Future.failedFuture(
-                                method + " " + path + ": " + resp.statusCode() + " " + b)));
+    return BenchSupport.jsonOk(vertx, client, port, method, path, token, body);
   }
 
   private Future<Integer> post(String token, String body) {

@@ -239,13 +239,7 @@ final class SendPath {
         .put("reply_to_message_id", record.getString("reply_to_message_id"))
         .put("target_channels", record.getJsonArray("channels"))
         .put("status", MessageActions.SENT)
-        .put(
-            "status_history",
-            new JsonArray()
-                .add(
-                    new JsonObject()
-                        .put("status", MessageActions.SENT)
-                        .put("timestamp", createdAt)))
+        .put("status_history", SendWriter.sentHistory(createdAt))
         .put("recipient_status", new JsonObject())
         .put("is_edited", false)
         .put("is_deleted", false)

@@ -214,13 +214,7 @@ final class SendWriter {
             .put("payload", payload)
             .put("target_channels", s.getJsonArray("channels", new JsonArray()))
             .put("status", MessageActions.SENT)
-            .put(
-                "status_history",
-                new JsonArray()
-                    .add(
-                        new JsonObject()
-                            .put("status", MessageActions.SENT)
-                            .put("timestamp", created)))
+            .put("status_history", sentHistory(created))
             .put("recipient_status", new JsonObject())
             .put("channel_delivery", new JsonObject())
             .put("sequence_number", seq)
@@ -239,5 +233,11 @@ final class SendWriter {
       doc.put("ttl_expire_at", new JsonObject().put("$date", Wire.timestamp(expires)));
     }
     return PipelineFailures.markIfFailed(doc, s);
+  }
+
+  /** A new message's status history: sent at {@code at}. */
+  static JsonArray sentHistory(String at) {
+    return new JsonArray()
+        .add(new JsonObject().put("status", MessageActions.SENT).put("timestamp", at));
   }
 }

@@ -24,19 +24,7 @@ public final class ConfigRanges {
     if (v == null) {
       return def;
     }
-    ConfigException out =
-        new ConfigException(
-            key, "must be 0 (off) or a whole number from " + min + " to " + max + ", got " + v);
-    long n;
-    try {
-      n = whole(key, v);
-    } catch (ConfigException notWhole) {
-      throw out;
-    }
-    if (n != 0 && (n < min || n > max)) {
-      throw out;
-    }
-    return n;
+    return checked(key, v, min, max, true);
   }
 
   /**
@@ -49,20 +37,30 @@ public final class ConfigRanges {
     if (v == null) {
       return;
     }
-    String dotted = name + "." + key;
+    section.put(key, checked(name + "." + key, v, min, max, false));
+  }
+
+  /** {@code v} as a whole number from {@code min} to {@code max} (or 0, when {@code offToo}). */
+  private static long checked(String dotted, Object v, long min, long max, boolean offToo) {
     ConfigException out =
         new ConfigException(
-            dotted, "must be a whole number from " + min + " to " + max + ", got " + v);
+            dotted,
+            (offToo ? "must be 0 (off) or a whole number from " : "must be a whole number from ")
+                + min
+                + " to "
+                + max
+                + ", got "
+                + v);
     long n;
     try {
       n = whole(dotted, v);
     } catch (ConfigException notWhole) {
       throw out;
     }
-    if (n < min || n > max) {
+    if ((n < min || n > max) && !(offToo && n == 0)) {
       throw out;
     }
-    section.put(key, n);
+    return n;
   }
 
   /**
