@@ -261,6 +261,12 @@ class PluginsApiTest {
     JsonObject removed = api.delete("/v1/admin/plugins/cycle", t).expect(200).json();
     assertThat(removed.getInteger("removed_versions")).isEqualTo(3);
     Await.until("cycle removed", Duration.ofSeconds(60), () -> activeVersion("cycle") == null);
+    // the node drops its record of the channel a moment after it stops serving it (until then the
+    // listing shows it pending, with no versions)
+    Await.until(
+        "cycle gone from the listing",
+        Duration.ofSeconds(60),
+        () -> api.get("/v1/admin/plugins/cycle", t).status() == 404);
     api.get("/v1/admin/plugins/cycle", t).expectError(404, "not_found");
     // the stored copies went with it
     Await.until(
