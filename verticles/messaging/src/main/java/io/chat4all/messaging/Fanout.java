@@ -2,6 +2,7 @@ package io.chat4all.messaging;
 
 import io.chat4all.codecs.Addresses;
 import io.chat4all.codecs.Envelopes;
+import io.chat4all.codecs.SharedJsonCodec;
 import io.chat4all.codecs.Topics;
 import io.chat4all.codecs.Wire;
 import io.vertx.core.Future;
@@ -34,6 +35,7 @@ final class Fanout {
     this.feed = feed;
     this.producer = producer;
     this.config = config;
+    SharedJsonCodec.registerOn(vertx.eventBus());
   }
 
   /** Stored messages to their members (feeds, live), their channels and {@code message.stored}. */
@@ -134,13 +136,19 @@ final class Fanout {
         .map(
             cursors -> {
               for (int i = 0; i < deliveries.size(); i++) {
-                // shallow: the message inside is shared by the recipients' envelopes, and the
-                // event bus copies (or encodes) what it delivers
+                // shallow: the message inside is shared by the recipients' envelopes, and is
+                // handed to this node's consumers as is (encoded for other nodes): nothing
+                // changes an envelope or its message once published
                 JsonObject envelope =
                     new JsonObject(
                             new java.util.LinkedHashMap<>(deliveries.get(i).getValue().getMap()))
                         .put(Envelopes.CURSOR, cursors.get(i));
-                vertx.eventBus().publish(Addresses.user(deliveries.get(i).getKey()), envelope);
+                vertx
+                    .eventBus()
+                    .publish(
+                        Addresses.user(deliveries.get(i).getKey()),
+                        envelope,
+                        SharedJsonCodec.options());
               }
               return null;
             });

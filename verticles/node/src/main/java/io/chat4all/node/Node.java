@@ -2,6 +2,7 @@ package io.chat4all.node;
 
 import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.channels.host.PluginHost;
+import io.chat4all.codecs.SharedJsonCodec;
 import io.chat4all.codecs.Tracing;
 import io.chat4all.embedded.EmbeddedBackends;
 import io.chat4all.embedded.EmbeddedSettings;
@@ -165,6 +166,8 @@ public final class Node implements AutoCloseable {
       } else {
         vertx = builder.build();
       }
+      // bodies from other nodes name it, whichever services this node runs
+      SharedJsonCodec.registerOn(vertx.eventBus());
       if (otel != null) {
         Tracing.install(vertx, otel);
       }

@@ -403,7 +403,7 @@ final class WsConnection {
 
               @Override
               public void event(JsonObject envelope) {
-                write(envelope);
+                writeText(Frames.envelope(envelope));
               }
 
               @Override
@@ -416,6 +416,12 @@ final class WsConnection {
   // --- outbound ---
 
   private void write(JsonObject frame) {
+    if (state != State.CLOSED && !ws.isClosed()) {
+      writeText(frame.encode());
+    }
+  }
+
+  private void writeText(String frame) {
     if (state == State.CLOSED || ws.isClosed()) {
       return;
     }
@@ -424,7 +430,7 @@ final class WsConnection {
       return;
     }
     pendingWrites++;
-    ws.writeTextMessage(frame.encode()).onComplete(ar -> pendingWrites--);
+    ws.writeTextMessage(frame).onComplete(ar -> pendingWrites--);
   }
 
   private void error(String requestId, ErrorCode code, String message) {

@@ -1,0 +1,98 @@
+package io.chat4all.realtime;
+
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+
+/**
+ * Encodes the feed's envelopes into text frames, the message of each once per event-loop thread:
+ * the pipeline publishes one envelope per recipient, all holding the same message instance ({@code
+ * SharedJsonCodec}), so a group message reaching 50 sockets on a node was encoded 50 times. Here
+ * the envelope's own fields are written around the message's encoding, which is kept for the last
+ * messages seen on the thread (by identity, in a fixed table: a message is never changed once
+ * published, and the table holds what it keeps, so an entry never stands for another object).
+ */
+final class Frames {
+  static final String MESSAGE = "message";
+  private static final int SLOTS = 256;
+  private static final String HEX = "0123456789ABCDEF";
+  private static final ThreadLocal<Encodings> ENCODINGS = ThreadLocal.withInitial(Encodings::new);
+
+  private Frames() {}
+
+  private static final class Encodings {
+    final Object[] messages = new Object[SLOTS];
+    final String[] encoded = new String[SLOTS];
+  }
+
+  /**
+   * The text of an envelope the feed hands over (its fields in order, as {@link JsonObject#encode}
+   * writes them). The envelope and its message must not change once handed over.
+   */
+  static String envelope(JsonObject envelope) {
+    Map<String, Object> fields = envelope.getMap();
+    if (!(fields.get(MESSAGE) instanceof JsonObject message)) {
+      return envelope.encode();
+    }
+    String encodedMessage = encoded(message);
+    StringBuilder out = new StringBuilder(encodedMessage.length() + 128).append('{');
+    boolean first = true;
+    for (Map.Entry<String, Object> e : fields.entrySet()) {
+      if (!first) {
+        out.append(',');
+      }
+      first = false;
+      string(out, e.getKey());
+      out.append(':');
+      Object value = e.getValue();
+      if (value == message) {
+        out.append(encodedMessage);
+      } else if (value instanceof String s) {
+        string(out, s);
+      } else if (value == null) {
+        out.append("null");
+      } else {
+        out.append(Json.encode(value));
+      }
+    }
+    return out.append('}').toString();
+  }
+
+  /** The message's encoding: kept from an earlier frame on this thread, or made and kept. */
+  private static String encoded(JsonObject message) {
+    Encodings table = ENCODINGS.get();
+    int slot = System.identityHashCode(message) & (SLOTS - 1);
+    if (table.messages[slot] == message) {
+      return table.encoded[slot];
+    }
+    String text = message.encode();
+    table.messages[slot] = message;
+    table.encoded[slot] = text;
+    return text;
+  }
+
+  /** A JSON string, escaped as Jackson escapes it (quote, backslash, control characters). */
+  static void string(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20) {
+            out.append("\\u00").append(HEX.charAt(c >> 4)).append(HEX.charAt(c & 0xF));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+}
