@@ -1,6 +1,7 @@
 package io.chat4all.messaging;
 
 import io.chat4all.codecs.Addresses;
+import io.chat4all.codecs.EncodedOnce;
 import io.chat4all.codecs.Envelopes;
 import io.chat4all.codecs.SharedJsonCodec;
 import io.chat4all.codecs.Topics;
@@ -135,6 +136,8 @@ final class Fanout {
     return feed.append(deliveries)
         .map(
             cursors -> {
+              // one message object per message, whose encoding its recipients' frames share
+              Map<JsonObject, JsonObject> shared = new java.util.IdentityHashMap<>();
               for (int i = 0; i < deliveries.size(); i++) {
                 // shallow: the message inside is shared by the recipients' envelopes, and is
                 // handed to this node's consumers as is (encoded for other nodes): nothing
@@ -143,6 +146,9 @@ final class Fanout {
                     new JsonObject(
                             new java.util.LinkedHashMap<>(deliveries.get(i).getValue().getMap()))
                         .put(Envelopes.CURSOR, cursors.get(i));
+                if (envelope.getValue("message") instanceof JsonObject message) {
+                  envelope.put("message", shared.computeIfAbsent(message, EncodedOnce::of));
+                }
                 vertx
                     .eventBus()
                     .publish(

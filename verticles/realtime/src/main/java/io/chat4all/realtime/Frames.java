@@ -1,29 +1,21 @@
 package io.chat4all.realtime;
 
+import io.chat4all.codecs.EncodedOnce;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 
 /**
- * Encodes the feed's envelopes into text frames, the message of each once per event-loop thread:
- * the pipeline publishes one envelope per recipient, all holding the same message instance ({@code
- * SharedJsonCodec}), so a group message reaching 50 sockets on a node was encoded 50 times. Here
- * the envelope's own fields are written around the message's encoding, which is kept for the last
- * messages seen on the thread (by identity, in a fixed table: a message is never changed once
- * published, and the table holds what it keeps, so an entry never stands for another object).
+ * Encodes the feed's envelopes into text frames, writing each envelope's own fields around its
+ * message's encoding: the pipeline publishes one envelope per recipient, all holding one message
+ * whose encoding is kept once made ({@link EncodedOnce}, passed as is by {@code SharedJsonCodec}),
+ * so a group message reaching 50 sockets on a node is encoded once, not 50 times.
  */
 final class Frames {
   static final String MESSAGE = "message";
-  private static final int SLOTS = 256;
   private static final String HEX = "0123456789ABCDEF";
-  private static final ThreadLocal<Encodings> ENCODINGS = ThreadLocal.withInitial(Encodings::new);
 
   private Frames() {}
-
-  private static final class Encodings {
-    final Object[] messages = new Object[SLOTS];
-    final String[] encoded = new String[SLOTS];
-  }
 
   /**
    * The text of an envelope the feed hands over (its fields in order, as {@link JsonObject#encode}
@@ -34,7 +26,7 @@ final class Frames {
     if (!(fields.get(MESSAGE) instanceof JsonObject message)) {
       return envelope.encode();
     }
-    String encodedMessage = encoded(message);
+    String encodedMessage = EncodedOnce.encode(message);
     StringBuilder out = new StringBuilder(encodedMessage.length() + 128).append('{');
     boolean first = true;
     for (Map.Entry<String, Object> e : fields.entrySet()) {
@@ -56,19 +48,6 @@ final class Frames {
       }
     }
     return out.append('}').toString();
-  }
-
-  /** The message's encoding: kept from an earlier frame on this thread, or made and kept. */
-  private static String encoded(JsonObject message) {
-    Encodings table = ENCODINGS.get();
-    int slot = System.identityHashCode(message) & (SLOTS - 1);
-    if (table.messages[slot] == message) {
-      return table.encoded[slot];
-    }
-    String text = message.encode();
-    table.messages[slot] = message;
-    table.encoded[slot] = text;
-    return text;
   }
 
   /** A JSON string, escaped as Jackson escapes it (quote, backslash, control characters). */
