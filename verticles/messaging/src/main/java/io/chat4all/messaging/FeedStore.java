@@ -161,42 +161,63 @@ public final class FeedStore {
                       false));
     }
     String from = decode(cursor);
-    // the oldest entry still kept: a cursor before it may have lost entries to the cap
+    if ("0-0".equals(from)) {
+      // the start of the feed: nothing before it to have lost
+      return after(key, from, limit);
+    }
+    // One round trip when the cursor's own entry is still in the feed, as a reader's position
+    // almost always is: read from it, inclusive; the cap removes the oldest entries first, so
+    // while it is there nothing after it was removed
+    return redis
+        .send(Request.cmd(Command.XRANGE).arg(key).arg(from).arg("+").arg("COUNT").arg(limit + 1))
+        .compose(
+            r -> {
+              if (r != null && r.size() > 0 && from.equals(r.get(0).get(0).toString())) {
+                return Future.succeededFuture(page(r, 1, from));
+              }
+              return checkedAfter(key, from, limit);
+            });
+  }
+
+  /**
+   * Entries after {@code from}, whose own entry is not in the feed (trimmed away, or a position
+   * between entries): resync_required when the oldest entry kept is past it.
+   */
+  private Future<JsonObject> checkedAfter(String key, String from, int limit) {
     Future<Response> first =
         redis.send(Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+").arg("COUNT").arg(1));
     return first.compose(
         f -> {
-          if (!"0-0".equals(from)
-              && f != null
-              && f.size() > 0
-              && compare(f.get(0).get(0).toString(), from) > 0) {
+          if (f != null && f.size() > 0 && compare(f.get(0).get(0).toString(), from) > 0) {
             return redis
                 .send(Request.cmd(Command.XREVRANGE).arg(key).arg("+").arg("-").arg("COUNT").arg(1))
                 .map(last -> page(List.of(), encode(last.get(0).get(0).toString()), true));
           }
-          return redis
-              .send(
-                  Request.cmd(Command.XRANGE)
-                      .arg(key)
-                      .arg("(" + from)
-                      .arg("+")
-                      .arg("COUNT")
-                      .arg(limit))
-              .map(
-                  r -> {
-                    List<Object> items = new ArrayList<>();
-                    String last = from;
-                    if (r != null) {
-                      for (Response entry : r) {
-                        last = entry.get(0).toString();
-                        JsonObject envelope = new JsonObject(entry.get(1).get(1).toString());
-                        envelope.put("cursor", encode(last));
-                        items.add(envelope);
-                      }
-                    }
-                    return page(items, encode(last), false);
-                  });
+          return after(key, from, limit);
         });
+  }
+
+  /** Up to {@code limit} entries after {@code from}, without a check. */
+  private Future<JsonObject> after(String key, String from, int limit) {
+    return redis
+        .send(Request.cmd(Command.XRANGE).arg(key).arg("(" + from).arg("+").arg("COUNT").arg(limit))
+        .map(r -> page(r, 0, from));
+  }
+
+  /** A page of the entries of an {@code XRANGE} answer from its {@code skip}-th on. */
+  private static JsonObject page(Response r, int skip, String from) {
+    List<Object> items = new ArrayList<>();
+    String last = from;
+    if (r != null) {
+      for (int i = skip; i < r.size(); i++) {
+        Response entry = r.get(i);
+        last = entry.get(0).toString();
+        JsonObject envelope = new JsonObject(entry.get(1).get(1).toString());
+        envelope.put("cursor", encode(last));
+        items.add(envelope);
+      }
+    }
+    return page(items, encode(last), false);
   }
 
   /** The key under which an envelope's message is referenced instead of copied. */

@@ -49,9 +49,11 @@ final class Dedup {
         && seen.contains("m:" + conversation + ":" + sequence);
   }
 
-  /** Records that the replay delivered everything up to {@code cursor}. */
-  void replayed(String cursor) {
-    long[] pos = Cursors.parse(cursor);
+  /**
+   * Records that the replay delivered everything up to {@code pos} (a cursor as {@link
+   * Cursors#parse} reads it; null: nothing).
+   */
+  void replayed(long[] pos) {
     if (pos != null && (replayedUpTo == null || Cursors.compare(pos, replayedUpTo) > 0)) {
       replayedUpTo = pos;
     }

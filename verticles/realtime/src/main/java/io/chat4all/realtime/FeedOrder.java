@@ -373,7 +373,7 @@ final class FeedOrder {
     }
     at = p;
     position = cursor;
-    dedup.replayed(cursor);
+    dedup.replayed(p);
     pending.headMap(p, true).clear();
   }
 }

@@ -312,6 +312,17 @@ class AcceptPathBudgetTest {
       return out;
     }
 
+    /** The top-level commands that name {@code key} (quoted as MONITOR quotes it), in order. */
+    List<String> on(String key) {
+      List<String> out = new ArrayList<>();
+      for (String l : lines) {
+        if (!LUA.matcher(l).find() && l.contains("\"" + key + "\"")) {
+          out.add(l);
+        }
+      }
+      return out;
+    }
+
     @Override
     public void close() throws Exception {
       socket.close();
