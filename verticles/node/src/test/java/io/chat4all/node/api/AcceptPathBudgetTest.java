@@ -71,6 +71,9 @@ class AcceptPathBudgetTest {
 
   @AfterAll
   static void stop() {
+    if (admin != null) {
+      admin.close();
+    }
     if (mongo != null) {
       mongo.open();
     }
@@ -185,12 +188,18 @@ class AcceptPathBudgetTest {
   }
 
   /** The pipeline group's committed offsets and the log end of message.sent, each summed. */
+  static org.apache.kafka.clients.admin.Admin admin;
+
   static long[] committedAndEnd() {
     String bootstrap = iso.nodeConfig().getJsonObject("kafka").getString("bootstrap_servers");
     String topic = iso.topicPrefix() + "message.sent";
-    try (org.apache.kafka.clients.admin.Admin admin =
-        org.apache.kafka.clients.admin.Admin.create(
-            java.util.Map.<String, Object>of("bootstrap.servers", bootstrap))) {
+    try {
+      if (admin == null) {
+        // one client for the whole window of checks
+        admin =
+            org.apache.kafka.clients.admin.Admin.create(
+                java.util.Map.<String, Object>of("bootstrap.servers", bootstrap));
+      }
       var committed =
           admin
               .listConsumerGroupOffsets(iso.topicPrefix() + "chat4all-pipeline")
