@@ -5,13 +5,17 @@ import io.chat4all.codecs.ServiceException;
 import io.chat4all.web.Bodies;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 
 /**
  * Edge validation of conversation requests, shared by REST and gRPC: shapes, types and hard caps.
- * Limits from configuration (name length, group size) are checked by the service itself.
+ * Limits from configuration (name length, group size) are checked by the service itself. Also the
+ * service's reading of the ids in a request on the bus ({@link #userId}, {@link #conversationId}).
  */
 final class ConversationRequests {
   private ConversationRequests() {}
@@ -80,5 +84,46 @@ final class ConversationRequests {
       throw new ServiceException(ErrorCode.NOT_FOUND, what + " not found");
     }
     return id;
+  }
+
+  // --- the service side: ids in a request on the bus ---
+
+  static UUID userId(JsonObject req) {
+    return uuid(req, "user_id", false);
+  }
+
+  static UUID conversationId(JsonObject req) {
+    try {
+      return UUID.fromString(String.valueOf(req.getValue("conversation_id")));
+    } catch (IllegalArgumentException e) {
+      throw ConversationRows.notFound();
+    }
+  }
+
+  static UUID uuid(JsonObject req, String field, boolean notFoundIfMalformed) {
+    Object v = req.getValue(field);
+    try {
+      return UUID.fromString((String) v);
+    } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+      if (notFoundIfMalformed) {
+        throw new ServiceException(ErrorCode.NOT_FOUND, "member not found");
+      }
+      throw Bodies.invalid(field, "must be a UUID");
+    }
+  }
+
+  static List<UUID> uuids(JsonObject req, String field) {
+    Object v = req.getValue(field);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof JsonArray array)) {
+      throw Bodies.invalid(field, "must be an array of UUIDs");
+    }
+    Set<UUID> ids = new LinkedHashSet<>();
+    for (Object item : array) {
+      ids.add(UUID.fromString(Bodies.uuid(field, item)));
+    }
+    return new ArrayList<>(ids);
   }
 }
