@@ -15,16 +15,32 @@ import java.util.HexFormat;
 
 /**
  * One part's bytes on their way to S3: written through as they arrive (the caller pauses its source
- * while {@link #writeQueueFull()}), hashed on the way, and counted. The last buffer is held back
- * until {@link #end} has checked the length and the SHA-256: a wrong part is reset before S3 has
- * all of it, so S3 never stores it and a part stored earlier under the same number stays intact.
+ * while {@link #writeQueueFull()}), hashed on the way, and counted. The last write (up to about
+ * {@link #WRITE_BYTES}) is held back until {@link #end} has checked the length and the SHA-256: a
+ * wrong part is reset before S3 has all of it, so S3 never stores it and a part stored earlier
+ * under the same number stays intact.
+ *
+ * <p>Small pieces are gathered into writes of about {@link #WRITE_BYTES}: each write to the storage
+ * connection is a socket write of its own, so forwarding a part piece by piece as the client's
+ * bytes arrive would cost a system call per piece.
  */
 public final class PartWriter {
+  /** Bytes gathered before they are written to S3 (what is held back is up to this much). */
+  static final int WRITE_BYTES = 128 * 1024;
+
   private final HttpClientRequest request;
   private final long length;
   private final MessageDigest digest;
   private final Promise<HttpClientResponse> early = Promise.promise();
+
+  /** Bytes received and not yet written: the last piece, with those gathered before it. */
   private Buffer held;
+
+  /**
+   * Whether {@link #held} is this writer's own buffer (else the caller's piece, not to append to).
+   */
+  private boolean gathering;
+
   private long received;
   private boolean finished;
   private Throwable failure;
@@ -97,10 +113,19 @@ public final class PartWriter {
       return false;
     }
     digest.update(data.getBytes());
-    if (held != null) {
+    if (held == null) {
+      held = data;
+    } else if (held.length() >= WRITE_BYTES) {
       request.write(held);
+      held = data;
+      gathering = false;
+    } else {
+      if (!gathering) {
+        held = Buffer.buffer(WRITE_BYTES + data.length()).appendBuffer(held);
+        gathering = true;
+      }
+      held.appendBuffer(data);
     }
-    held = data;
     return true;
   }
 

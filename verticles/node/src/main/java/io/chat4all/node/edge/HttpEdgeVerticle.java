@@ -45,6 +45,9 @@ public class HttpEdgeVerticle extends VerticleBase {
   /** The largest WebSocket frame read whole (4 × the gateway's 256 KiB message limit). */
   static final int MAX_WEBSOCKET_FRAME_BYTES = 1 << 20;
 
+  /** The largest piece of a request body handed to a handler at once. */
+  static final int BODY_PIECE_BYTES = 64 * 1024;
+
   private final HealthChecks readiness;
   private final NodeRegistry registry;
   private final List<RouteModule> modules;
@@ -175,6 +178,10 @@ public class HttpEdgeVerticle extends VerticleBase {
             .setPort(listen.port())
             .setCompressionSupported(true)
             .setMaxFormAttributeSize(maxBodyBytes)
+            // a request body reaches its handler in pieces of up to this (Vert.x's default is
+            // 8 KiB): a file chunk's bytes are hashed and forwarded to S3 piece by piece, and every
+            // piece costs a buffer, a digest call and a write to the storage connection
+            .setMaxChunkSize(BODY_PIECE_BYTES)
             // HTTP/1.1 (and WebSocket) only: HTTP/2 is the gRPC port's. Without cleartext HTTP/2
             // detection every connection is an HTTP connection, counted and timed, from its first
             // moment on.
