@@ -1,0 +1,108 @@
+package io.chat4all.files;
+
+import io.chat4all.codecs.ErrorCode;
+import io.chat4all.codecs.ServiceException;
+import io.chat4all.codecs.Wire;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The read side of completed files: presigned downloads ({@code download}), a connector's media
+ * source ({@code media_source}: a link and the storage-internal URL) and the vouching for a file
+ * put into a message ({@code share}, which records the conversation it is shared in). All of them
+ * only for users who can see the file ({@link FileAccess}) and only for completed files.
+ */
+final class FileSharing {
+  private final FileStore store;
+  private final ObjectStorage storage;
+  private final FilesConfig config;
+  private final FileAccess access;
+
+  FileSharing(FileStore store, ObjectStorage storage, FilesConfig config, FileAccess access) {
+    this.store = store;
+    this.storage = storage;
+    this.config = config;
+    this.access = access;
+  }
+
+  Future<JsonObject> download(JsonObject req) {
+    return access
+        .visible(req.getString("file_id"), req.getString("user_id"))
+        .compose(
+            doc -> {
+              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT,
+                        "the file is " + doc.getString("upload_status") + ", not completed",
+                        new JsonObject().put("upload_status", doc.getString("upload_status"))));
+              }
+              ObjectStorage.Download d =
+                  storage.downloadUrl(
+                      doc.getJsonObject("storage").getString("key"),
+                      doc.getString("original_filename"),
+                      doc.getString("mime_type"),
+                      config.downloadUrlTtlSeconds());
+              return Future.succeededFuture(
+                  new JsonObject()
+                      .put("url", d.url())
+                      .put("expires_at", Wire.timestamp(d.expiresAt()))
+                      .put("file", FileViews.reference(doc)));
+            });
+  }
+
+  Future<JsonObject> mediaSource(JsonObject req) {
+    int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
+    return access
+        .visible(req.getString("file_id"), req.getString("user_id"))
+        .compose(
+            doc -> {
+              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT, "the file is " + doc.getString("upload_status")));
+              }
+              String key = doc.getJsonObject("storage").getString("key");
+              ObjectStorage.Download link =
+                  storage.downloadUrl(
+                      key, doc.getString("original_filename"), doc.getString("mime_type"), ttl);
+              return Future.succeededFuture(
+                  new JsonObject()
+                      .put("file", FileViews.reference(doc))
+                      .put("link", link.url())
+                      .put("internal_url", storage.internalUrl(key, ttl).url())
+                      .put("expires_at", Wire.timestamp(link.expiresAt())));
+            });
+  }
+
+  Future<JsonObject> share(JsonObject req) {
+    String fileId = req.getString("file_id");
+    String conversationId = req.getString("conversation_id");
+    return access
+        .visible(fileId, req.getString("user_id"))
+        .compose(
+            doc -> {
+              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
+                return Future.failedFuture(
+                    new ServiceException(
+                        ErrorCode.CONFLICT,
+                        "file "
+                            + fileId
+                            + " is "
+                            + doc.getString("upload_status")
+                            + "; only completed files can be sent",
+                        new JsonObject()
+                            .put("field", "payload.file_id")
+                            .put("upload_status", doc.getString("upload_status"))));
+              }
+              boolean known =
+                  conversationId.equals(doc.getString("conversation_id"))
+                      || doc.getJsonArray("shared_in", new JsonArray()).contains(conversationId);
+              return (known
+                      ? Future.<Void>succeededFuture()
+                      : store.addShare(fileId, conversationId))
+                  .map(x -> FileViews.reference(doc));
+            });
+  }
+}
