@@ -244,7 +244,7 @@ public final class Main {
         new JsonObject()
             .put(
                 "jwt_secret",
-                Services.readOrCreateSecret(
+                ServiceSettings.readOrCreateSecret(
                     config.dataDir().toAbsolutePath().resolve("jwt-secret"))));
     try {
       // it holds the signing key: owner only

@@ -106,7 +106,7 @@ public final class Node implements AutoCloseable {
     BackendClients clients = null;
     // no node of a cluster may start without the shared signing key: check before anything starts
     if (!initial.embeddedBackends()) {
-      Services.jwtSecret(initial);
+      ServiceSettings.jwtSecret(initial);
     }
     try {
       NodeConfig config = initial;

@@ -26,7 +26,6 @@ import io.chat4all.conversations.ConversationRoutes;
 import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
 import io.chat4all.conversations.LocalMembers;
-import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.ChunkIngest;
 import io.chat4all.files.FileGrpc;
 import io.chat4all.files.FileRoutes;
@@ -48,7 +47,6 @@ import io.chat4all.messaging.RetentionJob;
 import io.chat4all.node.backends.BackendClients;
 import io.chat4all.node.cluster.NodeRegistry;
 import io.chat4all.node.config.ConfigException;
-import io.chat4all.node.config.ConfigRanges;
 import io.chat4all.node.config.NodeConfig;
 import io.chat4all.node.edge.ClusterAdminRoutes;
 import io.chat4all.node.edge.EdgeSecurity;
@@ -80,11 +78,6 @@ import io.chat4all.webhooks.WebhooksVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -156,9 +149,10 @@ final class Services {
       String nodeId,
       NodeRegistry registry) {
     JsonObject raw = config.raw();
-    AuthConfig authConfig = AuthConfig.from(raw.getJsonObject("auth"), jwtSecret(config));
-    validate(authConfig);
-    WebhooksConfig webhooksConfig = webhooksConfig(config);
+    AuthConfig authConfig =
+        AuthConfig.from(raw.getJsonObject("auth"), ServiceSettings.jwtSecret(config));
+    ServiceSettings.validate(authConfig);
+    WebhooksConfig webhooksConfig = ServiceSettings.webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
     // every node's own copy of the revocations, kept by events (and a read every 30 s)
@@ -166,7 +160,7 @@ final class Services {
     LocalMembers localMembers =
         new LocalMembers(vertx, clients.pg(), clients.redisApi(), redisPrefix);
     Future<Void> members = localMembers.start();
-    HostConfig hostConfig = hostConfig(config);
+    HostConfig hostConfig = ServiceSettings.hostConfig(config);
     // the cluster's runtime flags and limits: read before the node serves, kept in step by the sync
     RuntimeSettings settings = SettingsCatalog.from(raw, hostConfig.adminUsernames());
     SettingsStore settingsStore = new SettingsStore(clients.pg());
@@ -194,7 +188,7 @@ final class Services {
                 ConversationsConfig.from(raw.getJsonObject("conversations")),
                 localMembers));
 
-    MessagingConfig messaging = messagingConfig(config);
+    MessagingConfig messaging = ServiceSettings.messagingConfig(config);
     KafkaMembership membership = membership(config);
     MessageStore store = new MessageStore(clients.mongo());
     FeedStore feed = new FeedStore(clients.redis(), redisPrefix, messaging.feedMaxEntries());
@@ -217,7 +211,7 @@ final class Services {
         new ClientActions(vertx, messaging)
             .withFeed(feed)
             .withTypingGate(user -> settings.enabled(RuntimeSettings.TYPING_INDICATORS, user));
-    RealtimeConfig realtimeConfig = realtimeConfig(config);
+    RealtimeConfig realtimeConfig = ServiceSettings.realtimeConfig(config);
     Presence presence =
         new Presence(
             vertx,
@@ -230,7 +224,7 @@ final class Services {
     presence.startSweeping(realtimeConfig.presenceSweepSeconds());
     Future<String> realtime = vertx.deployVerticle(new RealtimeVerticle(tokens, clientActions));
 
-    FilesConfig filesConfig = filesConfig(config);
+    FilesConfig filesConfig = ServiceSettings.filesConfig(config);
     ObjectStorage objects = new ObjectStorage(vertx, clients.s3(), filesConfig.s3());
     FileStore fileStore = new FileStore(clients.mongo());
     FilesVerticle filesVerticle =
@@ -473,15 +467,6 @@ final class Services {
     return groups;
   }
 
-  /** The plugin host's settings ({@code channels.*}, {@code admin.usernames}). */
-  static HostConfig hostConfig(NodeConfig config) {
-    try {
-      return HostConfig.from(config.raw().copy().put("data_dir", config.dataDir().toString()));
-    } catch (HostConfig.Invalid e) {
-      throw new ConfigException(e.key(), e.getMessage());
-    }
-  }
-
   /** The ids of the cluster's live nodes (from the node registry). */
   private static Future<List<String>> memberIds(NodeRegistry registry) {
     return registry
@@ -493,200 +478,5 @@ final class Services {
                     .filter(m -> !"missing".equals(m.getString("state")))
                     .map(m -> m.getString("node_id"))
                     .toList());
-  }
-
-  static FilesConfig filesConfig(NodeConfig config) {
-    NodeConfig.S3 s = config.s3();
-    FilesConfig c =
-        FilesConfig.from(
-            config.raw().getJsonObject("files"),
-            new FilesConfig.S3(
-                s.endpoint(),
-                s.publicEndpoint(),
-                s.region(),
-                s.accessKey(),
-                s.secretKey(),
-                s.bucket(),
-                s.pathStyle(),
-                s.encryption(),
-                s.kmsKeyId()),
-            config.kafka().topicPrefix());
-    String[] problem = c.problem();
-    if (problem != null) {
-      throw new ConfigException(problem[0], problem[1]);
-    }
-    return c;
-  }
-
-  static WebhooksConfig webhooksConfig(NodeConfig config) {
-    JsonObject raw = config.raw();
-    WebhooksConfig c =
-        WebhooksConfig.from(
-            raw.getJsonObject("webhooks"),
-            raw.getJsonObject("outbox"),
-            raw.getJsonObject("admin"),
-            config.kafka().topicPrefix(),
-            config.kafka().bootstrapServers());
-    String[] problem = c.problem();
-    if (problem != null) {
-      throw new ConfigException(problem[0], problem[1]);
-    }
-    return c;
-  }
-
-  /**
-   * The {@code messaging} section, checked: each whole number within its range (or start-up fails
-   * naming the key), {@code consumer_group} a name; {@code idempotency_filter_bits} is 0 (no
-   * filter) or 8192 (1 KiB per bucket) to 2^32 (512 MiB, the most a Redis string holds).
-   */
-  static MessagingConfig messagingConfig(NodeConfig config) {
-    JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
-    String name = "messaging";
-    ConfigRanges.within(section, name, "max_text_length", 1, 1_000_000);
-    ConfigRanges.within(section, name, "max_metadata_bytes", 2, 1_048_576);
-    ConfigRanges.within(section, name, "idempotency_ttl_seconds", 60, 30L * 86_400);
-    ConfigRanges.within(section, name, "idempotency_lease_ms", 100, 5_000);
-    ConfigRanges.within(section, name, "retention_days", 0, 36_500);
-    ConfigRanges.within(section, name, "max_poll_records", 1, 10_000);
-    ConfigRanges.within(section, name, "commit_interval_ms", 1, 60_000);
-    ConfigRanges.within(section, name, "feed_max_entries", 1, 10_000_000);
-    ConfigRanges.within(section, name, "pipeline_max_attempts", 1, 1_000);
-    ConfigRanges.within(section, name, "pipeline_retry_backoff_ms", 1, 3_600_000);
-    ConfigRanges.within(section, name, "pipeline_max_backoff_ms", 1, 3_600_000);
-    Object group = section.getValue("consumer_group");
-    if (group != null && (!(group instanceof String g) || g.isBlank())) {
-      throw new ConfigException("messaging.consumer_group", "must be a non-empty name");
-    }
-    long backoff = section.getLong("pipeline_retry_backoff_ms", 100L);
-    if (section.getLong("pipeline_max_backoff_ms", 5_000L) < backoff) {
-      throw new ConfigException(
-          "messaging.pipeline_max_backoff_ms",
-          "must be at least messaging.pipeline_retry_backoff_ms (" + backoff + ")");
-    }
-    section.put(
-        "idempotency_filter_bits",
-        ConfigRanges.offOrWithin(
-            config.raw(),
-            "messaging.idempotency_filter_bits",
-            MessagingConfig.DEFAULT_FILTER_BITS,
-            8192,
-            1L << 32));
-    return MessagingConfig.from(
-        section,
-        config.kafka().topicPrefix(),
-        config.kafka().bootstrapServers(),
-        config.redis().keyPrefix());
-  }
-
-  /**
-   * The {@code realtime} section, checked: {@code feed_check_ms} is 0 (off) or 100 to 600000, the
-   * timing rules are {@link #validate(RealtimeConfig, NodeConfig.Limits, NodeConfig.Limits)}'s.
-   */
-  static RealtimeConfig realtimeConfig(NodeConfig config) {
-    JsonObject section = config.raw().getJsonObject("realtime", new JsonObject()).copy();
-    // read for every subscriber this often: not more than ten times a second
-    section.put(
-        "feed_check_ms",
-        ConfigRanges.offOrWithin(config.raw(), "realtime.feed_check_ms", 5_000, 100, 600_000));
-    ConfigRanges.within(section, "realtime", "gap_grace_ms", 0, 60_000);
-    RealtimeConfig c = RealtimeConfig.from(section);
-    validate(c, config.httpLimits(), config.grpcLimits());
-    return c;
-  }
-
-  /**
-   * WebSockets are HTTP connections and Subscribe streams gRPC ones: the server's pings and
-   * heartbeats must keep both within their idle timeouts; and a client that only answers the pings
-   * (a listening browser) must not look idle to the socket's own idle timeout.
-   */
-  private static void validate(RealtimeConfig c, NodeConfig.Limits http, NodeConfig.Limits grpc) {
-    long idleMs = http.idleTimeoutSeconds() * 1000L;
-    if (c.pingIntervalMs() < 100 || c.pingIntervalMs() >= idleMs) {
-      throw new ConfigException(
-          "realtime.ping_interval_ms",
-          "must be at least 100 and below http.idle_timeout_seconds (" + idleMs + " ms)");
-    }
-    long grpcIdleMs = grpc.idleTimeoutSeconds() * 1000L;
-    if (c.pingIntervalMs() >= grpcIdleMs) {
-      throw new ConfigException(
-          "realtime.ping_interval_ms",
-          "must be below grpc.idle_timeout_seconds (" + grpcIdleMs + " ms)");
-    }
-    if (c.idleTimeoutMs() < 2 * c.pingIntervalMs()) {
-      throw new ConfigException(
-          "realtime.idle_timeout_ms",
-          "must be at least twice realtime.ping_interval_ms ("
-              + c.pingIntervalMs()
-              + " ms): a client that only answers the server's pings is heard from once per ping");
-    }
-  }
-
-  private static void validate(AuthConfig c) {
-    positive("auth.access_token_ttl_seconds", c.accessTokenTtlSeconds());
-    positive("auth.refresh_token_ttl_seconds", c.refreshTokenTtlSeconds());
-    positive("auth.login_max_failures", c.loginMaxFailures());
-    positive("auth.login_failure_window_seconds", c.loginFailureWindowSeconds());
-    if (c.passwordIterations() < 1000) {
-      throw new ConfigException("auth.password_iterations", "must be at least 1000");
-    }
-  }
-
-  private static void positive(String key, int value) {
-    if (value <= 0) {
-      throw new ConfigException(key, "must be positive");
-    }
-  }
-
-  /**
-   * The access-token signing key: {@code auth.jwt_secret} when set (base64, at least 32 bytes);
-   * otherwise, in embedded mode, a key generated once into {@code <data_dir>/jwt-secret}; in
-   * cluster mode there is no safe default, so the node refuses to start.
-   */
-  static String jwtSecret(NodeConfig config) {
-    String configured = config.raw().getJsonObject("auth").getString("jwt_secret", "");
-    if (!configured.isBlank()) {
-      checkSecret(configured);
-      return configured;
-    }
-    if (!config.embeddedBackends()) {
-      throw new ConfigException(
-          "auth.jwt_secret",
-          "must be set when backends are external (every node of a cluster must sign tokens with the same"
-              + " key), e.g. CHAT4ALL_AUTH_JWT_SECRET=$(head -c 48 /dev/urandom | base64)");
-    }
-    return readOrCreateSecret(config.dataDir().resolve("jwt-secret"));
-  }
-
-  /**
-   * Reads the key file, creating it with 48 random bytes when missing; the file is mode 600 and its
-   * directory 700 ({@link PrivateFiles}), an existing looser one is tightened.
-   */
-  public static String readOrCreateSecret(Path file) {
-    try {
-      if (Files.exists(file)) {
-        PrivateFiles.directory(file.toAbsolutePath().getParent());
-        String s = PrivateFiles.read(file).trim();
-        checkSecret(s);
-        return s;
-      }
-      byte[] key = new byte[48];
-      new SecureRandom().nextBytes(key);
-      String s = Base64.getEncoder().encodeToString(key);
-      PrivateFiles.write(file, s + "\n");
-      return s;
-    } catch (IOException e) {
-      throw new ConfigException(
-          "auth.jwt_secret", "cannot read or create " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void checkSecret(String s) {
-    try {
-      if (Base64.getDecoder().decode(s.trim()).length < 32) {
-        throw new ConfigException("auth.jwt_secret", "must decode to at least 32 bytes");
-      }
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("auth.jwt_secret", "must be base64");
-    }
   }
 }

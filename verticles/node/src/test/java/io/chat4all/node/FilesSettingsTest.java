@@ -20,7 +20,7 @@ class FilesSettingsTest {
     if (key != null) {
       c.getJsonObject("files").put(key, value);
     }
-    return Services.filesConfig(NodeConfig.from(c));
+    return ServiceSettings.filesConfig(NodeConfig.from(c));
   }
 
   @Test
@@ -44,7 +44,8 @@ class FilesSettingsTest {
             Map.of("CHAT4ALL_FILES_MAX_SIZE_BYTES", "5368709120"),
             new Properties(),
             Map.of());
-    assertThat(Services.filesConfig(NodeConfig.from(c)).maxSizeBytes()).isEqualTo(5368709120L);
+    assertThat(ServiceSettings.filesConfig(NodeConfig.from(c)).maxSizeBytes())
+        .isEqualTo(5368709120L);
   }
 
   @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class MessagingSettingsTest {
   static MessagingConfig with(Map<String, String> cli) {
-    return Services.messagingConfig(
+    return ServiceSettings.messagingConfig(
         NodeConfig.from(ConfigLoader.load(null, Map.of(), new Properties(), cli)));
   }
 
@@ -26,7 +26,7 @@ class MessagingSettingsTest {
   static MessagingConfig withJson(Object value) {
     JsonObject c = ConfigLoader.defaults();
     c.getJsonObject("messaging").put("idempotency_filter_bits", value);
-    return Services.messagingConfig(NodeConfig.from(c));
+    return ServiceSettings.messagingConfig(NodeConfig.from(c));
   }
 
   @Test
@@ -58,7 +58,7 @@ class MessagingSettingsTest {
   static MessagingConfig withJson(String key, Object value) {
     JsonObject c = ConfigLoader.defaults();
     c.getJsonObject("messaging").put(key, value);
-    return Services.messagingConfig(NodeConfig.from(c));
+    return ServiceSettings.messagingConfig(NodeConfig.from(c));
   }
 
   @Test

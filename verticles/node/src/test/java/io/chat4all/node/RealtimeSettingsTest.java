@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** The {@code realtime} settings: defaults, and the values start-up refuses, by name. */
 class RealtimeSettingsTest {
   static RealtimeConfig with(Map<String, String> cli) {
-    return Services.realtimeConfig(
+    return ServiceSettings.realtimeConfig(
         NodeConfig.from(ConfigLoader.load(null, Map.of(), new Properties(), cli)));
   }
 
@@ -45,7 +45,7 @@ class RealtimeSettingsTest {
   static RealtimeConfig withJson(String key, Object value) {
     JsonObject c = ConfigLoader.defaults();
     c.getJsonObject("realtime").put(key, value);
-    return Services.realtimeConfig(NodeConfig.from(c));
+    return ServiceSettings.realtimeConfig(NodeConfig.from(c));
   }
 
   @Test

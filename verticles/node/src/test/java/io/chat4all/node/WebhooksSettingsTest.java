@@ -19,12 +19,12 @@ class WebhooksSettingsTest {
   static WebhooksConfig with(String section, String key, Object value) {
     JsonObject c = ConfigLoader.defaults();
     c.getJsonObject(section).put(key, value);
-    return Services.webhooksConfig(NodeConfig.from(c));
+    return ServiceSettings.webhooksConfig(NodeConfig.from(c));
   }
 
   @Test
   void defaultsAreSafeAndRetryForAboutADay() {
-    WebhooksConfig c = Services.webhooksConfig(NodeConfig.from(ConfigLoader.defaults()));
+    WebhooksConfig c = ServiceSettings.webhooksConfig(NodeConfig.from(ConfigLoader.defaults()));
     assertThat(c.allowHttp()).isFalse();
     assertThat(c.allowPrivateAddresses()).isFalse();
     assertThat(c.maxAttempts()).isEqualTo(9);
@@ -44,7 +44,7 @@ class WebhooksSettingsTest {
                 "CHAT4ALL_WEBHOOKS_ALLOW_HTTP", "true"),
             new Properties(),
             Map.of());
-    WebhooksConfig w = Services.webhooksConfig(NodeConfig.from(c));
+    WebhooksConfig w = ServiceSettings.webhooksConfig(NodeConfig.from(c));
     assertThat(w.retryScheduleMs()).isEqualTo(List.of(200L, 5_000L, 60_000L));
     assertThat(w.adminUsernames()).containsExactlyInAnyOrder("alice", "bob");
     assertThat(w.allowHttp()).isTrue();
