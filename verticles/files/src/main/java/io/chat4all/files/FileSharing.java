@@ -6,6 +6,7 @@ import io.chat4all.codecs.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Function;
 
 /**
  * The read side of completed files: presigned downloads ({@code download}), a connector's media
@@ -27,75 +28,58 @@ final class FileSharing {
   }
 
   Future<JsonObject> download(JsonObject req) {
-    return access
-        .visible(req.getString("file_id"), req.getString("user_id"))
-        .compose(
+    return completed(
+            req,
+            status ->
+                new ServiceException(
+                    ErrorCode.CONFLICT,
+                    "the file is " + status + ", not completed",
+                    new JsonObject().put("upload_status", status)))
+        .map(
             doc -> {
-              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.CONFLICT,
-                        "the file is " + doc.getString("upload_status") + ", not completed",
-                        new JsonObject().put("upload_status", doc.getString("upload_status"))));
-              }
               ObjectStorage.Download d =
                   storage.downloadUrl(
                       doc.getJsonObject("storage").getString("key"),
                       doc.getString("original_filename"),
                       doc.getString("mime_type"),
                       config.downloadUrlTtlSeconds());
-              return Future.succeededFuture(
-                  new JsonObject()
-                      .put("url", d.url())
-                      .put("expires_at", Wire.timestamp(d.expiresAt()))
-                      .put("file", FileViews.reference(doc)));
+              return new JsonObject()
+                  .put("url", d.url())
+                  .put("expires_at", Wire.timestamp(d.expiresAt()))
+                  .put("file", FileViews.reference(doc));
             });
   }
 
   Future<JsonObject> mediaSource(JsonObject req) {
     int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
-    return access
-        .visible(req.getString("file_id"), req.getString("user_id"))
-        .compose(
+    return completed(
+            req, status -> new ServiceException(ErrorCode.CONFLICT, "the file is " + status))
+        .map(
             doc -> {
-              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.CONFLICT, "the file is " + doc.getString("upload_status")));
-              }
               String key = doc.getJsonObject("storage").getString("key");
               ObjectStorage.Download link =
                   storage.downloadUrl(
                       key, doc.getString("original_filename"), doc.getString("mime_type"), ttl);
-              return Future.succeededFuture(
-                  new JsonObject()
-                      .put("file", FileViews.reference(doc))
-                      .put("link", link.url())
-                      .put("internal_url", storage.internalUrl(key, ttl).url())
-                      .put("expires_at", Wire.timestamp(link.expiresAt())));
+              return new JsonObject()
+                  .put("file", FileViews.reference(doc))
+                  .put("link", link.url())
+                  .put("internal_url", storage.internalUrl(key, ttl).url())
+                  .put("expires_at", Wire.timestamp(link.expiresAt()));
             });
   }
 
   Future<JsonObject> share(JsonObject req) {
     String fileId = req.getString("file_id");
     String conversationId = req.getString("conversation_id");
-    return access
-        .visible(fileId, req.getString("user_id"))
+    return completed(
+            req,
+            status ->
+                new ServiceException(
+                    ErrorCode.CONFLICT,
+                    "file " + fileId + " is " + status + "; only completed files can be sent",
+                    new JsonObject().put("field", "payload.file_id").put("upload_status", status)))
         .compose(
             doc -> {
-              if (!FileStore.COMPLETED.equals(doc.getString("upload_status"))) {
-                return Future.failedFuture(
-                    new ServiceException(
-                        ErrorCode.CONFLICT,
-                        "file "
-                            + fileId
-                            + " is "
-                            + doc.getString("upload_status")
-                            + "; only completed files can be sent",
-                        new JsonObject()
-                            .put("field", "payload.file_id")
-                            .put("upload_status", doc.getString("upload_status"))));
-              }
               boolean known =
                   conversationId.equals(doc.getString("conversation_id"))
                       || doc.getJsonArray("shared_in", new JsonArray()).contains(conversationId);
@@ -103,6 +87,23 @@ final class FileSharing {
                       ? Future.<Void>succeededFuture()
                       : store.addShare(fileId, conversationId))
                   .map(x -> FileViews.reference(doc));
+            });
+  }
+
+  /**
+   * The request's file when its user can see it and it is completed; otherwise the error {@code
+   * notCompleted} makes of its upload status (each action words it for its caller).
+   */
+  private Future<JsonObject> completed(
+      JsonObject req, Function<String, ServiceException> notCompleted) {
+    return access
+        .visible(req.getString("file_id"), req.getString("user_id"))
+        .compose(
+            doc -> {
+              String status = doc.getString("upload_status");
+              return FileStore.COMPLETED.equals(status)
+                  ? Future.succeededFuture(doc)
+                  : Future.failedFuture(notCompleted.apply(status));
             });
   }
 }
