@@ -15,17 +15,17 @@ import java.util.HexFormat;
 
 /**
  * One part's bytes on their way to S3: written through as they arrive (the caller pauses its source
- * while {@link #writeQueueFull()}), hashed on the way, and counted. The last write (up to about
- * {@link #WRITE_BYTES}) is held back until {@link #end} has checked the length and the SHA-256: a
- * wrong part is reset before S3 has all of it, so S3 never stores it and a part stored earlier
- * under the same number stays intact.
+ * while {@link #writeQueueFull()}), hashed on the way, and counted. The last write (up to {@link
+ * #WRITE_BYTES} plus the piece that came after it) is held back until {@link #end} has checked the
+ * length and the SHA-256: a wrong part is reset before S3 has all of it, so S3 never stores it and
+ * a part stored earlier under the same number stays intact.
  *
  * <p>Small pieces are gathered into writes of about {@link #WRITE_BYTES}: each write to the storage
  * connection is a socket write of its own, so forwarding a part piece by piece as the client's
  * bytes arrive would cost a system call per piece.
  */
 public final class PartWriter {
-  /** Bytes gathered before they are written to S3 (what is held back is up to this much). */
+  /** Bytes gathered before they are written to S3 (held back: this plus one more piece). */
   static final int WRITE_BYTES = 128 * 1024;
 
   private final HttpClientRequest request;
