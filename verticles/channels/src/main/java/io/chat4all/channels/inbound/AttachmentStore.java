@@ -12,6 +12,7 @@ import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceBus;
 import io.chat4all.codecs.ServiceException;
 import io.chat4all.files.ChunkIngest;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -40,12 +41,19 @@ final class AttachmentStore {
   private final ConnectorRegistry registry;
   private final ChunkIngest ingest;
   private final long maxBytes;
+  private final long stallTimeoutMs;
 
-  AttachmentStore(Vertx vertx, ConnectorRegistry registry, ChunkIngest ingest, long maxBytes) {
+  AttachmentStore(
+      Vertx vertx,
+      ConnectorRegistry registry,
+      ChunkIngest ingest,
+      long maxBytes,
+      long stallTimeoutMs) {
     this.vertx = vertx;
     this.registry = registry;
     this.ingest = ingest;
     this.maxBytes = maxBytes;
+    this.stallTimeoutMs = stallTimeoutMs;
   }
 
   Future<Stored> store(String channel, InboundEvent.Message m, String contact, String conv) {
@@ -60,9 +68,18 @@ final class AttachmentStore {
       return Future.failedFuture(
           new ServiceException(ErrorCode.UNAVAILABLE, "no connector for " + channel + " now"));
     }
+    // the download's events come on the connector's context; everything below runs on this one
+    Context caller = vertx.getOrCreateContext();
     return active
         .get()
         .<MediaDownload>call(c -> c.fetchMedia(media, maxBytes))
+        .map(
+            d ->
+                new MediaDownload(
+                    new CallerContextStream<>(d.stream(), caller),
+                    d.mimeType(),
+                    d.sizeBytes(),
+                    d.filename()))
         .compose(d -> upload(d, media, contact, conv))
         .map(fileId -> new Stored(fileId, payloadType(media), more))
         .recover(
@@ -193,10 +210,15 @@ final class AttachmentStore {
         .compose(v -> chunks(source, contact, fileId, size, chunkSize, n + 1, total));
   }
 
-  /** Exactly {@code length} bytes of the download into the slot; the download paused after. */
-  private static Future<Void> part(Source src, ChunkIngest.Slot slot, long length) {
+  /**
+   * Exactly {@code length} bytes of the download into the slot; the download paused after. Fails as
+   * retryable when the download breaks or ends early, when storage fails, and when no byte has
+   * moved for {@code stallTimeoutMs} (the slot is reset, so nothing of the part is stored).
+   */
+  private Future<Void> part(Source src, ChunkIngest.Slot slot, long length) {
     Promise<Void> done = Promise.promise();
     long[] left = {length};
+    long[] moved = {System.nanoTime()};
     ReadStream<Buffer> stream = src.stream;
     java.util.function.Consumer<Buffer> take =
         buf -> {
@@ -204,6 +226,7 @@ final class AttachmentStore {
             src.carry = src.carry == null ? buf : src.carry.appendBuffer(buf);
             return;
           }
+          moved[0] = System.nanoTime();
           Buffer now = buf;
           if (buf.length() > left[0]) {
             now = buf.getBuffer(0, (int) left[0]);
@@ -217,7 +240,14 @@ final class AttachmentStore {
             done.tryComplete();
           } else if (slot.writer().writeQueueFull()) {
             stream.pause();
-            slot.writer().drainHandler(x -> stream.resume());
+            slot.writer()
+                .drainHandler(
+                    x -> {
+                      moved[0] = System.nanoTime();
+                      if (!done.future().isComplete()) {
+                        stream.resume();
+                      }
+                    });
           }
         };
     stream.exceptionHandler(
@@ -225,6 +255,13 @@ final class AttachmentStore {
           slot.writer().reset(e);
           done.tryFail(e);
         });
+    slot.writer()
+        .failureHandler(
+            f -> {
+              stream.pause();
+              slot.writer().reset(f);
+              done.tryFail(f);
+            });
     stream.endHandler(
         v -> {
           src.ended = true;
@@ -235,6 +272,29 @@ final class AttachmentStore {
                     ErrorClass.RETRYABLE, null, "the download ended " + left[0] + " bytes early"));
           }
         });
+    long watch =
+        vertx.setPeriodic(
+            Math.max(50, stallTimeoutMs / 4),
+            id -> {
+              long idleMs = (System.nanoTime() - moved[0]) / 1_000_000;
+              if (!done.future().isComplete() && idleMs >= stallTimeoutMs) {
+                stream.pause();
+                ConnectorException stalled =
+                    ConnectorException.of(
+                        ErrorClass.RETRYABLE,
+                        null,
+                        "the attachment moved no byte for "
+                            + idleMs
+                            + " ms with "
+                            + left[0]
+                            + " of its part's "
+                            + length
+                            + " bytes to go");
+                slot.writer().reset(stalled);
+                done.tryFail(stalled);
+              }
+            });
+    done.future().onComplete(x -> vertx.cancelTimer(watch));
     stream.handler(take::accept);
     if (src.carry != null) {
       Buffer pending = src.carry;

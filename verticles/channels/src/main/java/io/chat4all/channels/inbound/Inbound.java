@@ -65,7 +65,8 @@ public final class Inbound {
             new Contacts(vertx, pg, config),
             store,
             new StatusRecords(producer, config.topicPrefix()),
-            new AttachmentStore(vertx, registry, ingest, config.maxMediaBytes()),
+            new AttachmentStore(
+                vertx, registry, ingest, config.maxMediaBytes(), config.mediaStallTimeoutMs()),
             config);
     List<Future<?>> deployed = new ArrayList<>();
     deployed.add(

@@ -13,6 +13,8 @@ import io.vertx.core.json.JsonObject;
  * @param claimTtlSeconds how long a claim on an event being processed holds (a node that dies
  *     mid-way releases it by expiry)
  * @param maxMediaBytes largest inbound attachment stored as a platform file
+ * @param mediaStallTimeoutMs how long an attachment being stored may go without a byte moving
+ *     before the attempt is given up (and the event retried)
  * @param maxTextLength longest text of one platform message (longer inbound texts are split)
  */
 public record InboundConfig(
@@ -21,6 +23,7 @@ public record InboundConfig(
     int dedupTtlSeconds,
     int claimTtlSeconds,
     long maxMediaBytes,
+    long mediaStallTimeoutMs,
     int maxTextLength,
     JsonObject channels,
     String topicPrefix,
@@ -41,6 +44,7 @@ public record InboundConfig(
             inbound.getInteger("dedup_ttl_seconds", 7 * 24 * 3600),
             inbound.getInteger("claim_ttl_seconds", 120),
             inbound.getLong("max_media_bytes", 20L * 1024 * 1024),
+            inbound.getLong("media_stall_timeout_ms", 30_000L),
             maxTextLength,
             channels,
             topicPrefix == null ? "" : topicPrefix,
@@ -52,6 +56,10 @@ public record InboundConfig(
     if (c.dedupTtlSeconds < 60 || c.claimTtlSeconds < 10) {
       throw new IllegalArgumentException(
           "channels.inbound.dedup_ttl_seconds must be at least 60 and claim_ttl_seconds at least 10");
+    }
+    if (c.mediaStallTimeoutMs < 100) {
+      throw new IllegalArgumentException(
+          "channels.inbound.media_stall_timeout_ms must be at least 100");
     }
     return c;
   }

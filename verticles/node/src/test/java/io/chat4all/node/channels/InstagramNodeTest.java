@@ -99,6 +99,31 @@ class InstagramNodeTest {
   }
 
   @Test
+  void aStalledAttachmentIsFetchedAgainAndHoldsNothingUpBehindIt() {
+    String igsid = "igsid-250";
+    fx.sim.userWrites(igsid, "a clip is coming");
+    String conv = fx.inboxConversation(igsid);
+    byte[] clip = new byte[90_000];
+    new Random(11).nextBytes(clip);
+    int fetchesBefore = fx.sim.mediaFetches();
+    // the CDN sends half the clip and then nothing, keeping the connection open
+    fx.sim.stallMediaFetches(1);
+    fx.sim.userSendsFile(igsid, "video", clip, "stuck.mp4", "video/mp4");
+    fx.sim.userWrites(igsid, "did it arrive?");
+
+    List<JsonObject> history = fx.awaitHistory(conv, 3);
+    JsonObject video = history.get(1);
+    assertThat(video.getJsonObject("payload").getString("type")).isEqualTo("video");
+    String fileId =
+        video.getJsonObject("payload").getJsonObject("file_reference").getString("file_id");
+    assertThat(fx.download(fileId)).isEqualTo(clip);
+    assertThat(history.get(2).getJsonObject("payload").getString("text"))
+        .isEqualTo("did it arrive?");
+    // the stalled attempt was given up and the attachment fetched once more, whole
+    assertThat(fx.sim.mediaFetches() - fetchesBefore).isEqualTo(2);
+  }
+
+  @Test
   void mediaGoesOutByLinkAndComesInAsAFile() {
     String igsid = "igsid-200";
     fx.sim.userWrites(igsid, "a photo please");

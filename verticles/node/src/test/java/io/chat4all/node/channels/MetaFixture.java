@@ -89,6 +89,9 @@ final class MetaFixture implements AutoCloseable {
                         .put("store_dir", plugins.resolve("store").toString())
                         .put("scan_interval_ms", 100)
                         .put("delivery", delivery)
+                        // a stalled attachment is given up (and fetched again) within the tests'
+                        // wait
+                        .put("inbound", new JsonObject().put("media_stall_timeout_ms", 1500))
                         .put(channel, block)));
     Await.until(
         channel + " active: " + api.node().pluginHost().snapshot().encode(),

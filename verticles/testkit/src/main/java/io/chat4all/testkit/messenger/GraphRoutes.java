@@ -64,8 +64,15 @@ final class GraphRoutes {
     String path = req.path();
     if (req.method() == HttpMethod.GET && path.startsWith("/media/")) {
       MessengerSimulator.Media m = sim.media.get(path.substring("/media/".length()));
+      sim.mediaFetches++;
       if (m == null) {
         req.response().setStatusCode(404).end();
+      } else if (sim.stallMedia > 0) {
+        sim.stallMedia--;
+        req.response()
+            .putHeader("Content-Type", m.mime())
+            .putHeader("Content-Length", Integer.toString(m.bytes().length()))
+            .write(m.bytes().getBuffer(0, m.bytes().length() / 2));
       } else {
         req.response()
             .putHeader("Content-Type", m.mime())

@@ -116,6 +116,11 @@ public final class MessengerSimulator implements AutoCloseable {
   final Deque<String> outbox = new ArrayDeque<>();
   final List<WebhookDelivery> deliveries = new ArrayList<>();
   volatile boolean down;
+
+  /** Media fetches still to stall (headers and half the bytes, then silence), and fetches seen. */
+  int stallMedia;
+
+  int mediaFetches;
   boolean echoes;
   String webhookUrl;
   String appSecret;
@@ -233,6 +238,20 @@ public final class MessengerSimulator implements AutoCloseable {
               return k;
             });
     return baseUrl() + "/media/" + key;
+  }
+
+  /**
+   * The next {@code fetches} media fetches answer their headers (with the full {@code
+   * Content-Length}) and the first half of the bytes, then send nothing more and keep the
+   * connection open, as a CDN that stalls mid-transfer does.
+   */
+  public void stallMediaFetches(int fetches) {
+    onLoop(() -> stallMedia = fetches);
+  }
+
+  /** How many media fetches arrived (stalled ones included). */
+  public int mediaFetches() {
+    return onLoop(() -> mediaFetches);
   }
 
   /** The contact sends {@code content} (a {@code message} object without mid); its mid. */
