@@ -9,12 +9,10 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,22 +59,17 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
   private volatile JsonObject published = new JsonObject();
 
   // host-context state
-  private final Map<String, PluginRecord> records = new LinkedHashMap<>();
-  private final Map<Path, LocalJar> local = new HashMap<>();
+  private final PluginRecords records = new PluginRecords();
   private Map<String, DesiredState.Want> wanted = Map.of();
   private final Map<String, Future<Void>> queue = new HashMap<>();
   private final Set<String> pending = new HashSet<>();
   private final Set<String> retry = new HashSet<>();
-  private final Set<String> unstored = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private ContextInternal here;
-  private long seq;
   private long scans;
   private Future<Void> scanning;
   private long scanTimer = -1;
   private long reconcileTimer = -1;
-
-  private record LocalJar(String recordId, long seq) {}
 
   /**
    * @param cluster the cluster's desired state, or null for a node that only follows its folder
@@ -208,7 +201,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
     Set<String> copy = Set.copyOf(shas);
     return onHost(
         () -> {
-          unstored.addAll(copy);
+          records.forgetCopies(copy);
           return Future.succeededFuture();
         });
   }
@@ -225,10 +218,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
     }
     Promise<Void> done = here.promise();
     scanning = done.future();
-    Set<String> delete = new HashSet<>(unstored);
-    unstored.clear();
-    records.values().forEach(r -> delete.remove(r.sha256));
-    wanted.values().forEach(w -> delete.remove(w.sha256()));
+    Set<String> delete = records.copiesToDelete(wanted.values());
     here.<DropFolder.Changes>executeBlocking(
             () -> {
               delete.forEach(store::delete);
@@ -242,7 +232,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
               if (ar.failed()) {
                 LOG.warn("scanning {} failed: {}", folder.dir(), ar.cause().getMessage());
               } else {
-                apply(ar.result(), touched);
+                records.apply(ar.result(), touched, wanted.values(), folder.dir());
               }
               scanning = null;
               publish();
@@ -250,81 +240,6 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
                   .onComplete(x -> done.complete());
             });
     return done.future();
-  }
-
-  private void apply(DropFolder.Changes changes, Set<String> touched) {
-    for (DropFolder.Taken t : changes.taken()) {
-      String name = t.file().getFileName().toString();
-      String id = t.stored() == null ? "file:" + t.file() : t.stored().sha256();
-      PluginRecord r =
-          records.computeIfAbsent(
-              id,
-              k ->
-                  new PluginRecord(
-                      t.stored() == null ? null : t.stored().sha256(),
-                      t.descriptor(),
-                      t.stored() == null ? 0 : t.stored().size()));
-      r.sources.add("file:" + name);
-      if (t.refused() != null) {
-        if (r.hosted == null) {
-          r.fail(t.refused());
-        }
-        LOG.warn("plugin {} refused: {}", name, t.refused());
-      } else if (r.state == PluginState.DISCOVERED
-          || (r.state == PluginState.FAILED && r.hosted == null)) {
-        // a jar dropped again is tried again
-        r.to(PluginState.VALIDATED, null);
-        LOG.info("plugin {} found: {} {}", name, r.channel(), r.version());
-      }
-      LocalJar prev = local.put(t.file(), new LocalJar(id, ++seq));
-      if (prev != null && !prev.recordId().equals(id)) {
-        drop(prev.recordId(), "file:" + name, touched);
-      }
-      if (r.channel() != null) {
-        touched.add(r.channel());
-      }
-    }
-    for (Path gone : changes.gone()) {
-      LocalJar prev = local.remove(gone);
-      if (prev != null) {
-        LOG.info("plugin {} removed from {}", gone.getFileName(), folder.dir());
-        drop(prev.recordId(), "file:" + gone.getFileName(), touched);
-      }
-    }
-  }
-
-  private void drop(String recordId, String source, Set<String> touched) {
-    PluginRecord r = records.get(recordId);
-    if (r != null) {
-      r.sources.remove(source);
-      if (r.channel() != null) {
-        touched.add(r.channel());
-      }
-    }
-    prune();
-  }
-
-  /** Forgets records nothing refers to any more (and their stored copies). */
-  private void prune() {
-    Set<String> wantedShas = new HashSet<>();
-    wanted.values().forEach(w -> wantedShas.add(w.sha256()));
-    records
-        .values()
-        .removeIf(
-            r -> {
-              boolean unused =
-                  r.hosted == null
-                      && r.retiring == null
-                      && r.sources.isEmpty()
-                      && !wantedShas.contains(r.sha256)
-                      && r.state != PluginState.STARTING
-                      && r.state != PluginState.LOADED;
-              if (unused && r.sha256 != null) {
-                // deleted by the next scan's worker task, before it copies anything in
-                unstored.add(r.sha256);
-              }
-              return unused;
-            });
   }
 
   // --- the cluster's desired state ---
@@ -354,7 +269,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
                         r.sources.remove("cluster");
                       }
                     }
-                    prune();
+                    records.prune(wanted.values());
                     Set<String> channels = new TreeSet<>(wanted.keySet());
                     channels.addAll(active.keySet());
                     Future.join(channels.stream().map(this::converge).toList())
@@ -404,16 +319,9 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
       return w;
     }
     boolean enabled = (w == null || w.enabled()) && configEnabled(channel);
-    LocalJar newest = null;
-    for (LocalJar lj : local.values()) {
-      PluginRecord r = records.get(lj.recordId());
-      if (r != null && channel.equals(r.channel()) && (newest == null || lj.seq() > newest.seq())) {
-        newest = lj;
-      }
-    }
+    PluginRecord newest = records.newestDropped(channel);
     if (newest != null) {
-      PluginRecord r = records.get(newest.recordId());
-      return new DesiredState.Want(channel, r.sha256, r.version(), enabled);
+      return new DesiredState.Want(channel, newest.sha256, newest.version(), enabled);
     }
     return w;
   }
@@ -438,12 +346,11 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
   }
 
   PluginRecord putRecord(PluginRecord r) {
-    PluginRecord existing = records.putIfAbsent(r.sha256, r);
-    return existing == null ? r : existing;
+    return records.putIfAbsent(r);
   }
 
   void replaceRecord(PluginRecord r) {
-    records.put(r.sha256, r);
+    records.put(r);
   }
 
   HostedConnector current(String channel) {
@@ -521,7 +428,7 @@ public final class PluginHost extends VerticleBase implements ConnectorRegistry 
                         String err = ar.succeeded() ? ar.result() : ar.cause().getMessage();
                         r.to(finalState, err == null ? note : err);
                       }
-                      prune();
+                      records.prune(wanted.values());
                       publish();
                       done.complete();
                     }));
