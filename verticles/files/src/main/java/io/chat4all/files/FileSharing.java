@@ -51,7 +51,13 @@ final class FileSharing {
   }
 
   Future<JsonObject> mediaSource(JsonObject req) {
-    int ttl = Math.max(60, Math.min(7 * 24 * 3600, req.getInteger("link_ttl_seconds", 3600)));
+    Object asked = req.getValue("link_ttl_seconds", 3600);
+    if (!(asked instanceof Number n)) {
+      return Future.failedFuture(
+          new ServiceException(
+              ErrorCode.VALIDATION_FAILED, "link_ttl_seconds must be a number of seconds"));
+    }
+    int ttl = (int) Math.max(60, Math.min(7 * 24 * 3600, n.longValue()));
     return completed(
             req, status -> new ServiceException(ErrorCode.CONFLICT, "the file is " + status))
         .map(

@@ -75,8 +75,9 @@ final class ServiceSettings {
 
   /**
    * The {@code messaging} section, checked: each whole number within its range (or start-up fails
-   * naming the key), {@code consumer_group} a name; {@code idempotency_filter_bits} is 0 (no
-   * filter) or 8192 (1 KiB per bucket) to 2^32 (512 MiB, the most a Redis string holds).
+   * naming the key), {@code consumer_group} a name (≤ 255 characters, no control characters);
+   * {@code idempotency_filter_bits} is 0 (no filter) or 8192 (1 KiB per bucket) to 2^32 (512 MiB,
+   * the most a Redis string holds).
    */
   static MessagingConfig messagingConfig(NodeConfig config) {
     JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
@@ -93,8 +94,14 @@ final class ServiceSettings {
     ConfigRanges.within(section, name, "pipeline_retry_backoff_ms", 1, 3_600_000);
     ConfigRanges.within(section, name, "pipeline_max_backoff_ms", 1, 3_600_000);
     Object group = section.getValue("consumer_group");
-    if (group != null && (!(group instanceof String g) || g.isBlank())) {
-      throw new ConfigException("messaging.consumer_group", "must be a non-empty name");
+    if (group != null
+        && (!(group instanceof String g)
+            || g.isBlank()
+            || g.length() > 255
+            || g.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+      throw new ConfigException(
+          "messaging.consumer_group",
+          "must be a non-empty name of at most 255 characters, without control characters");
     }
     long backoff = section.getLong("pipeline_retry_backoff_ms", 100L);
     if (section.getLong("pipeline_max_backoff_ms", 5_000L) < backoff) {

@@ -96,6 +96,12 @@ class MessagingSettingsTest {
     assertThatThrownBy(() -> withJson("consumer_group", 7))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("messaging.consumer_group");
+    assertThatThrownBy(() -> withJson("consumer_group", "pipe\nline"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("messaging.consumer_group");
+    assertThatThrownBy(() -> withJson("consumer_group", "g".repeat(256)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("messaging.consumer_group");
     assertThatThrownBy(
             () ->
                 with(

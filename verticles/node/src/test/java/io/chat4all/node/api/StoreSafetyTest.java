@@ -432,6 +432,18 @@ class StoreSafetyTest {
                 .recover(e -> Future.failedFuture(ServiceException.from(e))));
     assertThat(mongo.code()).isEqualTo(ErrorCode.VALIDATION_FAILED);
     assertThat(mongo.code().httpStatus()).isEqualTo(400);
+    // a link lifetime that is not a number (the files service read it as one and threw)
+    ServiceException ttl =
+        failure(
+            ServiceBus.request(
+                vertx,
+                Addresses.FILES,
+                "media_source",
+                new JsonObject()
+                    .put("user_id", a.id())
+                    .put("file_id", java.util.UUID.randomUUID().toString())
+                    .put("link_ttl_seconds", "an hour")));
+    assertThat(ttl.code()).isEqualTo(ErrorCode.VALIDATION_FAILED);
   }
 
   /** A GET written by hand on a socket; the whole response as text. */
