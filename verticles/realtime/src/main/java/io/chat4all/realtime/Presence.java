@@ -45,10 +45,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code <prefix>presence:last_seen:<id>}: the last time the user was seen, without a TTL.
  * </ul>
  *
- * Marking and unmarking run as Lua scripts, so the offline→online and online→offline transitions
- * are detected atomically across nodes; each transition is produced to Kafka {@code user.presence}
- * (key user id) and published live to every user sharing a conversation. Also serves {@code POST
- * /v1/presence/heartbeat} and {@code GET /v1/presence}.
+ * Marking and unmarking run as Lua scripts ({@link PresenceScripts}), so the offline→online and
+ * online→offline transitions are detected atomically across nodes; each transition is produced to
+ * Kafka {@code user.presence} (key user id) and published live to every user sharing a
+ * conversation. Also serves {@code POST /v1/presence/heartbeat} and {@code GET /v1/presence}.
  */
 public final class Presence implements RouteModule {
   private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
@@ -64,78 +64,6 @@ public final class Presence implements RouteModule {
   public static final int TTL_SECONDS = 300;
   public static final int MAX_IDS = 100;
   static final String HTTP_FIELD = "http";
-
-  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, expiry ms, ttl s, now (wire ts),
-  // user
-  private static final String MARK =
-      """
-      local now = tonumber(ARGV[2])
-      local live = 0
-      local all = redis.call('HGETALL', KEYS[1])
-      for i = 1, #all, 2 do
-        if tonumber(all[i + 1]) > now then live = live + 1
-        else redis.call('HDEL', KEYS[1], all[i]) end
-      end
-      redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-      redis.call('EXPIRE', KEYS[1], ARGV[4])
-      redis.call('HSET', KEYS[2], 'status', 'online', 'last_seen', ARGV[5])
-      redis.call('EXPIRE', KEYS[2], ARGV[4])
-      redis.call('SET', KEYS[3], ARGV[5])
-      redis.call('ZADD', KEYS[4], ARGV[3], ARGV[6])
-      if live == 0 then return 1 end
-      return 0
-      """;
-
-  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, now (wire timestamp), user
-  private static final String UNMARK =
-      """
-      local now = tonumber(ARGV[2])
-      local mine = redis.call('HGET', KEYS[1], ARGV[1])
-      redis.call('HDEL', KEYS[1], ARGV[1])
-      local live = 0
-      local all = redis.call('HGETALL', KEYS[1])
-      for i = 1, #all, 2 do
-        if tonumber(all[i + 1]) > now then live = live + 1
-        else redis.call('HDEL', KEYS[1], all[i]) end
-      end
-      if live == 0 then
-        redis.call('DEL', KEYS[2])
-        redis.call('SET', KEYS[3], ARGV[3])
-        redis.call('ZREM', KEYS[4], ARGV[4])
-        if mine and tonumber(mine) > now then return 1 end
-      end
-      return 0
-      """;
-
-  // KEYS: online; ARGV: now ms, key prefix. Users whose connections all expired (a node died):
-  // removed from the online set and returned, so their offline change can be announced.
-  private static final String SWEEP =
-      """
-      local now = tonumber(ARGV[1])
-      local gone = {}
-      local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 200)
-      for _, user in ipairs(due) do
-        local conns = ARGV[2] .. 'presence:conns:' .. user
-        local latest = 0
-        local all = redis.call('HGETALL', conns)
-        for i = 1, #all, 2 do
-          local exp = tonumber(all[i + 1])
-          if exp > now then
-            if exp > latest then latest = exp end
-          else
-            redis.call('HDEL', conns, all[i])
-          end
-        end
-        if latest > 0 then
-          redis.call('ZADD', KEYS[1], latest, user)
-        else
-          redis.call('ZREM', KEYS[1], user)
-          redis.call('DEL', ARGV[2] .. 'presence:user:' .. user)
-          table.insert(gone, user)
-        end
-      end
-      return gone
-      """;
 
   private static final String SHARING =
       "SELECT DISTINCT m2.user_id FROM conversation_members m1 JOIN conversation_members m2"
@@ -227,7 +155,7 @@ public final class Presence implements RouteModule {
                 redis
                     .eval(
                         List.of(
-                            SWEEP,
+                            PresenceScripts.SWEEP,
                             "1",
                             onlineKey(),
                             Long.toString(System.currentTimeMillis()),
@@ -281,7 +209,7 @@ public final class Presence implements RouteModule {
     return redis
         .eval(
             List.of(
-                MARK,
+                PresenceScripts.MARK,
                 "4",
                 connsKey(userId),
                 userKey(userId),
@@ -308,7 +236,7 @@ public final class Presence implements RouteModule {
     return redis
         .eval(
             List.of(
-                UNMARK,
+                PresenceScripts.UNMARK,
                 "4",
                 connsKey(userId),
                 userKey(userId),

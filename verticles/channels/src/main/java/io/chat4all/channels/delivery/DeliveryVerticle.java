@@ -3,8 +3,6 @@ package io.chat4all.channels.delivery;
 import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.codecs.HttpClientDefaults;
 import io.chat4all.codecs.Topics;
-import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -13,7 +11,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -23,7 +20,6 @@ import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.redis.client.RedisAPI;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -67,21 +63,6 @@ public final class DeliveryVerticle extends VerticleBase {
   private Promise<Void> loopStopped;
   private long commitTimer;
   private int inFlight;
-
-  /** Per channel: its breaker, the lanes whose head is ready, and the calls in flight. */
-  private static final class ChannelState {
-    final String channel;
-    final CircuitBreaker breaker;
-    final ArrayDeque<Lane> ready = new ArrayDeque<>();
-    int inFlight;
-    int buffered;
-    boolean waitingForConnector;
-
-    ChannelState(String channel, CircuitBreaker breaker) {
-      this.channel = channel;
-      this.breaker = breaker;
-    }
-  }
 
   private io.chat4all.codecs.KafkaMembership membership =
       io.chat4all.codecs.KafkaMembership.DEFAULT;
@@ -232,7 +213,7 @@ public final class DeliveryVerticle extends VerticleBase {
       }
       ps.track(r.offset());
       String channel = config.channelOf(r.topic());
-      Item item = parse(r, tp, channel);
+      Item item = Item.from(vertx, r, tp, channel);
       if (item == null) {
         ps.done(r.offset());
         continue;
@@ -252,58 +233,9 @@ public final class DeliveryVerticle extends VerticleBase {
     updatePauses();
   }
 
-  private Item parse(KafkaConsumerRecord<String, String> r, TopicPartition tp, String channel) {
-    JsonObject value;
-    try {
-      value = new JsonObject(r.value());
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "dropping a malformed outbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
-      return null;
-    }
-    Item item = new Item(tp, r.offset(), r.key(), value, channel);
-    item.trace = DeliveryTracing.parent(vertx, r);
-    if (channel == null || !item.valid()) {
-      LOG.warn(
-          "dropping an outbound record without message, recipient or channel id at {}-{}@{}",
-          r.topic(),
-          r.partition(),
-          r.offset());
-      return null;
-    }
-    return item;
-  }
-
   private ChannelState channel(String channel) {
     return channels.computeIfAbsent(
-        channel,
-        ch -> {
-          CircuitBreaker breaker =
-              CircuitBreaker.create(
-                  "chat4all-delivery-" + ch,
-                  vertx,
-                  new CircuitBreakerOptions()
-                      .setMaxFailures(config.breakerMaxFailures())
-                      .setTimeout(config.sendTimeoutMs())
-                      .setResetTimeout(config.breakerResetMs())
-                      .setNotificationAddress(null));
-          breaker.failurePolicy(BreakerPolicy.INSTANCE);
-          breaker.openHandler(
-              v -> LOG.warn("channel {}: provider failing, circuit breaker open", ch));
-          breaker.halfOpenHandler(v -> ctx.runOnContext(x -> kick(ch)));
-          breaker.closeHandler(
-              v ->
-                  ctx.runOnContext(
-                      x -> {
-                        LOG.info("channel {}: circuit breaker closed", ch);
-                        kick(ch);
-                      }));
-          ChannelState cs = new ChannelState(ch, breaker);
-          metrics.gauge("buffered", ch, () -> cs.buffered);
-          metrics.gauge("waiting", ch, () -> cs.waitingForConnector ? cs.buffered : 0);
-          DeliveryTracing.breakerGauge(ch, breaker);
-          return cs;
-        });
+        channel, ch -> ChannelState.open(vertx, ctx, ch, config, metrics, this::kick));
   }
 
   // --- dispatching ---

@@ -1,14 +1,20 @@
 package io.chat4all.channels.delivery;
 
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One outbound record being delivered: which message to which recipient on which channel, and where
  * it sits in Kafka (its offset is committed only once it is done).
  */
 final class Item {
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryVerticle.class);
+
   final TopicPartition partition;
   final long offset;
   final String recordKey;
@@ -26,6 +32,33 @@ final class Item {
 
   /** The provider ids once the provider accepted it (the remaining steps then only record it). */
   List<String> sentIds;
+
+  /**
+   * The item of an outbound record of {@code channel} (the topic's), with its send's trace; null
+   * (logged) for a record that is not JSON or lacks the message, recipient or channel id.
+   */
+  static Item from(
+      Vertx vertx, KafkaConsumerRecord<String, String> r, TopicPartition tp, String channel) {
+    JsonObject value;
+    try {
+      value = new JsonObject(r.value());
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "dropping a malformed outbound record at {}-{}@{}", r.topic(), r.partition(), r.offset());
+      return null;
+    }
+    Item item = new Item(tp, r.offset(), r.key(), value, channel);
+    item.trace = DeliveryTracing.parent(vertx, r);
+    if (channel == null || !item.valid()) {
+      LOG.warn(
+          "dropping an outbound record without message, recipient or channel id at {}-{}@{}",
+          r.topic(),
+          r.partition(),
+          r.offset());
+      return null;
+    }
+    return item;
+  }
 
   Item(TopicPartition partition, long offset, String recordKey, JsonObject record, String channel) {
     this.partition = partition;

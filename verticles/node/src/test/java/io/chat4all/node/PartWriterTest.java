@@ -1,10 +1,9 @@
-package io.chat4all.node.files;
+package io.chat4all.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chat4all.codecs.ErrorCode;
 import io.chat4all.codecs.ServiceException;
-import io.chat4all.files.FilesConfig;
 import io.chat4all.files.ObjectStorage;
 import io.chat4all.files.PartWriter;
 import io.chat4all.node.backends.BackendClients;
@@ -49,21 +48,7 @@ class PartWriterTest {
     NodeConfig config = NodeConfig.from(ConfigLoader.defaults().mergeIn(iso.nodeConfig(), true));
     clients = BackendClients.create(vertx, config);
     Await.result(clients.prepare(), Duration.ofSeconds(60));
-    NodeConfig.S3 s = config.s3();
-    storage =
-        new ObjectStorage(
-            vertx,
-            clients.s3(),
-            new FilesConfig.S3(
-                s.endpoint(),
-                s.publicEndpoint(),
-                s.region(),
-                s.accessKey(),
-                s.secretKey(),
-                s.bucket(),
-                s.pathStyle(),
-                s.encryption(),
-                s.kmsKeyId()));
+    storage = new ObjectStorage(vertx, clients.s3(), ServiceSettings.filesConfig(config).s3());
     context = vertx.getOrCreateContext();
   }
 
@@ -120,6 +105,16 @@ class PartWriterTest {
     return done.future();
   }
 
+  /** Completes the one-part upload and reads the object back from S3. */
+  static byte[] completeAndRead(String key, String uploadId, PartWriter.Part part) {
+    Await.result(
+        storage.complete(
+            key,
+            uploadId,
+            List.of(CompletedPart.builder().partNumber(1).eTag(part.etag()).build())));
+    return clients.s3().getObjectAsBytes(b -> b.bucket(storage.bucket()).key(key)).asByteArray();
+  }
+
   @Test
   void piecesOfEverySizeAreStoredByteForByte() throws Exception {
     Random random = new Random(21);
@@ -132,14 +127,7 @@ class PartWriterTest {
     PartWriter.Part part = Await.result(writePart(key, uploadId, all, sizes, sha256(all)));
     assertThat(part.size()).isEqualTo(all.length);
     assertThat(part.sha256()).isEqualTo(sha256(all));
-    Await.result(
-        storage.complete(
-            key,
-            uploadId,
-            List.of(CompletedPart.builder().partNumber(1).eTag(part.etag()).build())));
-
-    byte[] stored =
-        clients.s3().getObjectAsBytes(b -> b.bucket(storage.bucket()).key(key)).asByteArray();
+    byte[] stored = completeAndRead(key, uploadId, part);
     assertThat(stored.length).isEqualTo(all.length);
     assertThat(sha256(stored)).isEqualTo(sha256(all));
   }
@@ -165,13 +153,7 @@ class PartWriterTest {
 
     // the same bytes with their own checksum are then stored whole
     PartWriter.Part part = Await.result(writePart(key, uploadId, all, sizes, sha256(all)));
-    Await.result(
-        storage.complete(
-            key,
-            uploadId,
-            List.of(CompletedPart.builder().partNumber(1).eTag(part.etag()).build())));
-    byte[] stored =
-        clients.s3().getObjectAsBytes(b -> b.bucket(storage.bucket()).key(key)).asByteArray();
+    byte[] stored = completeAndRead(key, uploadId, part);
     assertThat(sha256(stored)).isEqualTo(sha256(all));
   }
 }
