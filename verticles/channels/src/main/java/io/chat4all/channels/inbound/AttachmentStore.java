@@ -5,6 +5,7 @@ import io.chat4all.channel.spi.ErrorClass;
 import io.chat4all.channel.spi.InboundEvent;
 import io.chat4all.channel.spi.InboundMedia;
 import io.chat4all.channel.spi.MediaDownload;
+import io.chat4all.channel.spi.support.AbortableStream;
 import io.chat4all.channels.ActiveConnector;
 import io.chat4all.channels.ConnectorRegistry;
 import io.chat4all.codecs.Addresses;
@@ -70,13 +71,18 @@ final class AttachmentStore {
     }
     // the download's events come on the connector's context; everything below runs on this one
     Context caller = vertx.getOrCreateContext();
+    Context[] connectorContext = {null};
     return active
         .get()
-        .<MediaDownload>call(c -> c.fetchMedia(media, maxBytes))
+        .<MediaDownload>call(
+            c -> {
+              connectorContext[0] = Vertx.currentContext();
+              return c.fetchMedia(media, maxBytes);
+            })
         .map(
             d ->
                 new MediaDownload(
-                    new CallerContextStream<>(d.stream(), caller),
+                    new CallerContextStream<>(d.stream(), caller, connectorContext[0]),
                     d.mimeType(),
                     d.sizeBytes(),
                     d.filename()))
@@ -123,7 +129,7 @@ final class AttachmentStore {
   private Future<String> upload(MediaDownload d, InboundMedia media, String contact, String conv) {
     long size = d.sizeBytes();
     if (size <= 0) {
-      d.stream().resume();
+      giveUp(d);
       return Future.failedFuture(
           ConnectorException.of(
               ErrorClass.MEDIA_REJECTED, null, "the provider did not say how large it is"));
@@ -155,16 +161,18 @@ final class AttachmentStore {
                               new JsonObject().put("user_id", contact).put("file_id", fileId)))
                   .map(done -> fileId)
                   .recover(
-                      err ->
-                          ServiceBus.request(
-                                  vertx,
-                                  Addresses.FILES,
-                                  "abort",
-                                  new JsonObject().put("user_id", contact).put("file_id", fileId))
-                              .transform(x -> Future.failedFuture(err)));
+                      err -> {
+                        giveUp(d);
+                        return ServiceBus.request(
+                                vertx,
+                                Addresses.FILES,
+                                "abort",
+                                new JsonObject().put("user_id", contact).put("file_id", fileId))
+                            .transform(x -> Future.failedFuture(err));
+                      });
             },
             err -> {
-              d.stream().resume();
+              giveUp(d);
               // a type or size the files service refuses is a notice, not a retry
               ErrorCode code = ServiceException.from(err).code();
               return code.httpStatus() < 500
@@ -173,6 +181,16 @@ final class AttachmentStore {
                           ErrorClass.MEDIA_REJECTED, null, ServiceException.from(err).getMessage()))
                   : Future.failedFuture(err);
             });
+  }
+
+  /** Lets the download go: a download no longer wanted must not hold its provider connection. */
+  private static void giveUp(MediaDownload d) {
+    if (d.stream() instanceof AbortableStream<?> a) {
+      a.abort();
+    } else {
+      d.stream().handler(null);
+      d.stream().resume();
+    }
   }
 
   /** The download, cut into parts: bytes past the end of one part wait for the next. */

@@ -1,5 +1,6 @@
 package io.chat4all.channels.inbound;
 
+import io.chat4all.channel.spi.support.AbortableStream;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -16,9 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * source, whose Vert.x queue takes it from any thread; an item already on its way when the caller
  * pauses still arrives.
  */
-final class CallerContextStream<T> implements ReadStream<T> {
+final class CallerContextStream<T> implements AbortableStream<T> {
   private final ReadStream<T> source;
   private final Context caller;
+  private final Context emitter;
 
   /** Events handed to the caller's context and not yet delivered; a direct one must wait behind. */
   private final AtomicInteger queued = new AtomicInteger();
@@ -26,23 +28,55 @@ final class CallerContextStream<T> implements ReadStream<T> {
   private volatile Handler<T> handler;
   private volatile Handler<Void> endHandler;
   private volatile Handler<Throwable> exceptionHandler;
+  private volatile boolean aborted;
 
-  CallerContextStream(ReadStream<T> source, Context caller) {
+  /**
+   * @param emitter the context the source emits on (the connector's), where an {@link #abort} of
+   *     the source runs; null when unknown (it then runs where it is called)
+   */
+  CallerContextStream(ReadStream<T> source, Context caller, Context emitter) {
     this.source = source;
     this.caller = caller;
+    this.emitter = emitter;
   }
 
   private void emit(Runnable delivery) {
     if (Vertx.currentContext() == caller && queued.get() == 0) {
-      delivery.run();
+      if (!aborted) {
+        delivery.run();
+      }
       return;
     }
     queued.incrementAndGet();
     caller.runOnContext(
         v -> {
           queued.decrementAndGet();
-          delivery.run();
+          if (!aborted) {
+            delivery.run();
+          }
         });
+  }
+
+  /**
+   * Gives the download up: nothing more reaches the caller's handlers; an abortable source is
+   * aborted on its own context (its connection let go), any other is drained and its bytes dropped.
+   */
+  @Override
+  public void abort() {
+    if (aborted) {
+      return;
+    }
+    aborted = true;
+    if (source instanceof AbortableStream<T> a) {
+      if (emitter == null || Vertx.currentContext() == emitter) {
+        a.abort();
+      } else {
+        emitter.runOnContext(v -> a.abort());
+      }
+    } else {
+      source.handler(null);
+      source.resume();
+    }
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.chat4all.channels.inbound;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.chat4all.channel.spi.support.LimitedStream;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +31,7 @@ class CallerContextStreamTest {
   Vertx vertx;
   HttpServer server;
   byte[] body;
+  CompletableFuture<Void> serverSawClose = new CompletableFuture<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -39,7 +41,11 @@ class CallerContextStreamTest {
     server =
         vertx
             .createHttpServer()
-            .requestHandler(req -> req.response().end(Buffer.buffer(body)))
+            .requestHandler(
+                req -> {
+                  req.connection().closeHandler(v -> serverSawClose.complete(null));
+                  req.response().end(Buffer.buffer(body));
+                })
             .listen(0, "127.0.0.1")
             .await();
   }
@@ -51,40 +57,18 @@ class CallerContextStreamTest {
 
   @Test
   void eventsOfAStreamFromAnotherContextArriveOnTheCallersContextInOrder() throws Exception {
-    VertxInternal internal = (VertxInternal) vertx;
-    Context connector = internal.createEventLoopContext();
-    Context consumer = internal.createEventLoopContext();
-    // new contexts take the event loops in turn: take the next one that is on another thread
-    for (int i = 0; i < 16 && threadOf(consumer) == threadOf(connector); i++) {
-      consumer = internal.createEventLoopContext();
-    }
-    assertThat(threadOf(consumer)).isNotEqualTo(threadOf(connector));
-    Context onConsumer = consumer;
-    HttpClientAgent http = vertx.createHttpClient();
-    CompletableFuture<HttpClientResponse> response = new CompletableFuture<>();
-    connector.runOnContext(
-        v ->
-            http.request(
-                    new RequestOptions()
-                        .setMethod(HttpMethod.GET)
-                        .setHost("127.0.0.1")
-                        .setPort(server.actualPort())
-                        .setURI("/media"))
-                .compose(req -> req.send())
-                .onSuccess(
-                    resp -> {
-                      resp.pause();
-                      response.complete(resp);
-                    })
-                .onFailure(response::completeExceptionally));
-    HttpClientResponse resp = response.get(30, TimeUnit.SECONDS);
+    Context[] loops = twoLoops();
+    Context connector = loops[0];
+    Context onConsumer = loops[1];
+    HttpClientResponse resp = fetch(connector);
 
     List<String> wrongThreads = Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<Buffer> read = new CompletableFuture<>();
     onConsumer.runOnContext(
         v -> {
           Thread own = Thread.currentThread();
-          CallerContextStream<Buffer> stream = new CallerContextStream<>(resp, onConsumer);
+          CallerContextStream<Buffer> stream =
+              new CallerContextStream<>(resp, onConsumer, connector);
           Buffer got = Buffer.buffer();
           int[] items = {0};
           stream.handler(
@@ -113,6 +97,77 @@ class CallerContextStreamTest {
     Buffer got = read.get(60, TimeUnit.SECONDS);
     assertThat(wrongThreads).isEmpty();
     assertThat(got.getBytes()).isEqualTo(body);
+  }
+
+  /** A GET of the body started on {@code connector}; the response, paused. */
+  private HttpClientResponse fetch(Context connector) throws Exception {
+    HttpClientAgent http = vertx.createHttpClient();
+    CompletableFuture<HttpClientResponse> response = new CompletableFuture<>();
+    connector.runOnContext(
+        v ->
+            http.request(
+                    new RequestOptions()
+                        .setMethod(HttpMethod.GET)
+                        .setHost("127.0.0.1")
+                        .setPort(server.actualPort())
+                        .setURI("/media"))
+                .compose(req -> req.send())
+                .onSuccess(
+                    resp -> {
+                      resp.pause();
+                      response.complete(resp);
+                    })
+                .onFailure(response::completeExceptionally));
+    return response.get(30, TimeUnit.SECONDS);
+  }
+
+  /** Two event-loop contexts on different threads (new contexts take the event loops in turn). */
+  private Context[] twoLoops() throws Exception {
+    VertxInternal internal = (VertxInternal) vertx;
+    Context one = internal.createEventLoopContext();
+    Context two = internal.createEventLoopContext();
+    for (int i = 0; i < 16 && threadOf(one) == threadOf(two); i++) {
+      two = internal.createEventLoopContext();
+    }
+    assertThat(threadOf(one)).isNotEqualTo(threadOf(two));
+    return new Context[] {one, two};
+  }
+
+  @Test
+  void anAbortedDownloadDeliversNothingMoreAndLetsItsConnectionGo() throws Exception {
+    Context[] loops = twoLoops();
+    Context connector = loops[0];
+    Context consumer = loops[1];
+    HttpClientResponse resp = fetch(connector);
+    LimitedStream limited = new LimitedStream(resp, body.length, () -> resp.request().reset());
+    CompletableFuture<Integer> itemsAtAbort = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger items =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean ended =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    consumer.runOnContext(
+        v -> {
+          CallerContextStream<Buffer> stream =
+              new CallerContextStream<>(limited, consumer, connector);
+          stream.handler(
+              buf -> {
+                if (items.incrementAndGet() == 1) {
+                  stream.abort();
+                  itemsAtAbort.complete(items.get());
+                }
+              });
+          stream.endHandler(x -> ended.set(true));
+          stream.exceptionHandler(e -> ended.set(true));
+          stream.resume();
+        });
+    assertThat(itemsAtAbort.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+    // the connection is let go (the request reset), not kept open for its idle timeout
+    serverSawClose.get(10, TimeUnit.SECONDS);
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    consumer.runOnContext(x -> drained.complete(null));
+    drained.get(10, TimeUnit.SECONDS);
+    assertThat(items.get()).isEqualTo(1);
+    assertThat(ended.get()).isFalse();
   }
 
   private static Thread threadOf(Context context) throws Exception {

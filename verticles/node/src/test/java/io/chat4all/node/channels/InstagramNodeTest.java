@@ -121,6 +121,12 @@ class InstagramNodeTest {
         .isEqualTo("did it arrive?");
     // the stalled attempt was given up and the attachment fetched once more, whole
     assertThat(fx.sim.mediaFetches() - fetchesBefore).isEqualTo(2);
+    // and the stalled download's connection was let go at once, not after the connector's idle
+    // timeout (upload_timeout_ms, 300 s)
+    Await.until(
+        "the stalled media fetch's connection closed",
+        Duration.ofSeconds(10),
+        () -> fx.sim.stalledFetchesClosed() == 1);
   }
 
   @Test

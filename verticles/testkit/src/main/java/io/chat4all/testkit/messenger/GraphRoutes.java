@@ -69,6 +69,7 @@ final class GraphRoutes {
         req.response().setStatusCode(404).end();
       } else if (sim.stallMedia > 0) {
         sim.stallMedia--;
+        req.response().closeHandler(v -> sim.stalledClosed++);
         req.response()
             .putHeader("Content-Type", m.mime())
             .putHeader("Content-Length", Integer.toString(m.bytes().length()))

@@ -121,6 +121,8 @@ public final class MessengerSimulator implements AutoCloseable {
   int stallMedia;
 
   int mediaFetches;
+
+  int stalledClosed;
   boolean echoes;
   String webhookUrl;
   String appSecret;
@@ -247,6 +249,11 @@ public final class MessengerSimulator implements AutoCloseable {
    */
   public void stallMediaFetches(int fetches) {
     onLoop(() -> stallMedia = fetches);
+  }
+
+  /** How many stalled media fetches the client has let go of (closed their connection). */
+  public int stalledFetchesClosed() {
+    return onLoop(() -> stalledClosed);
   }
 
   /** How many media fetches arrived (stalled ones included). */

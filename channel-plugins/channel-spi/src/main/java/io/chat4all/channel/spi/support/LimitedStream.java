@@ -8,9 +8,10 @@ import io.vertx.core.streams.ReadStream;
 
 /**
  * A byte stream that ends with an error (and aborts its source) once more than {@code max} bytes
- * arrive, so an attachment that is larger than announced cannot fill the host's storage.
+ * arrive, so an attachment that is larger than announced cannot fill the host's storage; the host
+ * may also {@link #abort} it.
  */
-public final class LimitedStream implements ReadStream<Buffer> {
+public final class LimitedStream implements AbortableStream<Buffer> {
   private final ReadStream<Buffer> source;
   private final long max;
   private final Runnable abort;
@@ -67,6 +68,15 @@ public final class LimitedStream implements ReadStream<Buffer> {
           handler.handle(buf);
         });
     return this;
+  }
+
+  @Override
+  public void abort() {
+    if (!failed) {
+      failed = true;
+      source.pause();
+      abort.run();
+    }
   }
 
   @Override
