@@ -44,7 +44,7 @@ public record InboundConfig(
             inbound.getInteger("dedup_ttl_seconds", 7 * 24 * 3600),
             inbound.getInteger("claim_ttl_seconds", 120),
             inbound.getLong("max_media_bytes", 20L * 1024 * 1024),
-            inbound.getLong("media_stall_timeout_ms", 30_000L),
+            stallTimeoutMs(inbound.getValue("media_stall_timeout_ms")),
             maxTextLength,
             channels,
             topicPrefix == null ? "" : topicPrefix,
@@ -57,11 +57,29 @@ public record InboundConfig(
       throw new IllegalArgumentException(
           "channels.inbound.dedup_ttl_seconds must be at least 60 and claim_ttl_seconds at least 10");
     }
-    if (c.mediaStallTimeoutMs < 100) {
-      throw new IllegalArgumentException(
-          "channels.inbound.media_stall_timeout_ms must be at least 100");
-    }
     return c;
+  }
+
+  /** {@code channels.inbound.media_stall_timeout_ms}: 100 ms to 1 h (a number or its text). */
+  static long stallTimeoutMs(Object v) {
+    if (v == null) {
+      return 30_000L;
+    }
+    long ms;
+    try {
+      ms =
+          v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+              ? n.longValue()
+              : Long.parseLong(v instanceof String t ? t.trim() : "x");
+    } catch (NumberFormatException e) {
+      ms = -1;
+    }
+    if (ms < 100 || ms > 3_600_000) {
+      throw new IllegalArgumentException(
+          "channels.inbound.media_stall_timeout_ms must be a whole number from 100 to 3600000, got "
+              + v);
+    }
+    return ms;
   }
 
   public String topic(String name) {
