@@ -1,7 +1,11 @@
 package io.chat4all.node;
 
 import io.chat4all.auth.AuthConfig;
+import io.chat4all.channels.delivery.DeliveryConfig;
 import io.chat4all.channels.host.HostConfig;
+import io.chat4all.channels.identity.IdentityConfig;
+import io.chat4all.channels.inbound.InboundConfig;
+import io.chat4all.codecs.Settings;
 import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.FilesConfig;
 import io.chat4all.messaging.MessagingConfig;
@@ -93,15 +97,11 @@ final class ServiceSettings {
     ConfigRanges.within(section, name, "pipeline_max_attempts", 1, 1_000);
     ConfigRanges.within(section, name, "pipeline_retry_backoff_ms", 1, 3_600_000);
     ConfigRanges.within(section, name, "pipeline_max_backoff_ms", 1, 3_600_000);
-    Object group = section.getValue("consumer_group");
-    if (group != null
-        && (!(group instanceof String g)
-            || g.isBlank()
-            || g.length() > 255
-            || g.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
-      throw new ConfigException(
-          "messaging.consumer_group",
-          "must be a non-empty name of at most 255 characters, without control characters");
+    try {
+      Settings.name(section, name, "consumer_group", null);
+    } catch (IllegalArgumentException e) {
+      String key = "messaging.consumer_group";
+      throw new ConfigException(key, e.getMessage().substring(key.length() + 1));
     }
     long backoff = section.getLong("pipeline_retry_backoff_ms", 100L);
     if (section.getLong("pipeline_max_backoff_ms", 5_000L) < backoff) {
@@ -122,6 +122,33 @@ final class ServiceSettings {
         config.kafka().topicPrefix(),
         config.kafka().bootstrapServers(),
         config.redis().keyPrefix());
+  }
+
+  /** The {@code channels} section's verification, outbound delivery and inbound settings. */
+  record ChannelSettings(IdentityConfig identity, DeliveryConfig delivery, InboundConfig inbound) {}
+
+  /**
+   * The {@code channels} section's verification, delivery and inbound settings, each whole number
+   * within its range, each name and section checked, or start-up fails naming the key.
+   */
+  static ChannelSettings channelSettings(NodeConfig config, int maxTextLength) {
+    JsonObject channels = config.raw().getJsonObject("channels", new JsonObject());
+    String topicPrefix = config.kafka().topicPrefix();
+    String bootstrap = config.kafka().bootstrapServers();
+    String redisPrefix = config.redis().keyPrefix();
+    try {
+      return new ChannelSettings(
+          IdentityConfig.from(channels),
+          DeliveryConfig.from(channels, topicPrefix, bootstrap, redisPrefix),
+          InboundConfig.from(channels, maxTextLength, topicPrefix, bootstrap, redisPrefix));
+    } catch (IllegalArgumentException e) {
+      // the channels module's messages start with the dotted key
+      String m = String.valueOf(e.getMessage());
+      int space = m.indexOf(' ');
+      throw m.startsWith("channels.") && space > 0
+          ? new ConfigException(m.substring(0, space), m.substring(space + 1))
+          : new ConfigException("channels", m);
+    }
   }
 
   /**

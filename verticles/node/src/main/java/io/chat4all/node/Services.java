@@ -284,28 +284,11 @@ final class Services {
         new PluginAdmin(vertx, clients.pg(), jars, plugins, () -> memberIds(registry));
 
     // outbound delivery and inbound webhooks, served by the plugin host's connectors
-    JsonObject channels = raw.getJsonObject("channels", new JsonObject());
-    DeliveryConfig deliveryConfig;
-    InboundConfig inboundConfig;
-    IdentityConfig identityConfig;
-    try {
-      identityConfig = IdentityConfig.from(channels);
-      deliveryConfig =
-          DeliveryConfig.from(
-              channels,
-              config.kafka().topicPrefix(),
-              config.kafka().bootstrapServers(),
-              redisPrefix);
-      inboundConfig =
-          InboundConfig.from(
-              channels,
-              messaging.maxTextLength(),
-              config.kafka().topicPrefix(),
-              config.kafka().bootstrapServers(),
-              redisPrefix);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("channels", e.getMessage());
-    }
+    ServiceSettings.ChannelSettings channelSettings =
+        ServiceSettings.channelSettings(config, messaging.maxTextLength());
+    DeliveryConfig deliveryConfig = channelSettings.delivery();
+    InboundConfig inboundConfig = channelSettings.inbound();
+    IdentityConfig identityConfig = channelSettings.identity();
     // outbound delivery starts once the runtime flags are read (outbound_delivery.<channel>)
     DeliveryVerticle deliveryVerticle =
         new DeliveryVerticle(

@@ -1,5 +1,6 @@
 package io.chat4all.channels.delivery;
 
+import io.chat4all.codecs.Settings;
 import io.chat4all.codecs.Topics;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
@@ -50,7 +51,8 @@ public record DeliveryConfig(
   /** From the {@code channels} section of the node configuration. */
   public static DeliveryConfig from(
       JsonObject channels, String topicPrefix, String bootstrap, String redisKeyPrefix) {
-    JsonObject d = channels.getJsonObject("delivery", new JsonObject());
+    JsonObject d = Settings.section(channels, "channels", "delivery");
+    String p = "channels.delivery";
     Set<String> disabled = new HashSet<>();
     for (String key : channels.fieldNames()) {
       if (channels.getValue(key) instanceof JsonObject section
@@ -58,56 +60,35 @@ public record DeliveryConfig(
         disabled.add(key);
       }
     }
+    long hour = 3_600_000L;
     DeliveryConfig c =
         new DeliveryConfig(
-            d.getString("consumer_group", "chat4all-delivery"),
-            d.getInteger("max_attempts", 8),
-            d.getLong("backoff_base_ms", 500L),
-            d.getLong("backoff_max_ms", 60_000L),
-            d.getLong("send_timeout_ms", 60_000L),
-            d.getInteger("max_in_flight", 32),
-            d.getInteger("max_buffered_per_partition", 500),
-            d.getLong("commit_interval_ms", 200L),
-            d.getLong("lease_ms", 120_000L),
-            d.getInteger("media_link_ttl_seconds", 3600),
-            d.getInteger("breaker_max_failures", 5),
-            d.getLong("breaker_reset_timeout_ms", 10_000L),
+            Settings.name(d, p, "consumer_group", "chat4all-delivery"),
+            Settings.intWithin(d, p, "max_attempts", 8, 1, 1_000),
+            Settings.within(d, p, "backoff_base_ms", 500, 1, hour),
+            Settings.within(d, p, "backoff_max_ms", 60_000, 1, 24 * hour),
+            Settings.within(d, p, "send_timeout_ms", 60_000, 1, hour),
+            Settings.intWithin(d, p, "max_in_flight", 32, 1, 10_000),
+            Settings.intWithin(d, p, "max_buffered_per_partition", 500, 1, 1_000_000),
+            Settings.within(d, p, "commit_interval_ms", 200, 1, 60_000),
+            Settings.within(d, p, "lease_ms", 120_000, 1, 24 * hour),
+            // a presigned S3 link lives at most seven days
+            Settings.intWithin(d, p, "media_link_ttl_seconds", 3600, 60, 7 * 86_400),
+            Settings.intWithin(d, p, "breaker_max_failures", 5, 1, 1_000_000),
+            Settings.within(d, p, "breaker_reset_timeout_ms", 10_000, 1, 24 * hour),
             disabled,
             topicPrefix,
             bootstrap,
             redisKeyPrefix);
-    c.check();
-    return c;
-  }
-
-  /** Fails with the key and the reason when a value cannot work. */
-  private void check() {
-    positive("channels.delivery.max_attempts", maxAttempts);
-    positive("channels.delivery.backoff_base_ms", backoffBaseMs);
-    positive("channels.delivery.send_timeout_ms", sendTimeoutMs);
-    positive("channels.delivery.max_in_flight", maxInFlight);
-    positive("channels.delivery.max_buffered_per_partition", maxBufferedPerPartition);
-    positive("channels.delivery.commit_interval_ms", commitIntervalMs);
-    positive("channels.delivery.breaker_max_failures", breakerMaxFailures);
-    positive("channels.delivery.breaker_reset_timeout_ms", breakerResetMs);
-    if (backoffMaxMs < backoffBaseMs) {
+    if (c.backoffMaxMs < c.backoffBaseMs) {
       throw new IllegalArgumentException(
           "channels.delivery.backoff_max_ms must not be below channels.delivery.backoff_base_ms");
     }
-    if (leaseMs <= sendTimeoutMs) {
+    if (c.leaseMs <= c.sendTimeoutMs) {
       throw new IllegalArgumentException(
           "channels.delivery.lease_ms must be longer than channels.delivery.send_timeout_ms");
     }
-    if (mediaLinkTtlSeconds < 60) {
-      throw new IllegalArgumentException(
-          "channels.delivery.media_link_ttl_seconds must be at least 60");
-    }
-  }
-
-  private static void positive(String key, long v) {
-    if (v <= 0) {
-      throw new IllegalArgumentException(key + " must be positive");
-    }
+    return c;
   }
 
   public String topic(String name) {

@@ -1,5 +1,6 @@
 package io.chat4all.channels.host;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -136,12 +137,11 @@ public record HostConfig(
     if (v == null) {
       return def;
     }
-    long value;
-    try {
-      value = v instanceof Number n ? n.longValue() : Long.parseLong(v.toString().trim());
-    } catch (NumberFormatException e) {
+    Long whole = Settings.whole(v);
+    if (whole == null) {
       throw new Invalid("channels." + key, "must be an integer, got \"" + v + "\"");
     }
+    long value = whole;
     if (value < min || value > max) {
       throw new Invalid("channels." + key, "must be from " + min + " to " + max + ", got " + value);
     }

@@ -1,5 +1,6 @@
 package io.chat4all.channels.identity;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -22,35 +23,18 @@ public record IdentityConfig(
           + " ask for it, ignore this message.";
 
   public static IdentityConfig from(JsonObject channels) {
-    JsonObject v = channels.getJsonObject("verification", new JsonObject());
-    IdentityConfig c =
-        new IdentityConfig(
-            intOf(v, "code_ttl_seconds", 600),
-            intOf(v, "resend_interval_seconds", 30),
-            intOf(v, "max_attempts", 5),
-            v.getString("text", DEFAULT_TEXT),
-            longOf(v, "send_timeout_ms", 30_000L));
-    if (c.codeTtlSeconds < 30) {
-      throw new IllegalArgumentException("channels.verification.code_ttl_seconds must be >= 30");
-    }
-    if (c.resendIntervalSeconds < 0 || c.maxAttempts < 1 || c.sendTimeoutMs < 100) {
+    JsonObject v = Settings.section(channels, "channels", "verification");
+    String p = "channels.verification";
+    Object text = v.getValue("text", DEFAULT_TEXT);
+    if (!(text instanceof String t) || !t.contains("{code}") || t.length() > 1000) {
       throw new IllegalArgumentException(
-          "channels.verification: resend_interval_seconds >= 0, max_attempts >= 1,"
-              + " send_timeout_ms >= 100");
+          "channels.verification.text must be text of at most 1000 characters containing {code}");
     }
-    if (c.text == null || !c.text.contains("{code}")) {
-      throw new IllegalArgumentException("channels.verification.text must contain {code}");
-    }
-    return c;
-  }
-
-  private static int intOf(JsonObject o, String k, int d) {
-    Object v = o.getValue(k);
-    return v == null ? d : v instanceof Number n ? n.intValue() : Integer.parseInt(v.toString());
-  }
-
-  private static long longOf(JsonObject o, String k, long d) {
-    Object v = o.getValue(k);
-    return v == null ? d : v instanceof Number n ? n.longValue() : Long.parseLong(v.toString());
+    return new IdentityConfig(
+        Settings.intWithin(v, p, "code_ttl_seconds", 600, 30, 86_400),
+        Settings.intWithin(v, p, "resend_interval_seconds", 30, 0, 86_400),
+        Settings.intWithin(v, p, "max_attempts", 5, 1, 1_000),
+        t,
+        Settings.within(v, p, "send_timeout_ms", 30_000, 100, 3_600_000));
   }
 }

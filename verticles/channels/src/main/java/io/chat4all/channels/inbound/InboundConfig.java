@@ -1,5 +1,6 @@
 package io.chat4all.channels.inbound;
 
+import io.chat4all.codecs.Settings;
 import io.chat4all.codecs.Topics;
 import io.vertx.core.json.JsonObject;
 
@@ -36,50 +37,21 @@ public record InboundConfig(
       String topicPrefix,
       String bootstrap,
       String redisKeyPrefix) {
-    JsonObject inbound = channels.getJsonObject("inbound", new JsonObject());
-    InboundConfig c =
-        new InboundConfig(
-            channels.getInteger("webhook_max_body_bytes", 1_048_576),
-            inbound.getString("consumer_group", "chat4all-inbound"),
-            inbound.getInteger("dedup_ttl_seconds", 7 * 24 * 3600),
-            inbound.getInteger("claim_ttl_seconds", 120),
-            inbound.getLong("max_media_bytes", 20L * 1024 * 1024),
-            stallTimeoutMs(inbound.getValue("media_stall_timeout_ms")),
-            maxTextLength,
-            channels,
-            topicPrefix == null ? "" : topicPrefix,
-            bootstrap,
-            redisKeyPrefix == null ? "" : redisKeyPrefix);
-    if (c.maxBodyBytes < 1024) {
-      throw new IllegalArgumentException("channels.webhook_max_body_bytes must be at least 1024");
-    }
-    if (c.dedupTtlSeconds < 60 || c.claimTtlSeconds < 10) {
-      throw new IllegalArgumentException(
-          "channels.inbound.dedup_ttl_seconds must be at least 60 and claim_ttl_seconds at least 10");
-    }
-    return c;
-  }
-
-  /** {@code channels.inbound.media_stall_timeout_ms}: 100 ms to 1 h (a number or its text). */
-  static long stallTimeoutMs(Object v) {
-    if (v == null) {
-      return 30_000L;
-    }
-    long ms;
-    try {
-      ms =
-          v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
-              ? n.longValue()
-              : Long.parseLong(v instanceof String t ? t.trim() : "x");
-    } catch (NumberFormatException e) {
-      ms = -1;
-    }
-    if (ms < 100 || ms > 3_600_000) {
-      throw new IllegalArgumentException(
-          "channels.inbound.media_stall_timeout_ms must be a whole number from 100 to 3600000, got "
-              + v);
-    }
-    return ms;
+    JsonObject inbound = Settings.section(channels, "channels", "inbound");
+    String in = "channels.inbound";
+    return new InboundConfig(
+        Settings.intWithin(
+            channels, "channels", "webhook_max_body_bytes", 1_048_576, 1024, 64 << 20),
+        Settings.name(inbound, in, "consumer_group", "chat4all-inbound"),
+        Settings.intWithin(inbound, in, "dedup_ttl_seconds", 7 * 86_400, 60, 365 * 86_400),
+        Settings.intWithin(inbound, in, "claim_ttl_seconds", 120, 10, 86_400),
+        Settings.within(inbound, in, "max_media_bytes", 20L << 20, 1, 1L << 40),
+        Settings.within(inbound, in, "media_stall_timeout_ms", 30_000, 100, 3_600_000),
+        maxTextLength,
+        channels,
+        topicPrefix == null ? "" : topicPrefix,
+        bootstrap,
+        redisKeyPrefix == null ? "" : redisKeyPrefix);
   }
 
   public String topic(String name) {

@@ -67,14 +67,10 @@ public final class ConfigRanges {
    * {@code v} as a whole number (a JSON number without fraction, or its text); else named error.
    */
   public static long whole(String dotted, Object v) {
-    try {
-      if (v instanceof Number n) {
-        // exactly: a number past int64 (BigInteger, 1e30) is refused, never wrapped or clamped
-        return new java.math.BigDecimal(n.toString()).longValueExact();
-      }
-      return Long.parseLong(String.valueOf(v).trim());
-    } catch (NumberFormatException | ArithmeticException e) {
+    Long n = io.chat4all.codecs.Settings.whole(v);
+    if (n == null) {
       throw new ConfigException(dotted, "must be an integer, got \"" + v + "\"");
     }
+    return n;
   }
 }

@@ -1,0 +1,93 @@
+package io.chat4all.codecs;
+
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+
+/**
+ * Settings read by name, each refused with an {@link IllegalArgumentException} naming its dotted
+ * key rather than a {@code ClassCastException} from a {@code getInteger} or a value that silently
+ * means something else. Whole numbers are read exactly: a JSON number without a fraction, or its
+ * text; a fraction, a number past int64, text that is not a number and a section are not whole
+ * numbers, and nothing is truncated, wrapped or clamped. (Environment and command-line values
+ * arrive as numbers, but a configuration file or JSON built in code can hold anything.)
+ */
+public final class Settings {
+  private Settings() {}
+
+  /** {@code v} as an exact whole number, or null when it is not one. */
+  public static Long whole(Object v) {
+    try {
+      if (v instanceof Number n) {
+        // exactly: BigInteger past int64 and 1e30 are refused, never wrapped
+        return new BigDecimal(n.toString()).longValueExact();
+      }
+      if (v instanceof String s) {
+        return Long.parseLong(s.strip());
+      }
+    } catch (NumberFormatException | ArithmeticException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /**
+   * The whole number at {@code key} of {@code section}: {@code def} when absent, else a value from
+   * {@code min} to {@code max}; otherwise an {@link IllegalArgumentException} naming {@code
+   * prefix.key}, its range and the value found.
+   */
+  public static long within(
+      JsonObject section, String prefix, String key, long def, long min, long max) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    Long n = whole(v);
+    if (n == null || n < min || n > max) {
+      throw new IllegalArgumentException(
+          prefix + "." + key + " must be a whole number from " + min + " to " + max + ", got " + v);
+    }
+    return n;
+  }
+
+  /** {@link #within} for a setting that fits an {@code int} ({@code max} at most 2^31 − 1). */
+  public static int intWithin(
+      JsonObject section, String prefix, String key, int def, int min, int max) {
+    return (int) within(section, prefix, key, def, min, max);
+  }
+
+  /**
+   * The name at {@code key} of {@code section} (a consumer group, say): {@code def} when absent,
+   * else non-blank text of at most 255 characters without control characters.
+   */
+  public static String name(JsonObject section, String prefix, String key, String def) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof String s)
+        || s.isBlank()
+        || s.length() > 255
+        || s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new IllegalArgumentException(
+          prefix
+              + "."
+              + key
+              + " must be a non-empty name of at most 255 characters, without control characters");
+    }
+    return s;
+  }
+
+  /**
+   * The section at {@code key} of {@code parent}: empty when absent, refused when not a section.
+   */
+  public static JsonObject section(JsonObject parent, String prefix, String key) {
+    Object v = parent.getValue(key);
+    if (v == null) {
+      return new JsonObject();
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw new IllegalArgumentException(prefix + "." + key + " must be a section");
+    }
+    return o;
+  }
+}

@@ -1,0 +1,50 @@
+package io.chat4all.codecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+  @Test
+  void onlyExactWholeNumbersAndTheirTextCount() {
+    assertThat(Settings.whole(5)).isEqualTo(5L);
+    assertThat(Settings.whole(5.0)).isEqualTo(5L);
+    assertThat(Settings.whole(" 42 ")).isEqualTo(42L);
+    assertThat(Settings.whole(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+    assertThat(Settings.whole("-7")).isEqualTo(-7L);
+    for (Object no :
+        new Object[] {
+          1.5,
+          1e300,
+          new BigInteger("99999999999999999999"),
+          "99999999999999999999",
+          "soon",
+          "",
+          "12\u0000",
+          true,
+          new JsonObject(),
+          Double.NaN
+        }) {
+      assertThat(Settings.whole(no)).as(String.valueOf(no)).isNull();
+    }
+  }
+
+  @Test
+  void aSettingIsItsDefaultWhenAbsentElseWithinItsRangeOrRefusedByName() {
+    JsonObject s = new JsonObject().put("a", "250").put("b", 9).put("c", "x").put("d", 2.5);
+    assertThat(Settings.within(s, "sec", "a", 1, 100, 1000)).isEqualTo(250L);
+    assertThat(Settings.within(s, "sec", "absent", 7, 100, 1000)).isEqualTo(7L);
+    assertThat(Settings.within(null, "sec", "a", 7, 100, 1000)).isEqualTo(7L);
+    assertThat(Settings.intWithin(s, "sec", "b", 1, 1, 10)).isEqualTo(9);
+    assertThatThrownBy(() -> Settings.within(s, "sec", "b", 1, 10, 20))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("sec.b must be a whole number from 10 to 20, got 9");
+    for (String key : new String[] {"c", "d"}) {
+      assertThatThrownBy(() -> Settings.within(s, "sec", key, 1, 0, 10))
+          .hasMessageStartingWith("sec." + key + " must be a whole number from 0 to 10");
+    }
+  }
+}
