@@ -4,9 +4,11 @@ package io.chat4all.channel.spi;
 public final class Spi {
   /**
    * {@code major.minor}: the host loads a plugin whose major equals this major and whose minor is
-   * not greater than this minor.
+   * not greater than this minor. 1.0: the first SPI; 1.1 adds {@code support.AbortableStream} (a
+   * download the host may give up; {@code LimitedStream} is one), so a plugin built against 1.0
+   * runs unchanged, and one that implements the new interface declares 1.1.
    */
-  public static final String VERSION = "1.0";
+  public static final String VERSION = "1.1";
 
   /** Resource path of the plugin descriptor inside a connector jar. */
   public static final String DESCRIPTOR_RESOURCE = "META-INF/chat4all-plugin.json";

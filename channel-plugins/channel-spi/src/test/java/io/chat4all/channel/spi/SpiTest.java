@@ -10,8 +10,13 @@ class SpiTest {
 
   @Test
   void spiVersionsOfTheSameMajorAndNoNewerMinorAreCompatible() {
+    assertThat(Spi.VERSION).isEqualTo("1.1");
     assertThat(Spi.compatible("1.0")).isTrue();
+    assertThat(Spi.compatible("1.1")).isTrue();
+    assertThat(Spi.compatible(" 1.1 ")).isTrue();
+    assertThat(Spi.compatible("1.2")).isFalse();
     assertThat(Spi.compatible("1.9")).isFalse();
+    assertThat(Spi.compatible("1.-1")).isFalse();
     assertThat(Spi.compatible("2.0")).isFalse();
     assertThat(Spi.compatible("0.9")).isFalse();
     assertThat(Spi.compatible("1")).isFalse();

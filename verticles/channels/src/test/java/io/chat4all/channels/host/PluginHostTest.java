@@ -130,7 +130,7 @@ class PluginHostTest {
     PluginJars.drop(
         f.plugins(),
         "future.jar",
-        PluginJars.connector("alpha", "4.0.0", new JsonObject().put("spi_version", "2.0")));
+        PluginJars.connector("alpha", "4.0.0", new JsonObject().put("spi_version", "1.2")));
     assertThat(
             f.awaitPlugin("cut.jar failed", o -> has(o, "file:cut.jar") && failed(o))
                 .getString("last_error"))
@@ -146,7 +146,7 @@ class PluginHostTest {
     assertThat(
             f.awaitPlugin("future.jar failed", o -> has(o, "file:future.jar") && failed(o))
                 .getString("last_error"))
-        .contains("built for SPI 2.0");
+        .contains("built for SPI 1.2");
 
     // a main class that is no connector, and a connector whose descriptor() disagrees with its jar
     PluginJars.drop(
