@@ -27,6 +27,14 @@ public interface ActiveConnector {
   <T> Future<T> call(Function<ChannelConnector, Future<T>> fn);
 
   /**
+   * As {@link #call}, for a call whose result is still read from the connector afterwards (the
+   * download {@code fetchMedia} hands over): once it has succeeded it stays counted in flight until
+   * {@code heldUntil} completes, so a replacement's drain waits for the download to be read (up to
+   * {@code channels.drain_timeout_ms}) instead of stopping the connector under it.
+   */
+  <T> Future<T> call(Function<ChannelConnector, Future<T>> fn, Future<?> heldUntil);
+
+  /**
    * Runs a pure connector call (handshake, authenticate, parse) on the caller's thread; counted in
    * flight the same way. Throws {@link ConnectorGoneException} like {@link #call}.
    */

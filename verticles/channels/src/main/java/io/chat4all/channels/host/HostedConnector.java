@@ -105,6 +105,11 @@ final class HostedConnector implements ActiveConnector {
 
   @Override
   public <T> Future<T> call(Function<ChannelConnector, Future<T>> fn) {
+    return call(fn, null);
+  }
+
+  @Override
+  public <T> Future<T> call(Function<ChannelConnector, Future<T>> fn, Future<?> heldUntil) {
     ContextInternal caller = (ContextInternal) Vertx.currentContext();
     Promise<T> result = caller != null ? caller.promise() : Promise.promise();
     if (!enter()) {
@@ -126,7 +131,11 @@ final class HostedConnector implements ActiveConnector {
           }
           f.onComplete(
               ar -> {
-                exit();
+                if (ar.succeeded() && heldUntil != null) {
+                  heldUntil.onComplete(done -> exit());
+                } else {
+                  exit();
+                }
                 result.handle(ar);
               });
         };

@@ -72,13 +72,16 @@ final class AttachmentStore {
     // the download's events come on the connector's context; everything below runs on this one
     Context caller = vertx.getOrCreateContext();
     Context[] connectorContext = {null};
+    // the connector stays in flight (a replacement's drain waits) until its download is read
+    Promise<Void> read = Promise.promise();
     return active
         .get()
         .<MediaDownload>call(
             c -> {
               connectorContext[0] = Vertx.currentContext();
               return c.fetchMedia(media, maxBytes);
-            })
+            },
+            read.future())
         .map(
             d ->
                 new MediaDownload(
@@ -103,7 +106,8 @@ final class AttachmentStore {
                             + (more == null ? "" : "; " + more)));
               }
               return Future.failedFuture(err);
-            });
+            })
+        .onComplete(done -> read.tryComplete());
   }
 
   private static String payloadType(InboundMedia m) {

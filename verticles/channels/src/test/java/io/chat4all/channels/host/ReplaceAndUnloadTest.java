@@ -108,6 +108,41 @@ class ReplaceAndUnloadTest {
     assertThat(f.changes).containsExactly("flow", "flow");
   }
 
+  /**
+   * A call whose result is still being read (an inbound download) keeps the replaced connector
+   * draining until it is released: the connector is not stopped under its reader.
+   */
+  @Test
+  void aHeldCallKeepsAReplacedConnectorRunningUntilItIsReleased() throws Exception {
+    f = new HostFixture(dir);
+    f.start(new JsonObject());
+    PluginJars.drop(f.plugins(), "hold-1.jar", PluginJars.connector("hold", "1.0.0"));
+    f.awaitActive("hold", "1.0.0");
+    HostedConnector v1 = (HostedConnector) f.host.active("hold").orElseThrow();
+    Promise<Void> read = Promise.promise();
+    Await.result(v1.call(c -> c.health(), read.future()), Duration.ofSeconds(10));
+    // answered, but still in flight: its result is being read
+    assertThat(v1.inFlight()).isEqualTo(1);
+
+    PluginJars.drop(f.plugins(), "hold-2.jar", PluginJars.connector("hold", "2.0.0"));
+    f.awaitActive("hold", "2.0.0");
+    f.awaitPlugin("v1 draining", HostFixture.version("hold", "1.0.0", "draining"));
+    assertThat(v1.accepting()).isFalse();
+    assertThat(stoppedEvents("1.0.0")).isZero();
+
+    read.complete();
+    f.awaitPlugin("v1 stopped once read", HostFixture.version("hold", "1.0.0", "stopped"));
+    assertThat(v1.inFlight()).isZero();
+    Await.until("v1's stop reported", Duration.ofSeconds(10), () -> stoppedEvents("1.0.0") == 1);
+  }
+
+  private long stoppedEvents(String version) {
+    return f.lifecycle.stream()
+        .filter(
+            e -> "stopped".equals(e.getString("event")) && version.equals(e.getString("version")))
+        .count();
+  }
+
   private void loop(
       Map<String, String> answers,
       List<Throwable> failures,
