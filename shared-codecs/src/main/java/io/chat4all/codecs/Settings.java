@@ -44,9 +44,43 @@ public final class Settings {
     Long n = whole(v);
     if (n == null || n < min || n > max) {
       throw new IllegalArgumentException(
-          prefix + "." + key + " must be a whole number from " + min + " to " + max + ", got " + v);
+          dotted(prefix, key)
+              + " must be a whole number from "
+              + min
+              + " to "
+              + max
+              + ", got "
+              + v);
     }
     return n;
+  }
+
+  /**
+   * As {@link #within}, where 0 also stands (for "off"): {@code def} when absent, else 0 or a value
+   * from {@code min} to {@code max}.
+   */
+  public static long offOrWithin(
+      JsonObject section, String prefix, String key, long def, long min, long max) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    Long n = whole(v);
+    if (n == null || (n != 0 && (n < min || n > max))) {
+      throw new IllegalArgumentException(
+          dotted(prefix, key)
+              + " must be 0 (off) or a whole number from "
+              + min
+              + " to "
+              + max
+              + ", got "
+              + v);
+    }
+    return n;
+  }
+
+  private static String dotted(String prefix, String key) {
+    return prefix == null || prefix.isEmpty() ? key : prefix + "." + key;
   }
 
   /** {@link #within} for a setting that fits an {@code int} ({@code max} at most 2^31 − 1). */
@@ -69,9 +103,7 @@ public final class Settings {
         || s.length() > 255
         || s.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
       throw new IllegalArgumentException(
-          prefix
-              + "."
-              + key
+          dotted(prefix, key)
               + " must be a non-empty name of at most 255 characters, without control characters");
     }
     return s;
@@ -86,7 +118,7 @@ public final class Settings {
       return new JsonObject();
     }
     if (!(v instanceof JsonObject o)) {
-      throw new IllegalArgumentException(prefix + "." + key + " must be a section");
+      throw new IllegalArgumentException(dotted(prefix, key) + " must be a section");
     }
     return o;
   }

@@ -47,4 +47,19 @@ class SettingsTest {
           .hasMessageStartingWith("sec." + key + " must be a whole number from 0 to 10");
     }
   }
+
+  @Test
+  void offIsZeroOrAValueWithinTheRange() {
+    JsonObject s = new JsonObject().put("off", 0).put("on", "8192").put("low", 10).put("x", "y");
+    assertThat(Settings.offOrWithin(s, "m", "off", 5, 8192, 1L << 32)).isZero();
+    assertThat(Settings.offOrWithin(s, "m", "on", 5, 8192, 1L << 32)).isEqualTo(8192L);
+    assertThat(Settings.offOrWithin(s, "m", "absent", 5, 8192, 1L << 32)).isEqualTo(5L);
+    for (String key : new String[] {"low", "x"}) {
+      assertThatThrownBy(() -> Settings.offOrWithin(s, "m", key, 5, 8192, 1L << 32))
+          .hasMessageStartingWith(
+              "m." + key + " must be 0 (off) or a whole number from 8192 to 4294967296");
+    }
+    assertThatThrownBy(() -> Settings.section(new JsonObject().put("top", 1), null, "top"))
+        .hasMessage("top must be a section");
+  }
 }

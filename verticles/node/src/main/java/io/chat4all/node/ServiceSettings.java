@@ -78,50 +78,29 @@ final class ServiceSettings {
   }
 
   /**
-   * The {@code messaging} section, checked: each whole number within its range (or start-up fails
-   * naming the key), {@code consumer_group} a name (≤ 255 characters, no control characters);
-   * {@code idempotency_filter_bits} is 0 (no filter) or 8192 (1 KiB per bucket) to 2^32 (512 MiB,
-   * the most a Redis string holds).
+   * The {@code messaging} section, checked by {@link MessagingConfig#from}: a whole number out of
+   * its range, a bad {@code consumer_group} or {@code idempotency_filter_bits} stops start-up
+   * naming the key.
    */
   static MessagingConfig messagingConfig(NodeConfig config) {
-    JsonObject section = config.raw().getJsonObject("messaging", new JsonObject()).copy();
-    String name = "messaging";
-    ConfigRanges.within(section, name, "max_text_length", 1, 1_000_000);
-    ConfigRanges.within(section, name, "max_metadata_bytes", 2, 1_048_576);
-    ConfigRanges.within(section, name, "idempotency_ttl_seconds", 60, 30L * 86_400);
-    ConfigRanges.within(section, name, "idempotency_lease_ms", 100, 5_000);
-    ConfigRanges.within(section, name, "retention_days", 0, 36_500);
-    ConfigRanges.within(section, name, "max_poll_records", 1, 10_000);
-    ConfigRanges.within(section, name, "commit_interval_ms", 1, 60_000);
-    ConfigRanges.within(section, name, "feed_max_entries", 1, 10_000_000);
-    ConfigRanges.within(section, name, "pipeline_max_attempts", 1, 1_000);
-    ConfigRanges.within(section, name, "pipeline_retry_backoff_ms", 1, 3_600_000);
-    ConfigRanges.within(section, name, "pipeline_max_backoff_ms", 1, 3_600_000);
     try {
-      Settings.name(section, name, "consumer_group", null);
+      return MessagingConfig.from(
+          Settings.section(config.raw(), null, "messaging"),
+          config.kafka().topicPrefix(),
+          config.kafka().bootstrapServers(),
+          config.redis().keyPrefix());
     } catch (IllegalArgumentException e) {
-      String key = "messaging.consumer_group";
-      throw new ConfigException(key, e.getMessage().substring(key.length() + 1));
+      throw named(e, "messaging");
     }
-    long backoff = section.getLong("pipeline_retry_backoff_ms", 100L);
-    if (section.getLong("pipeline_max_backoff_ms", 5_000L) < backoff) {
-      throw new ConfigException(
-          "messaging.pipeline_max_backoff_ms",
-          "must be at least messaging.pipeline_retry_backoff_ms (" + backoff + ")");
-    }
-    section.put(
-        "idempotency_filter_bits",
-        ConfigRanges.offOrWithin(
-            config.raw(),
-            "messaging.idempotency_filter_bits",
-            MessagingConfig.DEFAULT_FILTER_BITS,
-            8192,
-            1L << 32));
-    return MessagingConfig.from(
-        section,
-        config.kafka().topicPrefix(),
-        config.kafka().bootstrapServers(),
-        config.redis().keyPrefix());
+  }
+
+  /** A settings error whose message starts with its dotted key, as a {@link ConfigException}. */
+  private static ConfigException named(IllegalArgumentException e, String section) {
+    String m = String.valueOf(e.getMessage());
+    int space = m.indexOf(' ');
+    return m.startsWith(section + ".") && space > 0
+        ? new ConfigException(m.substring(0, space), m.substring(space + 1))
+        : new ConfigException(section, m);
   }
 
   /** The {@code channels} section's verification, outbound delivery and inbound settings. */
@@ -142,12 +121,7 @@ final class ServiceSettings {
           DeliveryConfig.from(channels, topicPrefix, bootstrap, redisPrefix),
           InboundConfig.from(channels, maxTextLength, topicPrefix, bootstrap, redisPrefix));
     } catch (IllegalArgumentException e) {
-      // the channels module's messages start with the dotted key
-      String m = String.valueOf(e.getMessage());
-      int space = m.indexOf(' ');
-      throw m.startsWith("channels.") && space > 0
-          ? new ConfigException(m.substring(0, space), m.substring(space + 1))
-          : new ConfigException("channels", m);
+      throw named(e, "channels");
     }
   }
 
