@@ -8,17 +8,25 @@ package io.chat4all.realtime;
 final class PresenceScripts {
   private PresenceScripts() {}
 
-  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, expiry ms, ttl s, now (wire ts),
-  // user
-  static final String MARK =
+  // Counts the live connections of KEYS[1] (expiry ms > now) into `live`, dropping expired ones.
+  private static final String COUNT_LIVE =
       """
-      local now = tonumber(ARGV[2])
       local live = 0
       local all = redis.call('HGETALL', KEYS[1])
       for i = 1, #all, 2 do
         if tonumber(all[i + 1]) > now then live = live + 1
         else redis.call('HDEL', KEYS[1], all[i]) end
       end
+      """;
+
+  // KEYS: conns, user, last_seen, online; ARGV: field, now ms, expiry ms, ttl s, now (wire ts),
+  // user
+  static final String MARK =
+      """
+      local now = tonumber(ARGV[2])
+      """
+          + COUNT_LIVE
+          + """
       redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
       redis.call('EXPIRE', KEYS[1], ARGV[4])
       redis.call('HSET', KEYS[2], 'status', 'online', 'last_seen', ARGV[5])
@@ -35,12 +43,9 @@ final class PresenceScripts {
       local now = tonumber(ARGV[2])
       local mine = redis.call('HGET', KEYS[1], ARGV[1])
       redis.call('HDEL', KEYS[1], ARGV[1])
-      local live = 0
-      local all = redis.call('HGETALL', KEYS[1])
-      for i = 1, #all, 2 do
-        if tonumber(all[i + 1]) > now then live = live + 1
-        else redis.call('HDEL', KEYS[1], all[i]) end
-      end
+      """
+          + COUNT_LIVE
+          + """
       if live == 0 then
         redis.call('DEL', KEYS[2])
         redis.call('SET', KEYS[3], ARGV[3])
