@@ -122,4 +122,43 @@ public final class Settings {
     }
     return o;
   }
+
+  /**
+   * The whole number at {@code key} of {@code section}, {@code def} when absent (its range is the
+   * reader's to check); not a whole number: an {@link IllegalArgumentException} naming the key.
+   */
+  public static long longOf(JsonObject section, String prefix, String key, long def) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    Long n = whole(v);
+    if (n == null) {
+      throw new IllegalArgumentException(dotted(prefix, key) + " must be a whole number, got " + v);
+    }
+    return n;
+  }
+
+  /**
+   * {@link #longOf} for a setting held in an {@code int}: past its range is refused, not wrapped.
+   */
+  public static int intOf(JsonObject section, String prefix, String key, int def) {
+    return intWithin(section, prefix, key, def, Integer.MIN_VALUE, Integer.MAX_VALUE);
+  }
+
+  /** The flag at {@code key}: {@code def} when absent, else true or false (or their text). */
+  public static boolean flag(JsonObject section, String prefix, String key, boolean def) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    if (v instanceof String t
+        && (t.strip().equalsIgnoreCase("true") || t.strip().equalsIgnoreCase("false"))) {
+      return t.strip().equalsIgnoreCase("true");
+    }
+    throw new IllegalArgumentException(dotted(prefix, key) + " must be true or false, got " + v);
+  }
 }

@@ -1,5 +1,6 @@
 package io.chat4all.auth;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonObject;
 
 /** The {@code auth} section of the node configuration, with the signing key resolved. */
@@ -17,11 +18,11 @@ public record AuthConfig(
     return new AuthConfig(
         jwtSecret,
         section.getString("issuer", "chat4all"),
-        section.getInteger("access_token_ttl_seconds", 900),
-        section.getInteger("refresh_token_ttl_seconds", 2592000),
-        section.getInteger("password_iterations", 310000),
-        section.getInteger("login_max_failures", 5),
-        section.getInteger("login_failure_window_seconds", 900));
+        Settings.intOf(section, "auth", "access_token_ttl_seconds", 900),
+        Settings.intOf(section, "auth", "refresh_token_ttl_seconds", 2592000),
+        Settings.intOf(section, "auth", "password_iterations", 310000),
+        Settings.intOf(section, "auth", "login_max_failures", 5),
+        Settings.intOf(section, "auth", "login_failure_window_seconds", 900));
   }
 
   /** Without the signing key, so that a log line never carries it. */

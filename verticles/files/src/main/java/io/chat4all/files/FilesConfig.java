@@ -1,5 +1,6 @@
 package io.chat4all.files;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -49,15 +50,15 @@ public record FilesConfig(
       mimes.add(String.valueOf(o).trim().toLowerCase(Locale.ROOT));
     }
     return new FilesConfig(
-        section.getLong("max_size_bytes", 10L * 1024 * 1024 * 1024),
-        section.getLong("chunk_size_bytes", 8L * 1024 * 1024),
-        section.getLong("max_chunk_size_bytes", 64L * 1024 * 1024),
+        Settings.longOf(section, "files", "max_size_bytes", 10L * 1024 * 1024 * 1024),
+        Settings.longOf(section, "files", "chunk_size_bytes", 8L * 1024 * 1024),
+        Settings.longOf(section, "files", "max_chunk_size_bytes", 64L * 1024 * 1024),
         List.copyOf(mimes),
-        section.getLong("user_quota_bytes", 50L * 1024 * 1024 * 1024),
-        section.getInteger("upload_ttl_seconds", 86400),
-        section.getInteger("cleanup_interval_seconds", 300),
-        section.getLong("sync_verify_max_bytes", 64L * 1024 * 1024),
-        section.getInteger("download_url_ttl_seconds", 300),
+        Settings.longOf(section, "files", "user_quota_bytes", 50L * 1024 * 1024 * 1024),
+        Settings.intOf(section, "files", "upload_ttl_seconds", 86400),
+        Settings.intOf(section, "files", "cleanup_interval_seconds", 300),
+        Settings.longOf(section, "files", "sync_verify_max_bytes", 64L * 1024 * 1024),
+        Settings.intOf(section, "files", "download_url_ttl_seconds", 300),
         s3,
         topicPrefix == null ? "" : topicPrefix);
   }

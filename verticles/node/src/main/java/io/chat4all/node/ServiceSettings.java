@@ -6,6 +6,7 @@ import io.chat4all.channels.host.HostConfig;
 import io.chat4all.channels.identity.IdentityConfig;
 import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.codecs.Settings;
+import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.embedded.PrivateFiles;
 import io.chat4all.files.FilesConfig;
 import io.chat4all.messaging.MessagingConfig;
@@ -40,20 +41,25 @@ final class ServiceSettings {
 
   static FilesConfig filesConfig(NodeConfig config) {
     NodeConfig.S3 s = config.s3();
-    FilesConfig c =
-        FilesConfig.from(
-            config.raw().getJsonObject("files"),
-            new FilesConfig.S3(
-                s.endpoint(),
-                s.publicEndpoint(),
-                s.region(),
-                s.accessKey(),
-                s.secretKey(),
-                s.bucket(),
-                s.pathStyle(),
-                s.encryption(),
-                s.kmsKeyId()),
-            config.kafka().topicPrefix());
+    FilesConfig c;
+    try {
+      c =
+          FilesConfig.from(
+              Settings.section(config.raw(), null, "files"),
+              new FilesConfig.S3(
+                  s.endpoint(),
+                  s.publicEndpoint(),
+                  s.region(),
+                  s.accessKey(),
+                  s.secretKey(),
+                  s.bucket(),
+                  s.pathStyle(),
+                  s.encryption(),
+                  s.kmsKeyId()),
+              config.kafka().topicPrefix());
+    } catch (IllegalArgumentException e) {
+      throw named(e, "files");
+    }
     String[] problem = c.problem();
     if (problem != null) {
       throw new ConfigException(problem[0], problem[1]);
@@ -63,13 +69,20 @@ final class ServiceSettings {
 
   static WebhooksConfig webhooksConfig(NodeConfig config) {
     JsonObject raw = config.raw();
-    WebhooksConfig c =
-        WebhooksConfig.from(
-            raw.getJsonObject("webhooks"),
-            raw.getJsonObject("outbox"),
-            raw.getJsonObject("admin"),
-            config.kafka().topicPrefix(),
-            config.kafka().bootstrapServers());
+    WebhooksConfig c;
+    try {
+      c =
+          WebhooksConfig.from(
+              Settings.section(raw, null, "webhooks"),
+              Settings.section(raw, null, "outbox"),
+              Settings.section(raw, null, "admin"),
+              config.kafka().topicPrefix(),
+              config.kafka().bootstrapServers());
+    } catch (IllegalArgumentException e) {
+      throw named(
+          e,
+          e.getMessage() != null && e.getMessage().startsWith("outbox.") ? "outbox" : "webhooks");
+    }
     String[] problem = c.problem();
     if (problem != null) {
       throw new ConfigException(problem[0], problem[1]);
@@ -130,13 +143,23 @@ final class ServiceSettings {
    * timing rules are {@link #validate(RealtimeConfig, NodeConfig.Limits, NodeConfig.Limits)}'s.
    */
   static RealtimeConfig realtimeConfig(NodeConfig config) {
-    JsonObject section = config.raw().getJsonObject("realtime", new JsonObject()).copy();
+    JsonObject section;
+    try {
+      section = Settings.section(config.raw(), null, "realtime").copy();
+    } catch (IllegalArgumentException e) {
+      throw named(e, "realtime");
+    }
     // read for every subscriber this often: not more than ten times a second
     section.put(
         "feed_check_ms",
         ConfigRanges.offOrWithin(config.raw(), "realtime.feed_check_ms", 5_000, 100, 600_000));
     ConfigRanges.within(section, "realtime", "gap_grace_ms", 0, 60_000);
-    RealtimeConfig c = RealtimeConfig.from(section);
+    RealtimeConfig c;
+    try {
+      c = RealtimeConfig.from(section);
+    } catch (IllegalArgumentException e) {
+      throw named(e, "realtime");
+    }
     validate(c, config.httpLimits(), config.grpcLimits());
     return c;
   }
@@ -165,6 +188,27 @@ final class ServiceSettings {
           "must be at least twice realtime.ping_interval_ms ("
               + c.pingIntervalMs()
               + " ms): a client that only answers the server's pings is heard from once per ping");
+    }
+  }
+
+  /** The {@code auth} section, checked ({@link #validate(AuthConfig)}), with its signing key. */
+  static AuthConfig authConfig(NodeConfig config, String jwtSecret) {
+    AuthConfig c;
+    try {
+      c = AuthConfig.from(Settings.section(config.raw(), null, "auth"), jwtSecret);
+    } catch (IllegalArgumentException e) {
+      throw named(e, "auth");
+    }
+    validate(c);
+    return c;
+  }
+
+  /** The {@code conversations} section; a value that is not a whole number is named. */
+  static ConversationsConfig conversationsConfig(NodeConfig config) {
+    try {
+      return ConversationsConfig.from(Settings.section(config.raw(), null, "conversations"));
+    } catch (IllegalArgumentException e) {
+      throw named(e, "conversations");
     }
   }
 

@@ -23,7 +23,6 @@ import io.chat4all.channels.inbound.InboundConfig;
 import io.chat4all.codecs.KafkaMembership;
 import io.chat4all.conversations.ConversationGrpc;
 import io.chat4all.conversations.ConversationRoutes;
-import io.chat4all.conversations.ConversationsConfig;
 import io.chat4all.conversations.ConversationsVerticle;
 import io.chat4all.conversations.LocalMembers;
 import io.chat4all.files.ChunkIngest;
@@ -149,9 +148,7 @@ final class Services {
       String nodeId,
       NodeRegistry registry) {
     JsonObject raw = config.raw();
-    AuthConfig authConfig =
-        AuthConfig.from(raw.getJsonObject("auth"), ServiceSettings.jwtSecret(config));
-    ServiceSettings.validate(authConfig);
+    AuthConfig authConfig = ServiceSettings.authConfig(config, ServiceSettings.jwtSecret(config));
     WebhooksConfig webhooksConfig = ServiceSettings.webhooksConfig(config);
     String redisPrefix = config.redis().keyPrefix();
     JwtTokens tokens = new JwtTokens(vertx, authConfig, clients.redisApi(), redisPrefix);
@@ -185,7 +182,7 @@ final class Services {
                 clients.redisApi(),
                 redisPrefix,
                 config.kafka().topicPrefix(),
-                ConversationsConfig.from(raw.getJsonObject("conversations")),
+                ServiceSettings.conversationsConfig(config),
                 localMembers));
 
     MessagingConfig messaging = ServiceSettings.messagingConfig(config);

@@ -1,5 +1,6 @@
 package io.chat4all.realtime;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -40,16 +41,16 @@ public record RealtimeConfig(
   public static RealtimeConfig from(JsonObject section) {
     JsonObject s = section == null ? new JsonObject() : section;
     return new RealtimeConfig(
-        s.getLong("auth_timeout_ms", 10_000L),
-        s.getLong("idle_timeout_ms", 120_000L),
-        s.getInteger("max_frames_per_second", 30),
-        s.getInteger("max_pending_writes", 1000),
-        s.getLong("typing_interval_ms", 2_000L),
-        s.getInteger("dedup_entries", 4096),
-        s.getInteger("presence_ttl_seconds", 300),
-        s.getInteger("presence_sweep_seconds", 30),
-        s.getLong("ping_interval_ms", 25_000L),
-        s.getLong("feed_check_ms", 5_000L),
-        s.getLong("gap_grace_ms", 100L));
+        Settings.longOf(s, "realtime", "auth_timeout_ms", 10_000L),
+        Settings.longOf(s, "realtime", "idle_timeout_ms", 120_000L),
+        Settings.intOf(s, "realtime", "max_frames_per_second", 30),
+        Settings.intOf(s, "realtime", "max_pending_writes", 1000),
+        Settings.longOf(s, "realtime", "typing_interval_ms", 2_000L),
+        Settings.intOf(s, "realtime", "dedup_entries", 4096),
+        Settings.intOf(s, "realtime", "presence_ttl_seconds", 300),
+        Settings.intOf(s, "realtime", "presence_sweep_seconds", 30),
+        Settings.longOf(s, "realtime", "ping_interval_ms", 25_000L),
+        Settings.longOf(s, "realtime", "feed_check_ms", 5_000L),
+        Settings.longOf(s, "realtime", "gap_grace_ms", 100L));
   }
 }

@@ -1,5 +1,6 @@
 package io.chat4all.webhooks;
 
+import io.chat4all.codecs.Settings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -73,24 +74,24 @@ public record WebhooksConfig(
       }
     }
     return new WebhooksConfig(
-        s.getBoolean("allow_http", false),
-        s.getBoolean("allow_private_addresses", false),
-        s.getInteger("max_per_user", 20),
-        s.getString("consumer_group", "chat4all-webhooks"),
-        s.getInteger("max_poll_records", 500),
-        s.getLong("timeout_ms", 10_000L),
-        s.getLong("connect_timeout_ms", 5_000L),
+        Settings.flag(s, "webhooks", "allow_http", false),
+        Settings.flag(s, "webhooks", "allow_private_addresses", false),
+        Settings.intOf(s, "webhooks", "max_per_user", 20),
+        Settings.name(s, "webhooks", "consumer_group", "chat4all-webhooks"),
+        Settings.intOf(s, "webhooks", "max_poll_records", 500),
+        Settings.longOf(s, "webhooks", "timeout_ms", 10_000L),
+        Settings.longOf(s, "webhooks", "connect_timeout_ms", 5_000L),
         List.copyOf(schedule),
-        s.getInteger("retry_jitter_percent", 20),
-        s.getInteger("max_retry_after_seconds", 3600),
-        s.getLong("disable_after_failing_seconds", 259_200L),
-        s.getInteger("max_concurrency_per_webhook", 4),
-        s.getInteger("max_in_flight", 256),
-        s.getLong("poll_interval_ms", 1000L),
-        s.getLong("secret_rotation_overlap_seconds", 86_400L),
-        s.getInteger("log_retention_days", 30),
-        o.getLong("interval_ms", 1000L),
-        o.getInteger("batch_size", 500),
+        Settings.intOf(s, "webhooks", "retry_jitter_percent", 20),
+        Settings.intOf(s, "webhooks", "max_retry_after_seconds", 3600),
+        Settings.longOf(s, "webhooks", "disable_after_failing_seconds", 259_200L),
+        Settings.intOf(s, "webhooks", "max_concurrency_per_webhook", 4),
+        Settings.intOf(s, "webhooks", "max_in_flight", 256),
+        Settings.longOf(s, "webhooks", "poll_interval_ms", 1000L),
+        Settings.longOf(s, "webhooks", "secret_rotation_overlap_seconds", 86_400L),
+        Settings.intOf(s, "webhooks", "log_retention_days", 30),
+        Settings.longOf(o, "outbox", "interval_ms", 1000L),
+        Settings.intOf(o, "outbox", "batch_size", 500),
         Set.copyOf(admins),
         topicPrefix == null ? "" : topicPrefix,
         kafkaBootstrapServers);
