@@ -37,22 +37,7 @@ public final class Settings {
    */
   public static long within(
       JsonObject section, String prefix, String key, long def, long min, long max) {
-    Object v = section == null ? null : section.getValue(key);
-    if (v == null) {
-      return def;
-    }
-    Long n = whole(v);
-    if (n == null || n < min || n > max) {
-      throw new IllegalArgumentException(
-          dotted(prefix, key)
-              + " must be a whole number from "
-              + min
-              + " to "
-              + max
-              + ", got "
-              + v);
-    }
-    return n;
+    return ranged(section, prefix, key, def, min, max, false);
   }
 
   /**
@@ -61,15 +46,20 @@ public final class Settings {
    */
   public static long offOrWithin(
       JsonObject section, String prefix, String key, long def, long min, long max) {
+    return ranged(section, prefix, key, def, min, max, true);
+  }
+
+  private static long ranged(
+      JsonObject section, String prefix, String key, long def, long min, long max, boolean off) {
     Object v = section == null ? null : section.getValue(key);
     if (v == null) {
       return def;
     }
     Long n = whole(v);
-    if (n == null || (n != 0 && (n < min || n > max))) {
+    if (n == null || ((n < min || n > max) && !(off && n == 0))) {
       throw new IllegalArgumentException(
           dotted(prefix, key)
-              + " must be 0 (off) or a whole number from "
+              + (off ? " must be 0 (off) or a whole number from " : " must be a whole number from ")
               + min
               + " to "
               + max
