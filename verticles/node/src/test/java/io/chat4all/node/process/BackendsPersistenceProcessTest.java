@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -31,6 +32,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * object. The data directory and the files holding the signing key are owner-only, and are made so
  * again at a start when they were not.
  */
+@Tag("process")
 class BackendsPersistenceProcessTest {
 
   static BackendClients clients(Vertx vertx, Path overlay) throws Exception {

@@ -6,6 +6,7 @@ import io.chat4all.testkit.NodeProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Bad configuration or usage exits non-zero with a message naming the problem, before anything
  * starts.
  */
+@Tag("process")
 class BadConfigProcessTest {
 
   private static void assertRejected(int expectedCode, String expectedText, String... args) {

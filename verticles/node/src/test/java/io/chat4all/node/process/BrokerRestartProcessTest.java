@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged is lost, and a refused message_id sent again later is stored once, one never sent
  * again at most once.
  */
+@Tag("process")
 class BrokerRestartProcessTest {
   /** Readiness must turn within this after a backend goes away. */
   static final Duration READINESS_TURNS = Duration.ofSeconds(10);

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * joining node and every audit are the same at any size) and {@code -Dchaos.conversations}; {@code
  * ./chat4all bench chaos} runs it at the bench size (100,000).
  */
+@Tag("process")
 class ChaosUnderLoadProcessTest {
   static final int DEFAULT_SENDS = 20_000;
   static final int DEFAULT_CONVERSATIONS = 200;

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sees the other in the cluster-wide node map and reaches it by event-bus request/reply; when one
  * is killed the other lists it as missing (the cluster DEGRADED).
  */
+@Tag("process")
 class ClusterProcessTest {
   static final HttpClient http = HttpClient.newHttpClient();
 

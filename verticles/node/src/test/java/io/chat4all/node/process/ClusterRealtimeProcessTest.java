@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * both and its sockets on the other node close at once; when one node is killed, a third node joins
  * and the user reconnects there with the last cursor and gets what was missed, once, in order.
  */
+@Tag("process")
 class ClusterRealtimeProcessTest {
   static final HttpClient http = ProcessRest.http;
   static final Duration WAIT = Duration.ofSeconds(60);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * store commits before it answers), a message only acknowledged (202: in Kafka) and a logout
  * (revocation in Redis) are all there after a restart on the same data directory.
  */
+@Tag("process")
 class CrashDurabilityProcessTest {
 
   static NodeProcess backends(Path data) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Matcher;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ready, answers health and metrics, stops on SIGTERM leaving no server process behind, and starts
  * again on the same data.
  */
+@Tag("process")
 class EmbeddedNodeProcessTest {
   static final HttpClient http = HttpClient.newHttpClient();
 

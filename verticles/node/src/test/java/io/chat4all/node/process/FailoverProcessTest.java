@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * arrives, and the worst send-to-socket latency across the kill stays near that timeout. The node
  * then restarts with the same cluster address (so the same static member id) and flow goes on.
  */
+@Tag("process")
 class FailoverProcessTest {
   static final int CONVERSATIONS = 8;
 

@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with the same message_id on node 2, is accepted within seconds with the reply the first attempt
  * would have given; every acknowledged message is there exactly once, numbered without gaps.
  */
+@Tag("process")
 class KillConsumerProcessTest {
   static final int CLIENTS = 20;
 

@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,6 +40,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * whatever the file size, or this node dies of it.
  */
 @ExtendWith(BackendsExtension.class)
+@Tag("process")
 class LargeUploadProcessTest {
   static final long SIZE = 1_100L * 1024 * 1024 + 12_345; // 1.07 GiB, a short last chunk
   static final HttpClient http = ProcessRest.http;

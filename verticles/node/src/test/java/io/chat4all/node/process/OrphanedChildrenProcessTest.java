@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * before it closed them (a bench or a test run cut short) takes them with it: none is left running
  * with its ports, memory and data directory.
  */
+@Tag("process")
 class OrphanedChildrenProcessTest {
 
   /** The stopped JVM: starts a backends process, prints its pid, then waits to be stopped. */

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A connector jar uploaded once through the admin API of one node of a two-node cluster runs on
  * both nodes; a third node that joins later catches up and runs it too.
  */
+@Tag("process")
 class PluginClusterProcessTest {
   static final Duration WAIT = Duration.ofSeconds(90);
   static final String ADMIN = "opadmin";

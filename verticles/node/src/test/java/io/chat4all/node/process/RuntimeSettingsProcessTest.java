@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * first request; the CLI also lists nodes, plugins and consumer lag, and creates an administrator
  * in PostgreSQL whom the late node accepts.
  */
+@Tag("process")
 class RuntimeSettingsProcessTest {
   static final String ADMIN = "opcfg";
   static final Duration WAIT = Duration.ofSeconds(20);

@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are cached), never 500; afterwards the node recovers by itself (readiness 200, sends accepted)
  * and nothing acknowledged is lost or stored twice.
  */
+@Tag("process")
 class ServerOutageProcessTest {
   @TempDir static Path dir;
   static NodeProcess backends;

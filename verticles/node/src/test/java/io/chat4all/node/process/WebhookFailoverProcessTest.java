@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * their own process); another node carries on with the retries of the same delivery until the
  * receiver takes it.
  */
+@Tag("process")
 class WebhookFailoverProcessTest {
   static final Duration WAIT = Duration.ofSeconds(90);
 
