@@ -60,6 +60,8 @@ public final class SendBench {
   private final int pipelineRecords;
   private final String mongoUriArg;
   private final boolean mongoMemory;
+  private final boolean warmup;
+  private final int warmupSeconds;
   private Vertx vertx;
   private HttpClient client;
 
@@ -72,9 +74,14 @@ public final class SendBench {
     conversations = intArg(args, "--conversations", 32);
     fixedRate = intArg(args, "--rate", 0);
     rateFactor = intArg(args, "--rate-percent", 80) / 100.0;
-    pipelineRecords = intArg(args, "--pipeline-records", 20000);
+    pipelineRecords = intArg(args, "--pipeline-records", 100000);
     mongoUriArg = strArg(args, "--mongo-uri", null);
     mongoMemory = java.util.Arrays.asList(args).contains("--mongo-memory");
+    warmupSeconds =
+        java.util.Arrays.asList(args).contains("--no-warmup")
+            ? 0
+            : intArg(args, "--warmup-seconds", 30);
+    warmup = warmupSeconds > 0;
   }
 
   private static String strArg(String[] args, String name, String def) {
@@ -163,8 +170,14 @@ public final class SendBench {
                                         .end(j.toBuffer());
                                   }))
                   .listen(0, "127.0.0.1"));
+      if (warmup) {
+        System.err.println("warming up: the bare endpoint ...");
+        saturate(bare.actualPort(), "/", null, () -> body, 5);
+      }
       System.err.println("measuring the bare endpoint ...");
+      Jit jitBare = new Jit();
       double bareRate = saturate(bare.actualPort(), "/", null, () -> body, 10);
+      jitBare.end();
       await(bare.close());
 
       // 2. the Kafka ceiling: raw producer, same broker, same record size, acks=all
@@ -198,10 +211,26 @@ public final class SendBench {
             return new String[] {s[0], sampleBody(s[1], UUID.randomUUID().toString())};
           };
 
+      if (warmup) {
+        // the JIT compiles the node, the broker and the stores' servers for minutes on two cores:
+        // every path once before anything is measured, then until compiling has quieted down
+        System.err.println("warming up: durable sends, the pipeline, the store, Redis ...");
+        long w = storedTotal(node);
+        long sent = counter.get();
+        saturateSends(port, nextSend, warmupSeconds);
+        awaitDrained(node, w + counter.get() - sent, 300);
+        pipelineAlone(node, port, senders, 20000);
+        storeCeiling(node, 5);
+        feedCeiling(node, 3);
+        jitSettled = Jit.awaitQuiet(60);
+      }
+
       // 4. the durable send ceiling (closed loop), then open-loop at a share of it
       System.err.println("measuring durable sends, closed loop ...");
       long before = storedTotal(node);
+      Jit jitSends = new Jit();
       double maxRate = saturateSends(port, nextSend, 10);
+      jitSends.end();
       long acceptedClosed = counter.get();
       int rate = fixedRate > 0 ? fixedRate : (int) Math.max(100, maxRate * rateFactor);
       awaitDrained(node, before + acceptedClosed, 120);
@@ -216,11 +245,17 @@ public final class SendBench {
 
       // 5. the pipeline on its own: a backlog of send records written straight to Kafka
       System.err.println("measuring the pipeline alone (" + pipelineRecords + " records) ...");
-      double pipelineRate = pipelineAlone(node, port, senders, pipelineRecords);
+      Jit jitPipeline = new Jit();
+      double[] pipelineRates = pipelineAlone(node, port, senders, pipelineRecords);
+      double pipelineRate = pipelineRates[0];
+      double pipelineSteady = pipelineRates[1];
+      jitPipeline.end();
 
       // 6. the store's ceiling: the same documents, same driver, same server, bulk inserts
       System.err.println("measuring the store's own bulk inserts ...");
+      Jit jitStore = new Jit();
       double storeRate = storeCeiling(node, 10);
+      jitStore.end();
 
       // 7. Redis: round trips, and the feed appends the pipeline does per message
       System.err.println("measuring Redis ...");
@@ -276,8 +311,9 @@ public final class SendBench {
       System.out.printf("| pipeline lag when sending stopped | %d messages |%n", lagAtEnd);
       System.out.printf("| time for the pipeline to drain the lag | %.1f s |%n", drainSeconds);
       System.out.printf(
-          "| pipeline alone: %d send records drained from Kafka | %.0f messages/s |%n",
-          pipelineRecords, pipelineRate);
+          "| pipeline alone: %d send records drained from Kafka | %.0f messages/s; over the"
+              + " second half of the backlog %.0f messages/s |%n",
+          pipelineRecords, pipelineRate, pipelineSteady);
       System.out.printf(
           "| store ceiling: bulk inserts of the message documents (%d per write, one in flight,"
               + " %s) | %.0f documents/s — pipeline at %.0f %% of it |%n",
@@ -285,6 +321,9 @@ public final class SendBench {
           mongoUri == null ? "embedded MongoDB-wire server, H2 backend" : "external " + mongoUri,
           storeRate,
           100 * pipelineRate / storeRate);
+      System.out.printf(
+          "| pipeline over the second half of its backlog vs the store ceiling | %.0f %% |%n",
+          100 * pipelineSteady / storeRate);
       System.out.printf(
           "| Redis ceiling: round trips (PING, 64 in flight) | %.0f/s |%n", redisRoundTrips);
       System.out.printf(
@@ -295,6 +334,18 @@ public final class SendBench {
           "| Kafka ceiling vs pipeline | pipeline at %.1f %% of the raw producer |%n",
           100 * pipelineRate / kafkaRate);
       System.out.printf("| conversations / senders | %d |%n", conversations);
+      System.out.printf(
+          "| warm-up | %s |%n",
+          warmup
+              ? String.format(
+                  "every phase once (durable sends for %d s), then %.0f s until the JIT compiled"
+                      + " < %d ms/s",
+                  warmupSeconds, jitSettled, Jit.QUIET_MS_PER_S)
+              : "none (--no-warmup)");
+      System.out.printf(
+          "| JIT compile time per second of the phase (of 2,000 ms on two cores): bare endpoint /"
+              + " durable sends / pipeline alone / store ceiling | %.0f / %.0f / %.0f / %.0f ms |%n",
+          jitBare.perSecond(), jitSends.perSecond(), jitPipeline.perSecond(), jitStore.perSecond());
       System.out.printf(
           "| one at a time, idle box, p50 / p99 (%d each): durable send (202) | %.2f / %.2f ms%s |%n",
           ONE_AT_A_TIME, idleSend[0], idleSend[1], lost(idleSend));
@@ -321,6 +372,44 @@ public final class SendBench {
   }
 
   static final int ONE_AT_A_TIME = 300;
+
+  private double jitSettled;
+
+  /**
+   * The JIT's compile time over a phase (the JVM's own total across its compiler threads): on two
+   * cores a compiler busy for most of a second takes half the box from what is measured.
+   */
+  static final class Jit {
+    static final int QUIET_MS_PER_S = 50;
+    private static final java.lang.management.CompilationMXBean BEAN =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    private final long t0 = System.nanoTime();
+    private final long c0 = BEAN.getTotalCompilationTime();
+    private double perSecond;
+
+    void end() {
+      double secs = (System.nanoTime() - t0) / 1e9;
+      perSecond = (BEAN.getTotalCompilationTime() - c0) / secs;
+    }
+
+    double perSecond() {
+      return perSecond;
+    }
+
+    /** Waits (at most {@code maxSeconds}) for 3 s in a row of little compiling; the time waited. */
+    static double awaitQuiet(int maxSeconds) throws InterruptedException {
+      long t0 = System.nanoTime();
+      int quiet = 0;
+      long last = BEAN.getTotalCompilationTime();
+      while (quiet < 3 && System.nanoTime() - t0 < maxSeconds * 1_000_000_000L) {
+        Thread.sleep(1000);
+        long now = BEAN.getTotalCompilationTime();
+        quiet = now - last < QUIET_MS_PER_S ? quiet + 1 : 0;
+        last = now;
+      }
+      return (System.nanoTime() - t0) / 1e9;
+    }
+  }
 
   /**
    * p50 and p99 (ms) of {@value #ONE_AT_A_TIME} calls made one after the other (after 50), and how
@@ -393,7 +482,11 @@ public final class SendBench {
    * message.sent}, round robin over the conversations, and times the pipeline numbering, storing
    * and publishing all of them.
    */
-  private double pipelineAlone(Node node, int port, List<String[]> senders, int n)
+  /**
+   * The pipeline's rate over a backlog of {@code n} send records: over all of it, and over its
+   * second half (the JIT and the batch sizes settled).
+   */
+  private double[] pipelineAlone(Node node, int port, List<String[]> senders, int n)
       throws Exception {
     List<String[]> from = new ArrayList<>();
     for (String[] s : senders) {
@@ -423,8 +516,12 @@ public final class SendBench {
       }
       producer.flush();
     }
+    awaitDrained(node, before + n / 2, 600);
+    long half = System.nanoTime();
+    long halfStored = storedTotal(node);
     awaitDrained(node, before + n, 600);
-    return n / ((System.nanoTime() - t0) / 1e9);
+    long end = System.nanoTime();
+    return new double[] {n / ((end - t0) / 1e9), (before + n - halfStored) / ((end - half) / 1e9)};
   }
 
   /** A message document as the pipeline stores it (private conversation, text, no retention). */
