@@ -56,6 +56,7 @@ public final class RealtimeBench {
   private final int addresses;
   private final int groupSize;
   private final int groupMessages;
+  private final int warmupSeconds;
 
   /** {@code realtime.gap_grace_ms} for the node (-1: the default), to compare with 0. */
   private final int gapGraceMs;
@@ -92,6 +93,10 @@ public final class RealtimeBench {
     holdSeconds = intArg(args, "--hold-seconds", 0);
     fixedRate = intArg(args, "--rate", 0);
     gapGraceMs = intArg(args, "--gap-grace-ms", -1);
+    warmupSeconds =
+        java.util.Arrays.asList(args).contains("--no-warmup")
+            ? 0
+            : intArg(args, "--warmup-seconds", 30);
   }
 
   public static void main(String[] args) throws Exception {
@@ -158,20 +163,47 @@ public final class RealtimeBench {
               return new String[] {s[0], SendBench.sampleBody(s[1], id), id};
             };
 
+        String warmupRow = "| warm-up | none (--no-warmup) |";
+        if (warmupSeconds > 0) {
+          // the JIT compiles this JVM's node and servers for minutes on two cores: each path
+          // once (the receivers on their sockets, a group's fan-out) before anything is measured
+          log("warming up: durable sends to the receivers for " + warmupSeconds + " s ...");
+          long w = storedTotal(node);
+          long sent = counter.get();
+          closedLoop(nextSend, warmupSeconds);
+          awaitDrained(node, w + counter.get() - sent, 300);
+          intended.clear();
+          groupFanOut(ws, Math.max(20, groupMessages / 4));
+          double quiet = SendBench.Jit.awaitQuiet(60);
+          warmupRow =
+              String.format(
+                  "| warm-up | durable sends to the receivers for %d s, a group fan-out of %d"
+                      + " messages, then %.0f s until the JIT compiled < %d ms/s |",
+                  warmupSeconds,
+                  Math.max(20, groupMessages / 4),
+                  quiet,
+                  SendBench.Jit.QUIET_MS_PER_S);
+        }
+        rows.add(warmupRow);
         log("measuring durable sends, closed loop ...");
         long before = storedTotal(node);
+        SendBench.Jit jitClosed = new SendBench.Jit();
         double maxRate = closedLoop(nextSend, 10);
+        jitClosed.end();
         awaitDrained(node, before + counter.get(), 120);
         rows.add(
             String.format(
-                "| durable sends, closed loop (%d connections, REST) | %.0f sends/s |",
-                concurrency, maxRate));
+                "| durable sends, closed loop (%d connections, REST) | %.0f sends/s (JIT %.0f ms/s)"
+                    + " |",
+                concurrency, maxRate, jitClosed.perSecond()));
         for (int pct : new int[] {50, 80}) {
           int rate = (int) Math.max(20, (fixedRate > 0 ? fixedRate : maxRate) * pct / 100.0);
           log("open loop at " + rate + " sends/s (" + pct + " %) for " + seconds + " s ...");
           Histogram h = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(120), 3);
           phase.set(h);
+          SendBench.Jit jit = new SendBench.Jit();
           long[] res = openLoop(nextSend, rate, seconds);
+          jit.end();
           long t0 = System.nanoTime();
           while (!intended.isEmpty() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60)) {
             Thread.sleep(50);
@@ -183,7 +215,7 @@ public final class RealtimeBench {
               String.format(
                   "| send→receive at %d %% (%d sends/s × %d s): p50 / p99 / p99.9 / max | %.1f /"
                       + " %.1f / %.1f / %.1f ms (%d received, %d failed sends, %d not received;"
-                      + " p99 goal ≤ 200 ms %s) |",
+                      + " p99 goal ≤ 200 ms %s; JIT %.0f ms/s) |",
                   pct,
                   rate,
                   seconds,
@@ -194,7 +226,8 @@ public final class RealtimeBench {
                   h.getTotalCount(),
                   res[1],
                   missing,
-                  met ? "met" : "not met"));
+                  met ? "met" : "not met",
+                  jit.perSecond()));
         }
         phase.set(null);
         for (WebSocket r : receivers) {
@@ -202,7 +235,7 @@ public final class RealtimeBench {
         }
 
         // 2. group fan-out
-        rows.add(groupFanOut(ws));
+        rows.add(groupFanOut(ws, groupMessages));
       }
 
       // 3. idle sockets
@@ -232,7 +265,7 @@ public final class RealtimeBench {
     }
   }
 
-  private String groupFanOut(WebSocketClient ws) throws Exception {
+  private String groupFanOut(WebSocketClient ws, int groupMessages) throws Exception {
     log("group fan-out: " + groupSize + " members, " + groupMessages + " messages ...");
     String owner = login("rt_g0");
     List<String> tokens = new ArrayList<>();
@@ -277,12 +310,15 @@ public final class RealtimeBench {
     long busyBefore = busyJiffies();
     AtomicInteger issued = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
+    SendBench.Jit jit = new SendBench.Jit();
     long t0 = System.nanoTime();
     List<Future<Void>> lanes = new ArrayList<>();
     for (int l = 0; l < 16; l++) {
       Promise<Void> lane = Promise.promise();
       lanes.add(lane.future());
-      vertx.getOrCreateContext().runOnContext(v -> groupLane(owner, conv, issued, failed, lane));
+      vertx
+          .getOrCreateContext()
+          .runOnContext(v -> groupLane(owner, conv, groupMessages, issued, failed, lane));
     }
     await(Future.join(new ArrayList<>(lanes)));
     double sendSecs = (System.nanoTime() - t0) / 1e9;
@@ -301,6 +337,7 @@ public final class RealtimeBench {
       Thread.sleep(20);
     }
     double secs = (lastAt.get() - t0) / 1e9;
+    jit.end();
     double gapReadsDuring = gapReads() - gapReadsBefore;
     long busy = busyJiffies() - busyBefore;
     for (WebSocket s : socks) {
@@ -310,7 +347,8 @@ public final class RealtimeBench {
         "| group fan-out: %d members on sockets, %d messages (REST, 16 in flight) | %.0f"
             + " deliveries/s (%d of %d delivered in %.2f s; sends took %.2f s, %d failed);"
             + " feed reads of messages for entries before their envelope: %.0f;"
-            + " CPU of the whole box per delivery (/proc/stat, sends included): %.0f µs |",
+            + " CPU of the whole box per delivery (/proc/stat, sends included): %.0f µs;"
+            + " JIT %.0f ms/s |",
         groupSize,
         groupMessages,
         delivered.get() / secs,
@@ -320,7 +358,8 @@ public final class RealtimeBench {
         sendSecs,
         failed.get(),
         gapReadsDuring,
-        busy * 10_000.0 / Math.max(1, delivered.get()));
+        busy * 10_000.0 / Math.max(1, delivered.get()),
+        jit.perSecond());
   }
 
   /** Busy time of all CPUs so far, in jiffies (1/100 s), from /proc/stat; 0 where there is none. */
@@ -346,7 +385,12 @@ public final class RealtimeBench {
   }
 
   private void groupLane(
-      String token, String conv, AtomicInteger issued, AtomicInteger failed, Promise<Void> lane) {
+      String token,
+      String conv,
+      int groupMessages,
+      AtomicInteger issued,
+      AtomicInteger failed,
+      Promise<Void> lane) {
     if (issued.getAndIncrement() >= groupMessages) {
       lane.complete();
       return;
@@ -357,7 +401,7 @@ public final class RealtimeBench {
               if (ar.failed() || ar.result() != 202) {
                 failed.incrementAndGet();
               }
-              groupLane(token, conv, issued, failed, lane);
+              groupLane(token, conv, groupMessages, issued, failed, lane);
             });
   }
 
