@@ -151,4 +151,29 @@ public final class Settings {
     }
     throw new IllegalArgumentException(dotted(prefix, key) + " must be true or false, got " + v);
   }
+
+  /**
+   * The list at {@code key} of {@code section} as text, each item trimmed: {@code def} when absent;
+   * anything but a list of text or numbers (a text, a section, a list holding a section, a flag or
+   * null) is refused naming the key, never a {@code ClassCastException}.
+   */
+  public static java.util.List<String> texts(
+      JsonObject section, String prefix, String key, java.util.List<String> def) {
+    Object v = section == null ? null : section.getValue(key);
+    if (v == null) {
+      return def;
+    }
+    if (!(v instanceof io.vertx.core.json.JsonArray a)) {
+      throw new IllegalArgumentException(dotted(prefix, key) + " must be a list, got " + v);
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (Object item : a) {
+      if (!(item instanceof String) && !(item instanceof Number)) {
+        throw new IllegalArgumentException(
+            dotted(prefix, key) + " must be a list of text values, got " + item + " in it");
+      }
+      out.add(String.valueOf(item).trim());
+    }
+    return java.util.List.copyOf(out);
+  }
 }

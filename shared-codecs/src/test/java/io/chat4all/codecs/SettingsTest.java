@@ -62,4 +62,22 @@ class SettingsTest {
     assertThatThrownBy(() -> Settings.section(new JsonObject().put("top", 1), null, "top"))
         .hasMessage("top must be a section");
   }
+
+  @Test
+  void aListIsItsDefaultWhenAbsentElseItsItemsAsTrimmedTextOrRefusedByName() {
+    JsonObject s =
+        new JsonObject()
+            .put("l", new io.vertx.core.json.JsonArray().add(" a ").add(30))
+            .put("t", "a,b")
+            .put("n", new io.vertx.core.json.JsonArray().add(new JsonObject()));
+    assertThat(Settings.texts(s, "sec", "l", java.util.List.of())).containsExactly("a", "30");
+    assertThat(Settings.texts(s, "sec", "absent", java.util.List.of("d"))).containsExactly("d");
+    assertThat(Settings.texts(null, "sec", "l", java.util.List.of())).isEmpty();
+    assertThatThrownBy(() -> Settings.texts(s, "sec", "t", java.util.List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("sec.t must be a list");
+    assertThatThrownBy(() -> Settings.texts(s, "sec", "n", java.util.List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("sec.n must be a list of text values");
+  }
 }

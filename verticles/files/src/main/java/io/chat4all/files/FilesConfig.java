@@ -1,7 +1,6 @@
 package io.chat4all.files;
 
 import io.chat4all.codecs.Settings;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,9 +44,8 @@ public record FilesConfig(
 
   public static FilesConfig from(JsonObject section, S3 s3, String topicPrefix) {
     List<String> mimes = new ArrayList<>();
-    JsonArray allowed = section.getJsonArray("allowed_mime_types", new JsonArray());
-    for (Object o : allowed) {
-      mimes.add(String.valueOf(o).trim().toLowerCase(Locale.ROOT));
+    for (String m : Settings.texts(section, "files", "allowed_mime_types", List.of())) {
+      mimes.add(m.toLowerCase(Locale.ROOT));
     }
     return new FilesConfig(
         Settings.longOf(section, "files", "max_size_bytes", 10L * 1024 * 1024 * 1024),

@@ -79,9 +79,9 @@ final class ServiceSettings {
               config.kafka().topicPrefix(),
               config.kafka().bootstrapServers());
     } catch (IllegalArgumentException e) {
+      String m = String.valueOf(e.getMessage());
       throw named(
-          e,
-          e.getMessage() != null && e.getMessage().startsWith("outbox.") ? "outbox" : "webhooks");
+          e, m.startsWith("outbox.") ? "outbox" : m.startsWith("admin.") ? "admin" : "webhooks");
     }
     String[] problem = c.problem();
     if (problem != null) {

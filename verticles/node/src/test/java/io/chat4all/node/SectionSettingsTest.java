@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.chat4all.node.config.ConfigException;
 import io.chat4all.node.config.ConfigLoader;
 import io.chat4all.node.config.NodeConfig;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,42 @@ class SectionSettingsTest {
     assertThatThrownBy(() -> ServiceSettings.realtimeConfig(NodeConfig.from(c)))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("realtime");
+  }
+
+  @Test
+  void aListOfTheWrongKindIsNamed() {
+    Consumer<NodeConfig> files = ServiceSettings::filesConfig;
+    Consumer<NodeConfig> webhooks = ServiceSettings::webhooksConfig;
+    for (Object bad :
+        new Object[] {
+          "image/png",
+          3,
+          true,
+          new JsonObject(),
+          new JsonArray().add(new JsonObject()),
+          new JsonArray().add(true),
+          new JsonArray().addNull()
+        }) {
+      refused("files", "allowed_mime_types", bad, files);
+      refused("webhooks", "retry_schedule", bad, webhooks);
+      refused("admin", "usernames", bad, webhooks);
+      JsonObject c = ConfigLoader.defaults();
+      c.getJsonObject("cluster").put("members", bad);
+      assertThatThrownBy(() -> NodeConfig.from(c))
+          .as("cluster.members = " + bad)
+          .isInstanceOf(ConfigException.class)
+          .hasMessageStartingWith("cluster.members: must be");
+    }
+    assertThat(
+            ServiceSettings.filesConfig(
+                    with("files", "allowed_mime_types", new JsonArray().add(" Image/PNG ")))
+                .allowedMimeTypes())
+        .containsExactly("image/png");
+    assertThat(
+            ServiceSettings.webhooksConfig(
+                    with("webhooks", "retry_schedule", new JsonArray().add("1s").add(30)))
+                .retryScheduleMs())
+        .containsExactly(1000L, 30_000L);
   }
 
   @Test

@@ -1,7 +1,6 @@
 package io.chat4all.webhooks;
 
 import io.chat4all.codecs.Settings;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -62,13 +61,12 @@ public record WebhooksConfig(
     JsonObject o = outbox == null ? new JsonObject() : outbox;
     JsonObject a = admin == null ? new JsonObject() : admin;
     List<Long> schedule = new ArrayList<>();
-    JsonArray raw = s.getJsonArray("retry_schedule", new JsonArray(DEFAULT_SCHEDULE));
-    for (Object item : raw) {
-      schedule.add(durationMs(String.valueOf(item)));
+    for (String item : Settings.texts(s, "webhooks", "retry_schedule", DEFAULT_SCHEDULE)) {
+      schedule.add(durationMs(item));
     }
     Set<String> admins = new LinkedHashSet<>();
-    for (Object u : a.getJsonArray("usernames", new JsonArray())) {
-      String name = String.valueOf(u).trim().toLowerCase(Locale.ROOT);
+    for (String u : Settings.texts(a, "admin", "usernames", List.of())) {
+      String name = u.toLowerCase(Locale.ROOT);
       if (!name.isEmpty()) {
         admins.add(name);
       }

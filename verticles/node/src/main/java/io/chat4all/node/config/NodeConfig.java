@@ -142,9 +142,13 @@ public record NodeConfig(
     boolean embedded = mode.equals("embedded");
 
     List<String> members = new ArrayList<>();
-    JsonArray rawMembers = cl.getJsonArray("members", new JsonArray());
-    for (Object m : rawMembers) {
-      String member = String.valueOf(m).trim();
+    List<String> rawMembers;
+    try {
+      rawMembers = io.chat4all.codecs.Settings.texts(cl, "cluster", "members", List.of());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("cluster.members", "must be a list of host:port");
+    }
+    for (String member : rawMembers) {
       int colon = member.lastIndexOf(':');
       if (colon <= 0 || colon == member.length() - 1) {
         throw new ConfigException(
