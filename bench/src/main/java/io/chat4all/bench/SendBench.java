@@ -228,10 +228,11 @@ public final class SendBench {
       // 4. the durable send ceiling (closed loop), then open-loop at a share of it
       System.err.println("measuring durable sends, closed loop ...");
       long before = storedTotal(node);
+      long sentBefore = counter.get(); // the warm-up's sends are stored already
       Jit jitSends = new Jit();
       double maxRate = saturateSends(port, nextSend, 10);
       jitSends.end();
-      long acceptedClosed = counter.get();
+      long acceptedClosed = counter.get() - sentBefore;
       int rate = fixedRate > 0 ? fixedRate : (int) Math.max(100, maxRate * rateFactor);
       awaitDrained(node, before + acceptedClosed, 120);
       System.err.println("open loop at " + rate + " sends/s for " + seconds + " s ...");
