@@ -154,14 +154,25 @@ public final class Settings {
 
   /**
    * The list at {@code key} of {@code section} as text, each item trimmed: {@code def} when absent;
-   * anything but a list of text or numbers (a text, a section, a list holding a section, a flag or
-   * null) is refused naming the key, never a {@code ClassCastException}.
+   * a text is a comma-separated list, blank parts dropped (as the config loader reads one from the
+   * environment); anything else but a list of text or numbers (a number, a flag, a section, a list
+   * holding a section, a flag or null) is refused naming the key, never a {@code
+   * ClassCastException}.
    */
   public static java.util.List<String> texts(
       JsonObject section, String prefix, String key, java.util.List<String> def) {
     Object v = section == null ? null : section.getValue(key);
     if (v == null) {
       return def;
+    }
+    if (v instanceof String t) {
+      java.util.List<String> parts = new java.util.ArrayList<>();
+      for (String part : t.split(",")) {
+        if (!part.isBlank()) {
+          parts.add(part.trim());
+        }
+      }
+      return java.util.List.copyOf(parts);
     }
     if (!(v instanceof io.vertx.core.json.JsonArray a)) {
       throw new IllegalArgumentException(dotted(prefix, key) + " must be a list, got " + v);

@@ -73,9 +73,14 @@ class SettingsTest {
     assertThat(Settings.texts(s, "sec", "l", java.util.List.of())).containsExactly("a", "30");
     assertThat(Settings.texts(s, "sec", "absent", java.util.List.of("d"))).containsExactly("d");
     assertThat(Settings.texts(null, "sec", "l", java.util.List.of())).isEmpty();
-    assertThatThrownBy(() -> Settings.texts(s, "sec", "t", java.util.List.of()))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("sec.t must be a list");
+    // text is a comma-separated list, as the config loader reads one from the environment
+    assertThat(Settings.texts(s, "sec", "t", java.util.List.of())).containsExactly("a", "b");
+    s.put("f", true).put("num", 3);
+    for (String bad : new String[] {"f", "num"}) {
+      assertThatThrownBy(() -> Settings.texts(s, "sec", bad, java.util.List.of()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("sec." + bad + " must be a list");
+    }
     assertThatThrownBy(() -> Settings.texts(s, "sec", "n", java.util.List.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("sec.n must be a list of text values");

@@ -68,7 +68,6 @@ class SectionSettingsTest {
     Consumer<NodeConfig> webhooks = ServiceSettings::webhooksConfig;
     for (Object bad :
         new Object[] {
-          "image/png",
           3,
           true,
           new JsonObject(),
@@ -91,6 +90,15 @@ class SectionSettingsTest {
                     with("files", "allowed_mime_types", new JsonArray().add(" Image/PNG ")))
                 .allowedMimeTypes())
         .containsExactly("image/png");
+    // text is a comma-separated list, as the loader reads one from the environment
+    assertThat(
+            ServiceSettings.webhooksConfig(with("admin", "usernames", " Alice, bob ,"))
+                .adminUsernames())
+        .containsExactlyInAnyOrder("alice", "bob");
+    JsonObject text = ConfigLoader.defaults();
+    text.getJsonObject("cluster").put("members", "127.0.0.1:5701, 127.0.0.1:5702");
+    assertThat(NodeConfig.from(text).cluster().members())
+        .containsExactly("127.0.0.1:5701", "127.0.0.1:5702");
     assertThat(
             ServiceSettings.webhooksConfig(
                     with("webhooks", "retry_schedule", new JsonArray().add("1s").add(30)))

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -87,15 +88,10 @@ public record HostConfig(
       }
     }
     Set<String> admins = new LinkedHashSet<>();
-    JsonObject admin = node.getJsonObject("admin", new JsonObject());
-    Object names = admin.getValue("usernames");
-    if (names instanceof JsonArray a) {
-      a.forEach(n -> admins.add(String.valueOf(n).trim()));
-    } else if (names instanceof String s) {
-      for (String n : s.split(",")) {
-        admins.add(n.trim());
-      }
-    } else if (names != null) {
+    try {
+      admins.addAll(
+          Settings.texts(Settings.section(node, null, "admin"), "admin", "usernames", List.of()));
+    } catch (IllegalArgumentException e) {
       throw new Invalid("admin.usernames", "must be a list of usernames");
     }
     admins.remove("");
